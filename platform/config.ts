@@ -1,0 +1,100 @@
+import { z } from 'zod';
+
+/**
+ * One zod-parsed configuration per process. Each process parses only the part it needs, fails fast
+ * at start-up naming the variable, and never reads process.env anywhere else.
+ * Every variable is documented in .env.example.
+ */
+
+export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/backend_services';
+
+const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = () => z.string().url();
+
+export const appModeSchema = z.enum(['development', 'production']).default('production');
+
+export const commonSchema = z.object({
+  APP_MODE: appModeSchema,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+});
+
+export const databaseSchema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default(DEFAULT_DATABASE_URL),
+  DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(100).default(10),
+});
+
+export const temporalSchema = z.object({
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('backend-services'),
+  TEMPORAL_TLS: bool(false),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+  TEMPORAL_UI_URL: url().default('http://localhost:8233'),
+});
+
+export const apiSchema = commonSchema.extend({
+  ...databaseSchema.shape,
+  ...temporalSchema.shape,
+  HOST: z.string().min(1).default('127.0.0.1'),
+  PORT: port(3000),
+  PUBLIC_URL: url().optional(),
+  /** Deadline of every Temporal call the API makes; past it the API answers 503 with Retry-After. */
+  TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+});
+
+export const workerSchema = commonSchema.extend({
+  ...databaseSchema.shape,
+  ...temporalSchema.shape,
+});
+
+/** `npm start`: the orchestrator that brings the whole development stack up. */
+export const startSchema = commonSchema.extend({
+  APP_MODE: z.enum(['development', 'production']).default('development'),
+  DATABASE_URL: databaseSchema.shape.DATABASE_URL.unwrap().optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  PORT: port(3000),
+  TEMPORAL_PORT: port(7233),
+  TEMPORAL_UI_PORT: port(8233),
+  TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
+  TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
+});
+
+export type StartConfig = z.infer<typeof startSchema>;
+export type ApiConfig = z.infer<typeof apiSchema>;
+export type WorkerConfig = z.infer<typeof workerSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/** Parses `env` with `schema`; on failure throws a ConfigError naming every bad variable. */
+export function parseConfig<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  // Empty strings mean "unset": `.env` files and compose often carry `VAR=`.
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const result = schema.safeParse(cleaned);
+  if (result.success) return result.data;
+  const lines = result.error.issues.map((issue) => {
+    const name = issue.path.join('.') || '(environment)';
+    const given = typeof cleaned[name] === 'string' ? ` (got ${JSON.stringify(cleaned[name])})` : '';
+    return `  ${name}: ${issue.message}${given}`;
+  });
+  throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);
+}
+
+/** Loads configuration at process start-up, printing a clear message and exiting on a bad variable. */
+export function loadConfigOrExit<S extends z.ZodType>(schema: S, env: NodeJS.ProcessEnv = process.env): z.infer<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}

@@ -1,0 +1,24 @@
+import { Connection, Client } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import type { z } from 'zod';
+import type { temporalSchema } from './config.js';
+
+type TemporalConfig = z.infer<typeof temporalSchema>;
+
+function connectionOptions(config: TemporalConfig) {
+  return {
+    address: config.TEMPORAL_ADDRESS,
+    ...(config.TEMPORAL_TLS || config.TEMPORAL_API_KEY ? { tls: true } : {}),
+    ...(config.TEMPORAL_API_KEY ? { apiKey: config.TEMPORAL_API_KEY } : {}),
+  };
+}
+
+/** A client whose connection is made on first use, so the API starts (and answers /readyz 503) while Temporal is down. */
+export function createTemporalClient(config: TemporalConfig): Client {
+  const connection = Connection.lazy(connectionOptions(config));
+  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+}
+
+export function connectWorker(config: TemporalConfig): Promise<NativeConnection> {
+  return NativeConnection.connect(connectionOptions(config));
+}

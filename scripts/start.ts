@@ -1,0 +1,137 @@
+/**
+ * `npm start`: the whole development stack in one command: PostgreSQL (existing or a private
+ * cluster), migrations, the Temporal dev server with its Web UI, the worker and the API. Prints
+ * every URL; Ctrl-C stops everything in order and leaves no process behind.
+ */
+import path from 'node:path';
+import { createDb } from '../db/database.js';
+import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
+import { loadConfigOrExit, startSchema } from '../platform/config.js';
+import { isPortBusy } from '../platform/ports.js';
+import { choosePostgres, type PostgresChoice } from '../platform/postgres-local.js';
+import { supervise, type Supervised } from '../platform/supervisor.js';
+import { resolveTemporalCli } from '../platform/temporal-cli.js';
+import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
+
+const config = loadConfigOrExit(startSchema);
+const dataDir = path.resolve(config.DATA_DIR);
+const say = (line: string) => process.stdout.write(`[start]              ${line}\n`);
+const startedAt = Date.now();
+
+const children: Supervised[] = [];
+let temporal: DevServer | undefined;
+let postgres: PostgresChoice | undefined;
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) return new Promise(() => undefined);
+  shuttingDown = true;
+  say('stopping…');
+  // Reverse order of start: the API stops taking requests before the worker and Temporal go.
+  for (const child of [...children].reverse()) await child.stop();
+  if (temporal) await temporal.stop();
+  try {
+    postgres?.stop?.();
+  } catch (error) {
+    say(`could not stop the private PostgreSQL cluster: ${(error as Error).message}`);
+  }
+  say('stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function main() {
+  const ports: Array<[number, string, string]> = [
+    [config.PORT, 'API and UIs', 'PORT'],
+    [config.TEMPORAL_PORT, 'Temporal gRPC', 'TEMPORAL_PORT'],
+    [config.TEMPORAL_UI_PORT, 'Temporal Web UI', 'TEMPORAL_UI_PORT'],
+  ];
+  for (const [port, what, variable] of ports) {
+    if (await isPortBusy(port)) {
+      throw new Error(`Port ${port} (${what}) is busy: stop what uses it, or set ${variable} to another port.`);
+    }
+  }
+
+  const cli = await resolveTemporalCli(process.env, say);
+  if (cli.type !== 'path') throw new Error('npm start needs a Temporal CLI binary (see README).');
+
+  postgres = await choosePostgres(process.env, path.join(dataDir, 'postgres'), say);
+  const { created } = await ensureDatabase(postgres.url);
+  const db = createDb(postgres.url, { poolSize: 1 });
+  const migrations = await migrateToLatest(db);
+  await db.destroy();
+  say(
+    `PostgreSQL ready (${postgres.source}${created ? ', database created' : ''}; ` +
+      `${migrations.results?.length ?? 0} migration(s) applied)`,
+  );
+
+  temporal = await startDevServer({
+    cli: cli.path,
+    port: config.TEMPORAL_PORT,
+    uiPort: config.TEMPORAL_UI_PORT,
+    dbFile: path.join(dataDir, 'temporal', 'dev.db'),
+    namespace: config.TEMPORAL_NAMESPACE,
+    output: process.stderr,
+    detached: true,
+  });
+  say(`Temporal dev server ready at ${temporal.address}`);
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    APP_MODE: config.APP_MODE,
+    DATABASE_URL: postgres.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_UI_URL: temporal.uiUrl,
+    PORT: String(config.PORT),
+  };
+  const onExit = (name: string, code: number | null, signal: string | null) => {
+    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+    void shutdown(1);
+  };
+  const node = process.execPath;
+  children.push(supervise('worker', node, ['--import', 'tsx', 'worker/main.ts'], env, onExit));
+  children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
+
+  const apiUrl = `http://localhost:${config.PORT}`;
+  await waitForReady(`http://127.0.0.1:${config.PORT}/readyz`, 60_000);
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  const lines = [
+    '',
+    `Backend Services registry is up (${config.APP_MODE} mode, ready in ${seconds} s):`,
+    `  API                 ${apiUrl}        (/healthz, /readyz)`,
+    `  Temporal Web UI     ${temporal.uiUrl}`,
+    `  Temporal gRPC       ${temporal.address}   (namespace ${config.TEMPORAL_NAMESPACE})`,
+    `  PostgreSQL          ${redactUrl(postgres.url)}`,
+    `  Data folder         ${dataDir}`,
+    'Press Ctrl-C to stop everything.',
+    '',
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
+async function waitForReady(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+function redactUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
+  void shutdown(1);
+});
+

@@ -1,0 +1,29 @@
+import { Runtime, DefaultLogger } from '@temporalio/worker';
+import { createDb } from '../db/database.js';
+import { loadConfigOrExit, workerSchema } from '../platform/config.js';
+import { createLogger } from '../platform/logger.js';
+import { exitWithParent } from '../platform/exit-with-parent.js';
+import { connectWorker } from '../platform/temporal-connection.js';
+import { createWorker } from './create-worker.js';
+
+const config = loadConfigOrExit(workerSchema);
+const log = createLogger('worker', config.LOG_LEVEL);
+Runtime.install({ logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+
+const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const connection = await connectWorker(config);
+const worker = await createWorker({
+  connection,
+  namespace: config.TEMPORAL_NAMESPACE,
+  taskQueue: config.TEMPORAL_TASK_QUEUE,
+  deps: { db },
+});
+
+// Runtime.install registers SIGINT/SIGTERM handlers that shut the worker down gracefully:
+// in-flight activities finish (or are retried elsewhere) and run() resolves.
+exitWithParent(() => worker.shutdown());
+log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRESS }, 'worker polling');
+await worker.run();
+await connection.close();
+await db.destroy();
+log.info('worker stopped');
