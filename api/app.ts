@@ -23,14 +23,22 @@ export function createApp(deps: ApiDependencies): Hono {
     if (!ready) deps.log.warn({ postgres, temporal }, 'not ready');
     c.header('Cache-Control', 'no-store');
     if (!ready) c.header('Retry-After', '5');
-    return c.json({ status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } }, ready ? 200 : 503);
+    return c.json(
+      { status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } },
+      ready ? 200 : 503,
+    );
   });
 
   app.onError((error, c) => {
     // Last resort for bugs: no stack, no internals, no echo of the request.
     deps.log.error({ err: { name: error.name, message: error.message } }, 'unhandled error');
     return c.json(
-      { type: 'about:blank', title: 'Internal Server Error', status: 500, detail: 'An unexpected error occurred.' },
+      {
+        type: 'about:blank',
+        title: 'Internal Server Error',
+        status: 500,
+        detail: 'An unexpected error occurred.',
+      },
       500,
       { 'Content-Type': 'application/problem+json' },
     );

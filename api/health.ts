@@ -34,9 +34,7 @@ export async function checkPostgres(db: Db, timeoutMs = 2_000): Promise<Dependen
 export async function checkTemporal(client: Client, timeoutMs = 2_000): Promise<DependencyStatus> {
   try {
     await withTimeout(
-      client.connection.withDeadline(Date.now() + timeoutMs, () =>
-        client.workflowService.getSystemInfo({}),
-      ),
+      client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({})),
       timeoutMs + 500,
       'Temporal',
     );

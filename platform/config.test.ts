@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { apiSchema, ConfigError, DEFAULT_DATABASE_URL, parseConfig, startSchema, workerSchema } from './config.js';
+import {
+  apiSchema,
+  ConfigError,
+  DEFAULT_DATABASE_URL,
+  parseConfig,
+  startSchema,
+  workerSchema,
+} from './config.js';
 
 describe('configuration', () => {
   it('fills the documented defaults', () => {

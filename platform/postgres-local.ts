@@ -36,7 +36,8 @@ export async function canConnect(url: string, timeoutMs = 2_000): Promise<boolea
 export function findPgBinDir(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.PG_BIN_DIR) return env.PG_BIN_DIR;
   const pgConfig = spawnSync('pg_config', ['--bindir'], { encoding: 'utf8' });
-  if (pgConfig.status === 0 && existsSync(path.join(pgConfig.stdout.trim(), 'initdb'))) return pgConfig.stdout.trim();
+  if (pgConfig.status === 0 && existsSync(path.join(pgConfig.stdout.trim(), 'initdb')))
+    return pgConfig.stdout.trim();
   const root = '/usr/lib/postgresql';
   if (!existsSync(root)) return undefined;
   const versions = readdirSync(root)

@@ -8,7 +8,11 @@ export interface Supervised {
   stop(graceMs?: number): Promise<void>;
 }
 
-export function prefixOutput(name: string, stream: NodeJS.ReadableStream | null, out: NodeJS.WritableStream): void {
+export function prefixOutput(
+  name: string,
+  stream: NodeJS.ReadableStream | null,
+  out: NodeJS.WritableStream,
+): void {
   if (!stream) return;
   const label = `[${name}]`.padEnd(20);
   createInterface({ input: stream }).on('line', (line) => out.write(`${label} ${line}\n`));
@@ -45,7 +49,8 @@ export function supervise(
 
 /** SIGTERM to the child's whole process group, SIGKILL after the grace period. */
 export function killGroup(child: ChildProcess, graceMs = 8_000): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return Promise.resolve();
+  if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined)
+    return Promise.resolve();
   const pid = child.pid;
   const signalGroup = (signal: NodeJS.Signals) => {
     try {

@@ -2,7 +2,12 @@ import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { findTemporalCli, resolveTemporalCli, TEMPORAL_CLI_MODULE, TemporalCliNotFound } from './temporal-cli.js';
+import {
+  findTemporalCli,
+  resolveTemporalCli,
+  TEMPORAL_CLI_MODULE,
+  TemporalCliNotFound,
+} from './temporal-cli.js';
 
 function fakeBinary(dir: string, name: string): string {
   mkdirSync(dir, { recursive: true });
@@ -33,9 +38,9 @@ describe('Temporal CLI resolution', () => {
     const onPath = fakeBinary(path.join(dir, 'bin'), 'temporal');
     expect(findTemporalCli({ PATH: path.join(dir, 'bin'), GO_BINARY: '/nonexistent/go' })).toBe(onPath);
     const goInstalled = fakeBinary(path.join(dir, 'gopath', 'bin'), 'temporal');
-    expect(findTemporalCli({ PATH: '', GOPATH: path.join(dir, 'gopath'), GO_BINARY: '/nonexistent/go' })).toBe(
-      goInstalled,
-    );
+    expect(
+      findTemporalCli({ PATH: '', GOPATH: path.join(dir, 'gopath'), GO_BINARY: '/nonexistent/go' }),
+    ).toBe(goInstalled);
   });
 
   it('fails at once, saying what to install, when there is neither a binary nor Go', async () => {

@@ -83,11 +83,15 @@ export async function resolveTemporalCli(
   if (found) return { type: 'path', path: found };
   const go = findGo(env);
   if (go) {
-    progress(`Temporal CLI not found: building ${TEMPORAL_CLI_MODULE} with ${go} (this takes several minutes, once)…`);
+    progress(
+      `Temporal CLI not found: building ${TEMPORAL_CLI_MODULE} with ${go} (this takes several minutes, once)…`,
+    );
     await goInstall(go, env, progress);
     const built = findTemporalCli(env);
     if (built) return { type: 'path', path: built };
-    throw new TemporalCliNotFound(`go install finished but no temporal binary appeared in ${goBinDir(go, env)}.`);
+    throw new TemporalCliNotFound(
+      `go install finished but no temporal binary appeared in ${goBinDir(go, env)}.`,
+    );
   }
   if (env.TEMPORAL_ALLOW_SDK_DOWNLOAD === 'true') return { type: 'sdk-download' };
   throw new TemporalCliNotFound(
@@ -125,7 +129,8 @@ function goInstall(go: string, env: NodeJS.ProcessEnv, progress: (line: string) 
       if (code === 0) {
         progress(`Temporal CLI built in ${Math.round((Date.now() - started) / 1000)} s.`);
         resolve();
-      } else reject(new TemporalCliNotFound(`go install ${TEMPORAL_CLI_MODULE} failed with exit code ${code}.`));
+      } else
+        reject(new TemporalCliNotFound(`go install ${TEMPORAL_CLI_MODULE} failed with exit code ${code}.`));
     });
   });
 }

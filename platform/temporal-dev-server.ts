@@ -60,7 +60,11 @@ export async function startDevServer(options: DevServerOptions, timeoutMs = 60_0
   if (options.dbFile) mkdirSync(path.dirname(options.dbFile), { recursive: true });
   const output = options.output ?? 'ignore';
   const child = spawn(options.cli, devServerArgs(options), {
-    stdio: ['ignore', typeof output === 'string' ? output : 'pipe', typeof output === 'string' ? output : 'pipe'],
+    stdio: [
+      'ignore',
+      typeof output === 'string' ? output : 'pipe',
+      typeof output === 'string' ? output : 'pipe',
+    ],
     detached: options.detached ?? false,
   });
   if (typeof output !== 'string') {
@@ -76,7 +80,9 @@ export async function startDevServer(options: DevServerOptions, timeoutMs = 60_0
   try {
     await Promise.race([
       waitForPort(options.port, '127.0.0.1', timeoutMs),
-      new Promise((_, reject) => child.once('exit', () => reject(new Error(`Temporal dev server ${exited}`)))),
+      new Promise((_, reject) =>
+        child.once('exit', () => reject(new Error(`Temporal dev server ${exited}`))),
+      ),
     ]);
     await waitForSearchAttributes(address, options.namespace ?? 'default', timeoutMs);
   } catch (error) {
@@ -102,7 +108,8 @@ async function waitForSearchAttributes(address: string, namespace: string, timeo
       } catch {
         // The frontend may accept connections before the namespace is ready.
       }
-      if (Date.now() > deadline) throw new Error('Temporal dev server did not register the search attributes in time');
+      if (Date.now() > deadline)
+        throw new Error('Temporal dev server did not register the search attributes in time');
       await new Promise((r) => setTimeout(r, 200));
     }
   } finally {

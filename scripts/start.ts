@@ -49,7 +49,9 @@ async function main() {
   ];
   for (const [port, what, variable] of ports) {
     if (await isPortBusy(port)) {
-      throw new Error(`Port ${port} (${what}) is busy: stop what uses it, or set ${variable} to another port.`);
+      throw new Error(
+        `Port ${port} (${what}) is busy: stop what uses it, or set ${variable} to another port.`,
+      );
     }
   }
 
@@ -134,4 +136,3 @@ main().catch((error: unknown) => {
   process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
   void shutdown(1);
 });
-

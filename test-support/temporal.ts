@@ -35,7 +35,9 @@ export async function startTestWorker(
 ): Promise<RunningWorker> {
   quietRuntime();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue();
-  const connection = await NativeConnection.connect({ address: options.address ?? inject('temporalAddress') });
+  const connection = await NativeConnection.connect({
+    address: options.address ?? inject('temporalAddress'),
+  });
   const worker = await createWorker({
     connection,
     namespace: 'default',

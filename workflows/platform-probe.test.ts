@@ -30,7 +30,11 @@ describe('platform probe (smoke test: Temporal → worker → activity → Postg
       args: [{ probeId, note: 'hello from the probe' }],
     });
     expect(result).toEqual({ probeId, recorded: true });
-    const row = await db.selectFrom('platform_probe').selectAll().where('probe_id', '=', probeId).executeTakeFirst();
+    const row = await db
+      .selectFrom('platform_probe')
+      .selectAll()
+      .where('probe_id', '=', probeId)
+      .executeTakeFirst();
     expect(row?.note).toBe('hello from the probe');
     expect(Date.now() - Date.parse(row!.recorded_at)).toBeLessThan(60_000);
   });

@@ -5,8 +5,14 @@ import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/commo
  * Registered on every server we start (dev server, tests, compose). No names or e-mails: the owner
  * is the OIDC `sub`.
  */
-export const BackendServiceStatus = defineSearchAttributeKey('BackendServiceStatus', SearchAttributeType.KEYWORD);
-export const BackendServiceOwner = defineSearchAttributeKey('BackendServiceOwner', SearchAttributeType.KEYWORD);
+export const BackendServiceStatus = defineSearchAttributeKey(
+  'BackendServiceStatus',
+  SearchAttributeType.KEYWORD,
+);
+export const BackendServiceOwner = defineSearchAttributeKey(
+  'BackendServiceOwner',
+  SearchAttributeType.KEYWORD,
+);
 export const BackendServiceOrganization = defineSearchAttributeKey(
   'BackendServiceOrganization',
   SearchAttributeType.KEYWORD,

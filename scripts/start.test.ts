@@ -1,0 +1,68 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { dropDatabase } from '../db/migrate.js';
+import { freePort } from '../platform/ports.js';
+import { testDatabaseUrl } from '../test-support/database-url.js';
+import { descendantsOf, isAlive } from '../test-support/processes.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+describe('npm start', () => {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'bs-start-'));
+  const databaseUrl = testDatabaseUrl(`bs_start_${process.pid}_${Date.now().toString(36)}`);
+  afterAll(async () => {
+    await dropDatabase(databaseUrl).catch(() => undefined);
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('brings the stack up, prints the URLs, and on Ctrl-C leaves no process behind', async () => {
+    const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const child = spawn('npm', ['start'], {
+      cwd: ROOT,
+      // Own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: {
+        ...process.env,
+        PORT: String(apiPort),
+        TEMPORAL_PORT: String(temporalPort),
+        TEMPORAL_UI_PORT: String(uiPort),
+        DATA_DIR: dataDir,
+        DATABASE_URL: databaseUrl,
+        TEMPORAL_CLI_PATH: inject('temporalCliPath'),
+        LOG_LEVEL: 'warn',
+      },
+    });
+    let output = '';
+    child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+
+    const started = Date.now();
+    while (!output.includes('Press Ctrl-C to stop everything')) {
+      if (child.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+      if (Date.now() - started > 120_000) throw new Error(`npm start was not ready in 120 s:\n${output}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(output).toContain(`http://localhost:${apiPort}`);
+    expect(output).toContain(`http://localhost:${uiPort}`);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+
+    const tree = descendantsOf(child.pid!);
+    expect(tree.length).toBeGreaterThanOrEqual(4); // at least: start, Temporal, worker, API
+    process.kill(-child.pid!, 'SIGINT');
+
+    const deadline = Date.now() + 10_000;
+    while (Date.now() < deadline && [child.pid!, ...tree].some(isAlive)) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const survivors = [child.pid!, ...tree].filter(isAlive);
+    if (survivors.length) for (const pid of survivors) process.kill(pid, 'SIGKILL');
+    expect(survivors).toEqual([]);
+    expect(output).toContain('stopped.');
+  });
+});
