@@ -1,0 +1,67 @@
+import type {
+  AccessPolicyResource,
+  DerivedPolicySet,
+  Environment,
+  HistoryEntry,
+  JwksReportLike,
+  Registration,
+  ServiceState,
+} from '../workflows/backend-service/types.js';
+
+/**
+ * Every activity the Backend Service workflow calls, by signature. The workflow imports this type
+ * only; the worker registers implementations that satisfy it (activities/index.ts). Inputs and
+ * results are plain JSON and carry no secret.
+ */
+export interface BackendServiceActivities {
+  // Credentials (credentials/).
+  generateClientSecret(input: { serviceId: string }): Promise<{ secretVersion: number; fingerprint: string }>;
+  checkJwks(input: {
+    serviceId: string;
+    jwksUri: string;
+    previousThumbprints?: Record<string, string>;
+  }): Promise<JwksReportLike>;
+  /** Merge-patches the stored secret version onto the Client in each listed Aidbox. */
+  provisionClientSecret(input: {
+    serviceId: string;
+    secretVersion: number;
+    environments: Environment[];
+  }): Promise<void>;
+  /** Production has the secret: delete the ciphertext of `secretVersion` if it was revealed, and of every older version. */
+  settleSecrets(input: {
+    serviceId: string;
+    secretVersion: number;
+    productionHasSecret: boolean;
+  }): Promise<void>;
+  /** Deactivation: every stored ciphertext of the service goes. */
+  forgetSecrets(input: { serviceId: string }): Promise<void>;
+
+  // Scopes (scopes/).
+  derivePolicies(input: {
+    clientId: string;
+    scopes: string[];
+    organizationId: string | null;
+  }): Promise<DerivedPolicySet>;
+
+  // Aidbox provisioning (activities/provisioning.ts).
+  upsertClient(input: {
+    environment: Environment;
+    serviceId: string;
+    registration: Registration;
+    secretVersion: number | null;
+    active: boolean;
+  }): Promise<void>;
+  applyPolicies(input: {
+    environment: Environment;
+    clientId: string;
+    policies: AccessPolicyResource[];
+  }): Promise<void>;
+  setClientActive(input: { environment: Environment; clientId: string; active: boolean }): Promise<void>;
+  /** Production at deactivation: active false, derived policies removed, sessions revoked. */
+  disableClient(input: { environment: Environment; clientId: string }): Promise<void>;
+  /** Sandbox at deactivation: policies, sessions and the client removed. */
+  removeClient(input: { environment: Environment; clientId: string }): Promise<void>;
+
+  // Read model (activities/projection.ts).
+  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<void>;
+}

@@ -1,0 +1,22 @@
+import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type {
+  ApproveInput,
+  DecisionInput,
+  EditInput,
+  RotateSecretInput,
+  RotateSecretResult,
+  ServiceState,
+  SubmitInput,
+  UpdateResult,
+} from './types.js';
+
+// One definition per message, shared by the workflow and the API client.
+export const editUpdate = defineUpdate<UpdateResult, [EditInput]>('edit');
+export const submitUpdate = defineUpdate<UpdateResult, [SubmitInput]>('submit');
+export const approveUpdate = defineUpdate<UpdateResult, [ApproveInput]>('approve');
+export const rejectUpdate = defineUpdate<UpdateResult, [DecisionInput]>('reject');
+export const deactivateUpdate = defineUpdate<UpdateResult, [DecisionInput]>('deactivate');
+export const rotateSecretUpdate = defineUpdate<RotateSecretResult, [RotateSecretInput]>('rotateSecret');
+export const stateQuery = defineQuery<ServiceState>('state');
+
+export const workflowIdOf = (serviceId: string) => `backend-service/${serviceId}`;

@@ -1,0 +1,247 @@
+/**
+ * The Backend Service entity: its state, its messages and their results. Everything here is plain
+ * JSON (it travels through Temporal history, the read model and the API) and never carries a
+ * secret: a client secret appears only as `{ version, fingerprint }`.
+ * Field names follow api.md ("The service").
+ */
+
+export type ServiceStatus = 'draft' | 'under_review' | 'active' | 'rejected';
+export type Environment = 'sandbox' | 'production';
+export type ScopeVersion = 'v1' | 'v2';
+export type Operation = 'create' | 'read' | 'update' | 'delete' | 'search';
+
+export type AuthMethod = { type: 'jwks_uri'; jwksUri: string } | { type: 'client_secret' };
+
+export interface ScopeRule {
+  resource: string;
+  operations: Operation[];
+}
+
+/** What the developer registers (api.md, "Registration input"), plus the scope strings the server computed. */
+export interface Registration {
+  name: string;
+  description: string;
+  contactEmail: string;
+  authMethod: AuthMethod;
+  scopes: { version: ScopeVersion; rules: ScopeRule[]; strings: string[] };
+  organizationId: string | null;
+}
+
+export interface Actor {
+  /** OIDC `sub`. */
+  sub: string;
+  roles: string[];
+}
+
+export interface Rejection {
+  kind: 'declined' | 'deactivated';
+  reason: string;
+  by: string;
+  at: string;
+}
+
+/** Status and kind only: never an Aidbox response body (ARCHITECTURE.md, "Activities touching Aidbox"). */
+export interface ProvisioningError {
+  environment: Environment;
+  operation: string;
+  status: number | null;
+  kind: string;
+  at: string;
+}
+
+export interface Approval {
+  state: 'provisioning' | 'failed';
+  revision: number;
+  policyHash: string;
+  by: string;
+  at: string;
+  attempts: number;
+  lastError: ProvisioningError | null;
+}
+
+export interface SecretInfo {
+  version: number;
+  fingerprint: string;
+  createdAt: string;
+}
+
+/**
+ * The JWKS report as the credentials module produces it. The workflow reads only `valid` and the
+ * per-key thumbprints (to flag a kid whose key material changed); the rest is carried as is.
+ */
+export interface JwksReportLike {
+  valid: boolean;
+  checkedAt: string;
+  [key: string]: unknown;
+}
+
+export interface Credentials {
+  state: 'pending' | 'valid' | 'invalid';
+  checkedAt: string | null;
+  secret: SecretInfo | null;
+  jwksReport: JwksReportLike | null;
+  /** kid → RFC 7638 thumbprint of the last accepted key set. */
+  acceptedThumbprints: Record<string, string>;
+}
+
+export interface AccessPolicyResource {
+  resourceType: 'AccessPolicy';
+  id: string;
+  [key: string]: unknown;
+}
+
+export interface DerivedPolicySet {
+  policies: AccessPolicyResource[];
+  policyHash: string;
+  notes: string[];
+}
+
+/** What was under review: kept so a resubmission can be compared with the previous review. */
+export interface SubmissionSnapshot {
+  revision: number;
+  submittedAt: string;
+  submittedBy: string;
+  registration: Registration;
+  productionPolicies: DerivedPolicySet;
+}
+
+export interface SandboxState {
+  /** Revision whose credentials and scopes the sandbox client serves; null until first provisioned. */
+  revision: number | null;
+  state: 'none' | 'provisioning' | 'ready' | 'failed';
+  lastError: ProvisioningError | null;
+}
+
+export interface ServiceState {
+  serviceId: string;
+  ownerId: string;
+  registration: Registration;
+  status: ServiceStatus;
+  revision: number;
+  rejection: Rejection | null;
+  approval: Approval | null;
+  credentials: Credentials;
+  sandbox: SandboxState;
+  productionProvisioned: boolean;
+  /** After deactivation: whether production is cut off and the sandbox client removed yet. */
+  cleanup: { done: boolean; lastError: ProvisioningError | null } | null;
+  submission: SubmissionSnapshot | null;
+  previousSubmission: SubmissionSnapshot | null;
+  createdAt: string;
+  updatedAt: string;
+  /** Grows with every projection; the read model ignores a write older than what it holds. */
+  projectionVersion: number;
+}
+
+/** Timings of retries, from workflow input so tests run fast (ARCHITECTURE.md, quality bars). */
+export interface RetryTiming {
+  /** First retry interval of an activity within a round. */
+  initialIntervalMs: number;
+  maximumIntervalMs: number;
+  /** Attempts per activity run (one round). */
+  attemptsPerRound: number;
+  /** Wait between two provisioning rounds. */
+  roundDelayMs: number;
+  /** Upper bound of an activity attempt. */
+  activityTimeoutMs: number;
+}
+
+export const DEFAULT_RETRY_TIMING: RetryTiming = {
+  initialIntervalMs: 1_000,
+  maximumIntervalMs: 10_000,
+  attemptsPerRound: 5,
+  roundDelayMs: 30_000,
+  activityTimeoutMs: 30_000,
+};
+
+export interface HistoryEntry {
+  at: string;
+  actor: string;
+  action:
+    | 'create'
+    | 'edit'
+    | 'submit'
+    | 'approve'
+    | 'approval-completed'
+    | 'approval-failed'
+    | 'reject'
+    | 'deactivate'
+    | 'rotate-secret';
+  from: ServiceStatus | null;
+  to: ServiceStatus;
+  reason: string | null;
+  revision: number;
+}
+
+export interface BackendServiceInput {
+  serviceId: string;
+  ownerId: string;
+  registration: Registration;
+  createdAt: string;
+  retry?: RetryTiming;
+  /** Continue-as-new once history has this many events (tests pass a low number). */
+  continueAsNewAfterEvents?: number;
+  /** Carried over by continue-as-new; absent on the first run. */
+  carried?: CarriedState;
+}
+
+export interface CarriedState {
+  state: ServiceState;
+  recentUpdates: RecentUpdate[];
+}
+
+export interface RecentUpdate {
+  id: string;
+  result: unknown;
+}
+
+// ---- messages ----
+
+export interface EditInput {
+  actor: Actor;
+  expectedRevision: number;
+  registration: Registration;
+}
+export interface SubmitInput {
+  actor: Actor;
+}
+export interface ApproveInput {
+  actor: Actor;
+  revision: number;
+  policyHash: string;
+}
+export interface DecisionInput {
+  actor: Actor;
+  reason: string;
+}
+export interface RotateSecretInput {
+  actor: Actor;
+}
+
+export interface UpdateResult {
+  status: ServiceStatus;
+  revision: number;
+  projectionVersion: number;
+}
+export interface RotateSecretResult extends UpdateResult {
+  secretVersion: number;
+  fingerprint: string;
+}
+
+/** ApplicationFailure types the workflow uses; the API maps each to an HTTP answer. */
+export const FailureType = {
+  /** Refused on state alone (validator): 409 with currentStatus. */
+  InvalidTransition: 'InvalidTransition',
+  /** If-Match revision is not the current one: 412. */
+  RevisionMismatch: 'RevisionMismatch',
+  /** Approve names a revision or policy hash that is not what is under review: 409. */
+  StaleReview: 'StaleReview',
+  /** An administrator approving their own service: 403. */
+  SelfApproval: 'SelfApproval',
+  /** Not allowed for this caller: 403. */
+  Forbidden: 'Forbidden',
+  /** A field that may not change: 400 naming it. */
+  InvalidInput: 'InvalidInput',
+  /** Accepted update whose fresh JWKS check failed: 409 with the report. */
+  CredentialsInvalid: 'CredentialsInvalid',
+} as const;

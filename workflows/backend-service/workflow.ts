@@ -1,0 +1,736 @@
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  TimeoutFailure,
+  allHandlersFinished,
+  condition,
+  continueAsNew,
+  currentUpdateInfo,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  upsertSearchAttributes,
+  workflowInfo,
+  type ActivityOptions,
+} from '@temporalio/workflow';
+import type { UpdateDefinition } from '@temporalio/common';
+import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
+import {
+  BackendServiceAuthMethod,
+  BackendServiceOrganization,
+  BackendServiceOwner,
+  BackendServiceStatus,
+  BackendServiceSubmittedAt,
+} from '../search-attributes.js';
+import {
+  approveUpdate,
+  deactivateUpdate,
+  editUpdate,
+  rejectUpdate,
+  rotateSecretUpdate,
+  stateQuery,
+  submitUpdate,
+} from './messages.js';
+import {
+  refuseApprove,
+  refuseDeactivate,
+  refuseEdit,
+  refuseRotateSecret,
+  refuseSubmit,
+  refuseReject,
+  type Refusal,
+} from './rules.js';
+import {
+  DEFAULT_RETRY_TIMING,
+  FailureType,
+  type ApproveInput,
+  type BackendServiceInput,
+  type DecisionInput,
+  type EditInput,
+  type Environment,
+  type HistoryEntry,
+  type JwksReportLike,
+  type ProvisioningError,
+  type RecentUpdate,
+  type RotateSecretInput,
+  type RotateSecretResult,
+  type ServiceState,
+  type SubmitInput,
+  type UpdateResult,
+} from './types.js';
+
+/** How many recent update IDs survive continue-as-new, so a retried update is applied once across runs. */
+const RECENT_UPDATES_KEPT = 200;
+const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
+
+type Job =
+  | { kind: 'setup' }
+  | { kind: 'edit'; input: EditInput }
+  | { kind: 'submit'; input: SubmitInput }
+  | { kind: 'approve'; input: ApproveInput }
+  | { kind: 'reject'; input: DecisionInput }
+  | { kind: 'deactivate'; input: DecisionInput }
+  | { kind: 'rotateSecret'; input: RotateSecretInput };
+
+interface QueuedJob {
+  job: Job;
+  /** Set once the job has an answer for its update (it may keep working after, as approve does). */
+  outcome?: { result: unknown } | { failure: ApplicationFailure };
+}
+
+class RoundFailed extends Error {
+  constructor(
+    readonly error: ProvisioningError,
+    readonly attempts: number,
+    readonly permanent: boolean,
+  ) {
+    super(`${error.operation} failed in ${error.environment}: ${error.kind}`);
+  }
+}
+
+/**
+ * One long-lived workflow per Backend Service (ARCHITECTURE.md, "Shape"). State is initialised
+ * first, then the handlers are registered, then the main loop runs: the only place that calls
+ * activities. Update handlers validate (refusals leave no trace), queue a job and wait for its
+ * outcome.
+ */
+export async function backendService(input: BackendServiceInput): Promise<ServiceState> {
+  const timing = input.retry ?? DEFAULT_RETRY_TIMING;
+  const continueAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
+  const state: ServiceState = input.carried?.state ?? initialState(input);
+  const recentUpdates: RecentUpdate[] = [...(input.carried?.recentUpdates ?? [])];
+  const queue: QueuedJob[] = [];
+  if (!input.carried) queue.push({ job: { kind: 'setup' } });
+  let sandboxRetryDue = state.sandbox.state === 'failed';
+  let cleanupPending = false;
+
+  const activityOptions = (summary?: string): ActivityOptions => ({
+    startToCloseTimeout: timing.activityTimeoutMs,
+    retry: {
+      initialInterval: timing.initialIntervalMs,
+      maximumInterval: timing.maximumIntervalMs,
+      backoffCoefficient: 2,
+      maximumAttempts: timing.attemptsPerRound,
+    },
+    ...(summary ? { summary } : {}),
+  });
+  const acts = proxyActivities<BackendServiceActivities>(activityOptions());
+
+  // ---- handlers ----
+  setHandler(stateQuery, () => state);
+  registerUpdate(editUpdate, refuseEdit, (i) => ({ kind: 'edit', input: i }));
+  registerUpdate(submitUpdate, refuseSubmit, (i) => ({ kind: 'submit', input: i }));
+  registerUpdate(approveUpdate, refuseApprove, (i) => ({ kind: 'approve', input: i }));
+  registerUpdate(rejectUpdate, refuseReject, (i) => ({ kind: 'reject', input: i }));
+  registerUpdate(deactivateUpdate, refuseDeactivate, (i) => ({ kind: 'deactivate', input: i }));
+  registerUpdate(rotateSecretUpdate, refuseRotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
+
+  function registerUpdate<Ret, I>(
+    definition: UpdateDefinition<Ret, [I]>,
+    refuseFn: (state: ServiceState, input: I) => Refusal | undefined,
+    toJob: (input: I) => Job,
+  ) {
+    setHandler(
+      definition,
+      async (updateInput: I): Promise<Ret> => {
+        const id = currentUpdateInfo()?.id;
+        const earlier = recentUpdates.find((r) => r.id === id);
+        if (earlier) return earlier.result as Ret;
+        const queued: QueuedJob = { job: toJob(updateInput) };
+        queue.push(queued);
+        await condition(() => queued.outcome !== undefined);
+        const outcome = queued.outcome!;
+        if ('failure' in outcome) throw outcome.failure;
+        if (id) remember(id, outcome.result);
+        return outcome.result as Ret;
+      },
+      {
+        validator: (updateInput: I) => {
+          // A retry of an update already applied (perhaps in an earlier run) is answered, not refused.
+          const id = currentUpdateInfo()?.id;
+          if (id && recentUpdates.some((r) => r.id === id)) return;
+          const refusal = refuseFn(state, updateInput);
+          if (refusal) throw refusalFailure(refusal);
+        },
+      },
+    );
+  }
+
+  function remember(id: string, result: unknown) {
+    recentUpdates.push({ id, result });
+    if (recentUpdates.length > RECENT_UPDATES_KEPT)
+      recentUpdates.splice(0, recentUpdates.length - RECENT_UPDATES_KEPT);
+  }
+
+  // ---- main loop ----
+  publishSearchAttributes();
+  for (;;) {
+    const woke = await condition(
+      () => queue.length > 0 || cleanupPending,
+      sandboxRetryDue ? timing.roundDelayMs : undefined,
+    );
+    if (!woke && sandboxRetryDue) {
+      await provisionSandbox();
+      continue;
+    }
+    const queued = queue.shift();
+    if (queued) {
+      // After deactivation, jobs still queued are refused by their re-check; none is left waiting.
+      await runJob(queued);
+    } else if (cleanupPending) {
+      await cleanUpAfterDeactivation();
+      await condition(allHandlersFinished);
+      return state;
+    }
+    if (queue.length === 0 && !cleanupPending && shouldContinueAsNew()) {
+      await condition(allHandlersFinished);
+      if (queue.length === 0) {
+        await continueAsNew<typeof backendService>({
+          ...input,
+          carried: { state, recentUpdates },
+        });
+      }
+    }
+  }
+
+  function shouldContinueAsNew(): boolean {
+    const info = workflowInfo();
+    return info.continueAsNewSuggested || info.historyLength >= continueAfterEvents;
+  }
+
+  async function runJob(queued: QueuedJob): Promise<void> {
+    const answer = (result: unknown) => (queued.outcome = { result });
+    const fail = (failure: ApplicationFailure) => (queued.outcome = { failure });
+    const job = queued.job;
+    // A job queued behind another may find the state changed: re-check before acting.
+    const refusal = recheck(job);
+    if (refusal) return void fail(refusalFailure(refusal));
+    try {
+      switch (job.kind) {
+        case 'setup':
+          return await setUp();
+        case 'edit':
+          return void answer(await edit(job.input));
+        case 'submit':
+          return void answer(await submit(job.input));
+        case 'approve':
+          return await approve(job.input, answer);
+        case 'reject':
+          return void answer(await reject(job.input));
+        case 'deactivate':
+          return void answer(await deactivate(job.input));
+        case 'rotateSecret':
+          return void answer(await rotateSecret(job.input));
+      }
+    } catch (error) {
+      if (error instanceof ApplicationFailure) return void fail(error);
+      if (error instanceof RoundFailed) {
+        return void fail(
+          ApplicationFailure.create({
+            type: 'ProvisioningFailed',
+            message: error.message,
+            details: [error.error],
+            nonRetryable: true,
+          }),
+        );
+      }
+      throw error;
+    } finally {
+      // An update must never wait forever, whatever happened above.
+      if (!queued.outcome && job.kind !== 'setup') {
+        fail(
+          ApplicationFailure.create({
+            type: 'Internal',
+            message: 'the update was not completed',
+            nonRetryable: true,
+          }),
+        );
+      }
+    }
+  }
+
+  function recheck(job: Job): Refusal | undefined {
+    switch (job.kind) {
+      case 'setup':
+        return undefined;
+      case 'edit':
+        return refuseEdit(state, job.input);
+      case 'submit':
+        return refuseSubmit(state, job.input);
+      case 'approve':
+        return refuseApprove(state, job.input);
+      case 'reject':
+        return refuseReject(state, job.input);
+      case 'deactivate':
+        return refuseDeactivate(state, job.input);
+      case 'rotateSecret':
+        return refuseRotateSecret(state, job.input);
+    }
+  }
+
+  // ---- jobs ----
+
+  async function setUp(): Promise<void> {
+    const created: HistoryEntry = entry(state.ownerId, 'create', null, 'draft', null);
+    if (state.registration.authMethod.type === 'client_secret') {
+      const secret = await acts.generateClientSecret.executeWithOptions(
+        activityOptions('Generate client secret'),
+        [{ serviceId: state.serviceId }],
+      );
+      state.credentials = {
+        ...state.credentials,
+        state: 'valid',
+        checkedAt: now(),
+        secret: { version: secret.secretVersion, fingerprint: secret.fingerprint, createdAt: now() },
+      };
+      await project(created);
+    } else {
+      await project(created);
+      await checkCredentials();
+    }
+    if (state.credentials.state === 'valid') await provisionSandbox();
+  }
+
+  async function edit(i: EditInput): Promise<UpdateResult> {
+    const from = state.status;
+    state.registration = i.registration;
+    state.revision += 1;
+    if (state.registration.authMethod.type === 'jwks_uri') {
+      state.credentials = { ...state.credentials, state: 'pending' };
+      await project(entry(i.actor.sub, 'edit', from, state.status, null));
+      await checkCredentials();
+    } else {
+      await project(entry(i.actor.sub, 'edit', from, state.status, null));
+    }
+    // Until the edited credentials are valid, the last valid registration keeps serving the sandbox.
+    if (state.credentials.state === 'valid') await provisionSandbox();
+    return result();
+  }
+
+  async function submit(i: SubmitInput): Promise<UpdateResult> {
+    await requireValidCredentials();
+    const productionPolicies = await acts.derivePolicies.executeWithOptions(
+      activityOptions('Derive production access policies'),
+      [
+        {
+          clientId: state.serviceId,
+          scopes: state.registration.scopes.strings,
+          organizationId: state.registration.organizationId,
+        },
+      ],
+    );
+    const from = state.status;
+    state.previousSubmission = state.submission;
+    state.submission = {
+      revision: state.revision,
+      submittedAt: now(),
+      submittedBy: i.actor.sub,
+      registration: state.registration,
+      productionPolicies,
+    };
+    state.status = 'under_review';
+    state.rejection = null;
+    await project(entry(i.actor.sub, 'submit', from, 'under_review', null));
+    return result();
+  }
+
+  async function approve(i: ApproveInput, answer: (result: unknown) => void): Promise<void> {
+    await requireValidCredentials();
+    state.approval = {
+      state: 'provisioning',
+      revision: i.revision,
+      policyHash: i.policyHash,
+      by: i.actor.sub,
+      at: now(),
+      attempts: 0,
+      lastError: null,
+    };
+    await project(entry(i.actor.sub, 'approve', 'under_review', 'under_review', null));
+    answer(result());
+    await provisionProduction(i.actor.sub);
+  }
+
+  async function provisionProduction(approver: string): Promise<void> {
+    const submission = state.submission!;
+    const clientId = state.serviceId;
+    // Production gets the Client inactive, then its policies, then active (aidbox-contract section 8,
+    // "Ordering advice"): the client can never act before its policies exist.
+    const steps: Array<{ summary: string; run: () => Promise<void> }> = [
+      {
+        summary: 'Production: upsert Client (inactive)',
+        run: () =>
+          acts.upsertClient.executeWithOptions(activityOptions('Production: upsert Client (inactive)'), [
+            {
+              environment: 'production',
+              serviceId: clientId,
+              registration: submission.registration,
+              secretVersion: state.credentials.secret?.version ?? null,
+              active: false,
+            },
+          ]),
+      },
+      {
+        summary: 'Production: apply access policies',
+        run: () =>
+          acts.applyPolicies.executeWithOptions(activityOptions('Production: apply access policies'), [
+            { environment: 'production', clientId, policies: submission.productionPolicies.policies },
+          ]),
+      },
+      {
+        summary: 'Production: activate Client',
+        run: () =>
+          acts.setClientActive.executeWithOptions(activityOptions('Production: activate Client'), [
+            { environment: 'production', clientId, active: true },
+          ]),
+      },
+    ];
+    for (const step of steps) {
+      const failure = await inRounds(step.run, async (failed) => {
+        state.approval = {
+          ...state.approval!,
+          attempts: state.approval!.attempts + failed.attempts,
+          lastError: failed.error,
+        };
+        await project(null);
+      });
+      if (failure) {
+        state.approval = {
+          ...state.approval!,
+          state: 'failed',
+          attempts: state.approval!.attempts + failure.attempts,
+          lastError: failure.error,
+        };
+        await project(entry(approver, 'approval-failed', 'under_review', 'under_review', failure.error.kind));
+        return;
+      }
+    }
+    state.productionProvisioned = true;
+    state.status = 'active';
+    state.approval = null;
+    if (state.credentials.secret) {
+      await acts.settleSecrets({
+        serviceId: state.serviceId,
+        secretVersion: state.credentials.secret.version,
+        productionHasSecret: true,
+      });
+    }
+    await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
+  }
+
+  async function reject(i: DecisionInput): Promise<UpdateResult> {
+    state.status = 'rejected';
+    state.approval = null;
+    state.rejection = { kind: 'declined', reason: i.reason, by: i.actor.sub, at: now() };
+    await project(entry(i.actor.sub, 'reject', 'under_review', 'rejected', i.reason));
+    return result();
+  }
+
+  async function deactivate(i: DecisionInput): Promise<UpdateResult> {
+    state.status = 'rejected';
+    state.rejection = { kind: 'deactivated', reason: i.reason, by: i.actor.sub, at: now() };
+    await project(entry(i.actor.sub, 'deactivate', 'active', 'rejected', i.reason));
+    // The update answers now; the main loop cuts production off and removes the sandbox client next.
+    cleanupPending = true;
+    return result();
+  }
+
+  async function cleanUpAfterDeactivation(): Promise<void> {
+    const clientId = state.serviceId;
+    // Cutting production off must not give up: every failure is recorded and retried in rounds.
+    const untilDone = async (run: () => Promise<void>) => {
+      for (;;) {
+        const recordFailure = async (failed: RoundFailed) => {
+          state.cleanup = { done: false, lastError: failed.error };
+          await project(null);
+        };
+        const failure = await inRounds(run, recordFailure);
+        if (!failure) return;
+        await recordFailure(failure);
+        await sleep(timing.roundDelayMs);
+      }
+    };
+    state.cleanup = { done: false, lastError: null };
+    if (state.productionProvisioned) {
+      await untilDone(() =>
+        acts.disableClient.executeWithOptions(
+          activityOptions('Production: disable Client, remove policies, revoke sessions'),
+          [{ environment: 'production', clientId }],
+        ),
+      );
+    }
+    if (state.sandbox.revision !== null || state.sandbox.state !== 'none') {
+      await untilDone(() =>
+        acts.removeClient.executeWithOptions(activityOptions('Sandbox: remove Client'), [
+          { environment: 'sandbox', clientId },
+        ]),
+      );
+      state.sandbox = { revision: null, state: 'none', lastError: null };
+    }
+    await acts.forgetSecrets({ serviceId: state.serviceId });
+    cleanupPending = false;
+    state.cleanup = { done: true, lastError: null };
+    await project(null);
+  }
+
+  async function rotateSecret(i: RotateSecretInput): Promise<RotateSecretResult> {
+    const secret = await acts.generateClientSecret.executeWithOptions(
+      activityOptions('Generate client secret (rotation)'),
+      [{ serviceId: state.serviceId }],
+    );
+    const environments: Environment[] = [];
+    if (state.sandbox.revision !== null) environments.push('sandbox');
+    if (state.productionProvisioned) environments.push('production');
+    if (environments.length > 0) {
+      const failure = await inRounds(
+        () =>
+          acts.provisionClientSecret.executeWithOptions(
+            activityOptions(`Provision rotated secret to ${environments.join(' and ')}`),
+            [{ serviceId: state.serviceId, secretVersion: secret.secretVersion, environments }],
+          ),
+        async () => undefined,
+        3,
+      );
+      if (failure) throw new RoundFailed(failure.error, failure.attempts, true);
+    }
+    state.credentials = {
+      ...state.credentials,
+      secret: { version: secret.secretVersion, fingerprint: secret.fingerprint, createdAt: now() },
+    };
+    await acts.settleSecrets({
+      serviceId: state.serviceId,
+      secretVersion: secret.secretVersion,
+      productionHasSecret: state.productionProvisioned,
+    });
+    await project(entry(i.actor.sub, 'rotate-secret', state.status, state.status, null));
+    return { ...result(), secretVersion: secret.secretVersion, fingerprint: secret.fingerprint };
+  }
+
+  // ---- credentials and sandbox ----
+
+  async function checkCredentials(): Promise<JwksReportLike | null> {
+    const method = state.registration.authMethod;
+    if (method.type !== 'jwks_uri') return null;
+    const report = await acts.checkJwks.executeWithOptions(activityOptions('Fetch and validate the JWKS'), [
+      {
+        serviceId: state.serviceId,
+        jwksUri: method.jwksUri,
+        previousThumbprints: state.credentials.acceptedThumbprints,
+      },
+    ]);
+    state.credentials = {
+      ...state.credentials,
+      state: report.valid ? 'valid' : 'invalid',
+      checkedAt: report.checkedAt,
+      jwksReport: report,
+      acceptedThumbprints: report.valid ? thumbprintsOf(report) : state.credentials.acceptedThumbprints,
+    };
+    await project(null);
+    return report;
+  }
+
+  /** A fresh JWKS check before submit and approve; failing, the update fails with the report (409). */
+  async function requireValidCredentials(): Promise<void> {
+    const report = await checkCredentials();
+    if (report && !report.valid) {
+      throw ApplicationFailure.create({
+        type: FailureType.CredentialsInvalid,
+        message: 'the JWKS at the registered URI does not pass validation; see the JWKS report',
+        details: [{ currentStatus: state.status, report }],
+        nonRetryable: true,
+      });
+    }
+  }
+
+  async function provisionSandbox(): Promise<void> {
+    const revision = state.revision;
+    const registration = state.registration;
+    state.sandbox = { ...state.sandbox, state: 'provisioning' };
+    const failure = await inRounds(
+      async () => {
+        const policies = await acts.derivePolicies.executeWithOptions(
+          activityOptions('Derive sandbox access policies'),
+          [
+            // The sandbox has no OrgBAC (aidbox-contract section 3): its policies are never organization-bound.
+            { clientId: state.serviceId, scopes: registration.scopes.strings, organizationId: null },
+          ],
+        );
+        await acts.upsertClient.executeWithOptions(activityOptions('Sandbox: upsert Client'), [
+          {
+            environment: 'sandbox',
+            serviceId: state.serviceId,
+            registration,
+            secretVersion: state.credentials.secret?.version ?? null,
+            active: true,
+          },
+        ]);
+        await acts.applyPolicies.executeWithOptions(activityOptions('Sandbox: apply access policies'), [
+          { environment: 'sandbox', clientId: state.serviceId, policies: policies.policies },
+        ]);
+      },
+      async () => undefined,
+      1,
+    );
+    if (failure) {
+      // A failed (re-)provisioning never removes what the sandbox already serves.
+      state.sandbox = { ...state.sandbox, state: 'failed', lastError: failure.error };
+      sandboxRetryDue = !failure.permanent;
+    } else {
+      state.sandbox = { revision, state: 'ready', lastError: null };
+      sandboxRetryDue = false;
+    }
+    await project(null);
+  }
+
+  /**
+   * Runs `run` in rounds: each round is one activity run with a bounded number of attempts. After
+   * a failed round, `onRoundFailed` records it (the service shows why it waits), the workflow
+   * sleeps and tries again. A permanent failure, or `maxRounds` exhausted, is returned.
+   */
+  async function inRounds(
+    run: () => Promise<void>,
+    onRoundFailed: (failed: RoundFailed) => Promise<void>,
+    maxRounds = Number.POSITIVE_INFINITY,
+  ): Promise<RoundFailed | undefined> {
+    for (let round = 1; ; round += 1) {
+      try {
+        await run();
+        return undefined;
+      } catch (error) {
+        const failed = describeFailure(error);
+        if (failed.permanent || round >= maxRounds) return failed;
+        await onRoundFailed(failed);
+        await sleep(timing.roundDelayMs);
+      }
+    }
+  }
+
+  function describeFailure(error: unknown): RoundFailed {
+    if (!(error instanceof ActivityFailure)) throw error;
+    const cause = error.cause;
+    const operation = error.activityType ?? 'activity';
+    const details = (cause instanceof ApplicationFailure ? cause.details?.[0] : undefined) as
+      { status?: number; environment?: Environment; attempt?: number } | undefined;
+    const provisioningError: ProvisioningError = {
+      environment: details?.environment ?? 'sandbox',
+      operation,
+      status: details?.status ?? null,
+      kind:
+        cause instanceof ApplicationFailure
+          ? (cause.type ?? 'Error')
+          : cause instanceof TimeoutFailure
+            ? 'Timeout'
+            : 'Error',
+      at: now(),
+    };
+    const permanent = cause instanceof ApplicationFailure && cause.nonRetryable === true;
+    return new RoundFailed(provisioningError, details?.attempt ?? timing.attemptsPerRound, permanent);
+  }
+
+  // ---- projection and visibility ----
+
+  async function project(history: HistoryEntry | null): Promise<void> {
+    state.projectionVersion += 1;
+    state.updatedAt = now();
+    publishSearchAttributes();
+    await acts.projectService.executeWithOptions(activityOptions('Project to the read model'), [
+      { state, history },
+    ]);
+  }
+
+  function publishSearchAttributes() {
+    upsertSearchAttributes([
+      { key: BackendServiceStatus, value: state.status },
+      { key: BackendServiceOwner, value: state.ownerId },
+      { key: BackendServiceOrganization, value: state.registration.organizationId ?? 'none' },
+      { key: BackendServiceAuthMethod, value: state.registration.authMethod.type },
+      ...(state.submission
+        ? [{ key: BackendServiceSubmittedAt, value: new Date(state.submission.submittedAt) }]
+        : []),
+    ]);
+    setCurrentDetails(currentDetails());
+  }
+
+  function currentDetails(): string {
+    const lines = [`**${state.serviceId}**: ${state.status.replace('_', ' ')} (revision ${state.revision})`];
+    lines.push(`Credentials: ${state.registration.authMethod.type}, ${state.credentials.state}`);
+    lines.push(
+      `Sandbox client: ${state.sandbox.state}${state.sandbox.revision !== null ? ` (revision ${state.sandbox.revision})` : ''}`,
+    );
+    if (state.approval) {
+      const error = state.approval.lastError;
+      lines.push(
+        `Approval ${state.approval.state} by ${state.approval.by}; attempts ${state.approval.attempts}` +
+          (error
+            ? `; last error ${error.kind}${error.status ? ` ${error.status}` : ''} in ${error.environment}`
+            : ''),
+      );
+    }
+    if (state.rejection) lines.push(`Rejected (${state.rejection.kind}) by ${state.rejection.by}`);
+    return lines.join('\n');
+  }
+
+  function result(): UpdateResult {
+    return { status: state.status, revision: state.revision, projectionVersion: state.projectionVersion };
+  }
+
+  function entry(
+    actor: string,
+    action: HistoryEntry['action'],
+    from: HistoryEntry['from'],
+    to: HistoryEntry['to'],
+    reason: string | null,
+  ): HistoryEntry {
+    return { at: now(), actor, action, from, to, reason, revision: state.revision };
+  }
+}
+
+function initialState(input: BackendServiceInput): ServiceState {
+  return {
+    serviceId: input.serviceId,
+    ownerId: input.ownerId,
+    registration: input.registration,
+    status: 'draft',
+    revision: 1,
+    rejection: null,
+    approval: null,
+    credentials: {
+      state: 'pending',
+      checkedAt: null,
+      secret: null,
+      jwksReport: null,
+      acceptedThumbprints: {},
+    },
+    sandbox: { revision: null, state: 'none', lastError: null },
+    productionProvisioned: false,
+    cleanup: null,
+    submission: null,
+    previousSubmission: null,
+    createdAt: input.createdAt,
+    updatedAt: input.createdAt,
+    projectionVersion: 0,
+  };
+}
+
+function refusalFailure(refusal: Refusal): ApplicationFailure {
+  return ApplicationFailure.create({
+    type: refusal.type,
+    message: refusal.message,
+    details: [{ currentStatus: refusal.currentStatus, field: refusal.field ?? null }],
+    nonRetryable: true,
+  });
+}
+
+/** kid → thumbprint from a report's keys, whatever else the report holds. */
+function thumbprintsOf(report: JwksReportLike): Record<string, string> {
+  const keys = Array.isArray(report.keys)
+    ? (report.keys as Array<{ kid?: unknown; thumbprint?: unknown }>)
+    : [];
+  const out: Record<string, string> = {};
+  for (const key of keys) {
+    if (typeof key.kid === 'string' && typeof key.thumbprint === 'string') out[key.kid] = key.thumbprint;
+  }
+  return out;
+}
+
+const now = () => new Date().toISOString();
