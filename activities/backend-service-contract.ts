@@ -15,7 +15,11 @@ import type {
  */
 export interface BackendServiceActivities {
   // Credentials (credentials/).
-  generateClientSecret(input: { serviceId: string }): Promise<{ secretVersion: number; fingerprint: string }>;
+  /** Idempotent per version: a retried attempt for the same version creates nothing new. */
+  generateClientSecret(input: {
+    serviceId: string;
+    secretVersion: number;
+  }): Promise<{ secretVersion: number; fingerprint: string }>;
   checkJwks(input: {
     serviceId: string;
     jwksUri: string;

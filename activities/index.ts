@@ -1,15 +1,52 @@
+import type { AidboxClient } from '../aidbox/client.js';
+import type { JwksFetcherOptions } from '../credentials/jwks-fetch.js';
+import type { SecretStore } from '../credentials/secret-store.js';
 import type { Db } from '../db/database.js';
+import type { Environment } from '../workflows/backend-service/types.js';
+import type { BackendServiceActivities } from './backend-service-contract.js';
+import { createCredentialActivities } from './credentials.js';
 import { createPlatformProbeActivities } from './platform-probe.js';
+import { createProjectionActivities } from './projection.js';
+import { aidboxFailure, createProvisioningActivities } from './provisioning.js';
+import { createScopeActivities } from './scopes.js';
 
 /** What activities need from the process that hosts them (the worker); tests pass their own. */
 export interface ActivityDependencies {
   db: Db;
+  secretStore: SecretStore;
+  jwksFetcher: JwksFetcherOptions;
+  aidbox: Record<Environment, AidboxClient>;
+  orgbac: Record<Environment, boolean>;
 }
 
 export function createActivities(deps: ActivityDependencies) {
-  return {
+  const credentials = createCredentialActivities({
+    secretStore: deps.secretStore,
+    jwksFetcher: deps.jwksFetcher,
+    aidbox: {
+      async patchClientSecret(environment, clientId, secret) {
+        try {
+          await deps.aidbox[environment].rotateSecret(clientId, secret);
+        } catch (error) {
+          throw aidboxFailure(error, environment);
+        }
+      },
+    },
+  });
+  const activities = {
     ...createPlatformProbeActivities(deps.db),
-  };
+    ...createProjectionActivities(deps.db),
+    ...createScopeActivities(),
+    ...createProvisioningActivities(deps),
+    ...credentials,
+    async settleSecrets({ serviceId, secretVersion, productionHasSecret }) {
+      await deps.secretStore.deleteIfDone(serviceId, secretVersion, { productionHasSecret });
+    },
+    async forgetSecrets({ serviceId }) {
+      await deps.secretStore.deleteAll(serviceId);
+    },
+  } satisfies BackendServiceActivities & Record<string, unknown>;
+  return activities;
 }
 
 export type Activities = ReturnType<typeof createActivities>;

@@ -1,4 +1,5 @@
-import type { ColumnType } from 'kysely';
+import type { ColumnType, Generated } from 'kysely';
+import type { ServiceState } from '../workflows/backend-service/types.js';
 
 /**
  * Table types of the read model and the project's own tables. One interface per table; each
@@ -14,6 +15,69 @@ export interface PlatformProbeTable {
   recorded_at: Timestamp;
 }
 
+/** Encrypted client secrets (credentials/secret-store.ts); no plaintext column by design. */
+export interface ClientSecretTable {
+  service_id: string;
+  secret_version: number;
+  fingerprint: string;
+  key_id: string | null;
+  iv: Buffer | null;
+  ciphertext: Buffer | null;
+  auth_tag: Buffer | null;
+  created_at: Timestamp;
+  shown_at: string | null;
+  ciphertext_deleted_at: string | null;
+}
+
+export interface BackendServicesTable {
+  id: string;
+  owner_id: string;
+  organization_id: string | null;
+  status: string;
+  auth_method: string;
+  name: string;
+  revision: number;
+  submitted_at: string | null;
+  created_at: string;
+  updated_at: string;
+  /** bigint, read as a string by the pg type parser (db/database.ts). */
+  projection_version: ColumnType<string, number, number>;
+  state: ColumnType<ServiceState, string, string>;
+}
+
+export interface BackendServiceHistoryTable {
+  id: Generated<string>;
+  service_id: string;
+  projection_version: ColumnType<string, number, number>;
+  at: string;
+  actor: string;
+  action: string;
+  from_status: string | null;
+  to_status: string;
+  reason: string | null;
+  revision: number;
+}
+
+/** API idempotency records (db/migrations/2026-11-29T1700_idempotency.ts); never a secret. */
+export interface IdempotencyRecordsTable {
+  principal: string;
+  route: string;
+  key: string;
+  request_hash: string;
+  state: 'in_flight' | 'completed';
+  locked_at: string | null;
+  service_id: string | null;
+  response_status: number | null;
+  response_body: ColumnType<unknown, string | null, string | null>;
+  secret_version: number | null;
+  created_at: Timestamp;
+  expires_at: string;
+}
+
 export interface Database {
   platform_probe: PlatformProbeTable;
+  backend_services: BackendServicesTable;
+  backend_service_history: BackendServiceHistoryTable;
+  client_secret: ClientSecretTable;
+  idempotency_records: IdempotencyRecordsTable;
 }

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { aidboxConfigSchema } from '../aidbox/config.js';
+import { credentialsSchema } from '../credentials/config.js';
 
 /**
  * One zod-parsed configuration per process. Each process parses only the part it needs, fails fast
@@ -40,9 +42,30 @@ export const temporalSchema = z.object({
   TEMPORAL_UI_URL: url().default('http://localhost:8233'),
 });
 
+/**
+ * Who may call the API (api.md, Identity): bearer JWTs of the configured OIDC issuer and, in
+ * development mode only, of the built-in development issuer (a key pair generated into DATA_DIR).
+ * The cross-field rules (production refuses the development issuer; some issuer must exist) are
+ * checked by `checkAuthConfig`, so this stays a plain object other fragments can extend.
+ */
+export const authSchema = z.object({
+  AUTH_ISSUER: url().optional(),
+  /** Where the issuer publishes its keys; default `<AUTH_ISSUER>/.well-known/jwks.json`. */
+  AUTH_JWKS_URL: url().optional(),
+  AUTH_AUDIENCE: z.string().min(1).default('backend-services-api'),
+  /** Claim holding the roles array (`developer`, `admin`); a dotted path reaches into nested claims. */
+  AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
+  /** Default: on in development mode, off in production (where turning it on refuses to start). */
+  AUTH_DEV_ISSUER: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()
+    .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
+});
+
 export const apiSchema = commonSchema.extend({
   ...databaseSchema.shape,
   ...temporalSchema.shape,
+  ...credentialsSchema.shape,
+  ...aidboxConfigSchema.shape,
+  ...authSchema.shape,
   HOST: z.string().min(1).default('127.0.0.1'),
   PORT: port(3000),
   PUBLIC_URL: url().optional(),
@@ -53,6 +76,8 @@ export const apiSchema = commonSchema.extend({
 export const workerSchema = commonSchema.extend({
   ...databaseSchema.shape,
   ...temporalSchema.shape,
+  ...credentialsSchema.shape,
+  ...aidboxConfigSchema.shape,
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */
@@ -70,6 +95,25 @@ export const startSchema = commonSchema.extend({
 export type StartConfig = z.infer<typeof startSchema>;
 export type ApiConfig = z.infer<typeof apiSchema>;
 export type WorkerConfig = z.infer<typeof workerSchema>;
+
+/** Whether the development issuer is on: explicit AUTH_DEV_ISSUER, else on in development mode only. */
+export function devIssuerEnabled(config: Pick<ApiConfig, 'APP_MODE' | 'AUTH_DEV_ISSUER'>): boolean {
+  return config.AUTH_DEV_ISSUER ?? config.APP_MODE === 'development';
+}
+
+/** The rules between auth variables; throws a ConfigError naming the variable. */
+export function checkAuthConfig(config: ApiConfig): void {
+  if (config.APP_MODE === 'production' && config.AUTH_DEV_ISSUER === true) {
+    throw new ConfigError(
+      'Invalid configuration:\n  AUTH_DEV_ISSUER: the development issuer is refused in production mode (APP_MODE=production)',
+    );
+  }
+  if (!devIssuerEnabled(config) && !config.AUTH_ISSUER) {
+    throw new ConfigError(
+      'Invalid configuration:\n  AUTH_ISSUER: required when the development issuer is off (production mode)',
+    );
+  }
+}
 
 export class ConfigError extends Error {
   override name = 'ConfigError';

@@ -4,6 +4,7 @@ import { loadConfigOrExit, workerSchema } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
+import { activityDependenciesFromConfig } from './activity-dependencies.js';
 import { createWorker } from './create-worker.js';
 
 const config = loadConfigOrExit(workerSchema);
@@ -16,7 +17,7 @@ const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: { db },
+  deps: activityDependenciesFromConfig(config, db),
 });
 
 // Runtime.install registers SIGINT/SIGTERM handlers that shut the worker down gracefully:

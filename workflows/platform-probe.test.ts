@@ -1,25 +1,23 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { createDb, type Db } from '../db/database.js';
-import { startTestWorker, testClient, type RunningWorker } from '../test-support/temporal.js';
+import type { Db } from '../db/database.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import type { RunningWorker } from '../test-support/temporal.js';
 import type { Client } from '@temporalio/client';
 
 describe('platform probe (smoke test: Temporal → worker → activity → PostgreSQL)', () => {
+  let system: TestSystem;
   let db: Db;
   let client: Client;
   let worker: RunningWorker;
 
   beforeAll(async () => {
-    db = createDb(inject('databaseUrl'));
-    client = await testClient();
-    worker = await startTestWorker({ db });
+    system = await startTestSystem();
+    ({ db, client, worker } = system);
   });
 
   afterAll(async () => {
-    await worker?.stop();
-    await client?.connection.close();
-    await db?.destroy();
+    await system?.stop();
   });
 
   it('runs on the dev server and its projection is read back from PostgreSQL', async () => {

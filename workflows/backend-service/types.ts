@@ -1,3 +1,6 @@
+import type { JwksReport } from '../../credentials/jwks-report.js';
+import type { DerivedPolicySet } from '../../scopes/derive.js';
+
 /**
  * The Backend Service entity: its state, its messages and their results. Everything here is plain
  * JSON (it travels through Temporal history, the read model and the API) and never carries a
@@ -65,15 +68,8 @@ export interface SecretInfo {
   createdAt: string;
 }
 
-/**
- * The JWKS report as the credentials module produces it. The workflow reads only `valid` and the
- * per-key thumbprints (to flag a kid whose key material changed); the rest is carried as is.
- */
-export interface JwksReportLike {
-  valid: boolean;
-  checkedAt: string;
-  [key: string]: unknown;
-}
+/** The JWKS report of the credentials module; the workflow reads `valid`, `checkedAt` and `thumbprints`. */
+export type JwksReportLike = JwksReport;
 
 export interface Credentials {
   state: 'pending' | 'valid' | 'invalid';
@@ -84,17 +80,8 @@ export interface Credentials {
   acceptedThumbprints: Record<string, string>;
 }
 
-export interface AccessPolicyResource {
-  resourceType: 'AccessPolicy';
-  id: string;
-  [key: string]: unknown;
-}
-
-export interface DerivedPolicySet {
-  policies: AccessPolicyResource[];
-  policyHash: string;
-  notes: string[];
-}
+/** The derivation's output (scopes/derive.ts): the policies, their hash (what an admin approves) and notes. */
+export type { DerivedPolicySet, AccessPolicy as AccessPolicyResource } from '../../scopes/derive.js';
 
 /** What was under review: kept so a resubmission can be compared with the previous review. */
 export interface SubmissionSnapshot {

@@ -276,7 +276,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     if (state.registration.authMethod.type === 'client_secret') {
       const secret = await acts.generateClientSecret.executeWithOptions(
         activityOptions('Generate client secret'),
-        [{ serviceId: state.serviceId }],
+        [{ serviceId: state.serviceId, secretVersion: 1 }],
       );
       state.credentials = {
         ...state.credentials,
@@ -476,7 +476,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function rotateSecret(i: RotateSecretInput): Promise<RotateSecretResult> {
     const secret = await acts.generateClientSecret.executeWithOptions(
       activityOptions('Generate client secret (rotation)'),
-      [{ serviceId: state.serviceId }],
+      [{ serviceId: state.serviceId, secretVersion: (state.credentials.secret?.version ?? 0) + 1 }],
     );
     const environments: Environment[] = [];
     if (state.sandbox.revision !== null) environments.push('sandbox');
@@ -523,7 +523,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       state: report.valid ? 'valid' : 'invalid',
       checkedAt: report.checkedAt,
       jwksReport: report,
-      acceptedThumbprints: report.valid ? thumbprintsOf(report) : state.credentials.acceptedThumbprints,
+      acceptedThumbprints: report.valid ? (report.thumbprints ?? {}) : state.credentials.acceptedThumbprints,
     };
     await project(null);
     return report;
@@ -719,18 +719,6 @@ function refusalFailure(refusal: Refusal): ApplicationFailure {
     details: [{ currentStatus: refusal.currentStatus, field: refusal.field ?? null }],
     nonRetryable: true,
   });
-}
-
-/** kid → thumbprint from a report's keys, whatever else the report holds. */
-function thumbprintsOf(report: JwksReportLike): Record<string, string> {
-  const keys = Array.isArray(report.keys)
-    ? (report.keys as Array<{ kid?: unknown; thumbprint?: unknown }>)
-    : [];
-  const out: Record<string, string> = {};
-  for (const key of keys) {
-    if (typeof key.kid === 'string' && typeof key.thumbprint === 'string') out[key.kid] = key.thumbprint;
-  }
-  return out;
 }
 
 const now = () => new Date().toISOString();

@@ -1,0 +1,118 @@
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import {
+  AidboxError,
+  buildClientResource,
+  type AidboxClient,
+  type AccessPolicyResource,
+} from '../aidbox/client.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import type { Environment, Registration } from '../workflows/backend-service/types.js';
+import type { BackendServiceActivities } from './backend-service-contract.js';
+
+/**
+ * Aidbox provisioning activities. Each is idempotent (deterministic IDs, create-or-merge-patch,
+ * PUT upserts, DELETE 404/410 as done), so a retry or a worker killed mid-call creates no duplicate
+ * (ARCHITECTURE.md, "Activities touching Aidbox are idempotent").
+ */
+export interface ProvisioningDependencies {
+  aidbox: Record<Environment, AidboxClient>;
+  /** Whether each environment runs OrgBAC (production in Payerbox; aidbox-contract section 3). */
+  orgbac: Record<Environment, boolean>;
+  secretStore: SecretStore;
+}
+
+type ProvisioningActivities = Pick<
+  BackendServiceActivities,
+  'upsertClient' | 'applyPolicies' | 'setClientActive' | 'disableClient' | 'removeClient'
+>;
+
+/**
+ * Turns an Aidbox error into the failure Temporal records: retryable or not as the error class
+ * says, typed, with status, environment and attempt as details (status and kind only: never a
+ * response body). Retry-After becomes the next retry delay.
+ */
+export function aidboxFailure(error: unknown, environment: Environment): unknown {
+  if (!(error instanceof AidboxError)) return error;
+  const attempt = Context.current().info.attempt;
+  return ApplicationFailure.create({
+    type: error.retryable ? 'AidboxUnavailable' : 'AidboxRefused',
+    message: `${environment} Aidbox: ${error.method} ${error.path} ${error.status ? `answered ${error.status}` : 'failed to connect'}`,
+    nonRetryable: !error.retryable,
+    details: [{ status: error.status ?? null, environment, attempt }],
+    ...(error.retryAfterMs !== undefined ? { nextRetryDelay: error.retryAfterMs } : {}),
+  });
+}
+
+async function inEnvironment<T>(environment: Environment, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    throw aidboxFailure(error, environment);
+  }
+}
+
+export function createProvisioningActivities(deps: ProvisioningDependencies): ProvisioningActivities {
+  const clientSpec = (
+    environment: Environment,
+    serviceId: string,
+    registration: Registration,
+    active: boolean,
+  ) =>
+    buildClientResource({
+      id: serviceId,
+      name: registration.name,
+      description: registration.description,
+      authentication:
+        registration.authMethod.type === 'jwks_uri'
+          ? { method: 'jwks-uri', jwksUri: registration.authMethod.jwksUri }
+          : { method: 'client-secret' },
+      scopes: registration.scopes.strings,
+      active,
+      ...(deps.orgbac[environment] && registration.organizationId
+        ? { organizationId: registration.organizationId }
+        : {}),
+    });
+
+  return {
+    async upsertClient({ environment, serviceId, registration, secretVersion, active }) {
+      const aidbox = deps.aidbox[environment];
+      await inEnvironment(environment, async () => {
+        const exists = (await aidbox.readClient(serviceId)) !== undefined;
+        // The plaintext is read only to create the Client (Aidbox keeps one hashed secret); an
+        // existing Client is merge-patched and keeps its secret (rotation has its own activity).
+        const secret =
+          !exists && registration.authMethod.type === 'client_secret' && secretVersion !== null
+            ? await deps.secretStore.readForProvisioning(serviceId, secretVersion)
+            : undefined;
+        await aidbox.upsertClient(
+          clientSpec(environment, serviceId, registration, active),
+          secret ? { secret } : {},
+        );
+      });
+    },
+
+    async applyPolicies({ environment, clientId, policies }) {
+      const aidbox = deps.aidbox[environment];
+      await inEnvironment(environment, async () => {
+        for (const policy of policies) await aidbox.upsertAccessPolicy(policy as AccessPolicyResource);
+        // Policies derived for an earlier revision that the new set no longer has.
+        const wanted = new Set(policies.map((p) => p.id));
+        for (const existing of await aidbox.listAccessPoliciesForClient(clientId)) {
+          if (!wanted.has(existing.id)) await aidbox.deleteAccessPolicy(existing.id);
+        }
+      });
+    },
+
+    async setClientActive({ environment, clientId, active }) {
+      await inEnvironment(environment, () => deps.aidbox[environment].patchClient(clientId, { active }));
+    },
+
+    async disableClient({ environment, clientId }) {
+      await inEnvironment(environment, () => deps.aidbox[environment].disableClient(clientId));
+    },
+
+    async removeClient({ environment, clientId }) {
+      await inEnvironment(environment, () => deps.aidbox[environment].deleteClient(clientId));
+    },
+  };
+}
