@@ -78,6 +78,8 @@ export const workerSchema = commonSchema.extend({
   ...temporalSchema.shape,
   ...credentialsSchema.shape,
   ...aidboxConfigSchema.shape,
+  /** A workflow bundle built ahead of time; without it the worker bundles workflows/ at start (seconds). */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */

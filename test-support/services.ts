@@ -45,7 +45,7 @@ export function registration(
 export async function startService(
   system: TestSystem,
   reg: Registration,
-  options: { ownerId?: string; serviceId?: string; continueAsNewAfterEvents?: number } = {},
+  options: { ownerId?: string; serviceId?: string; continueAsNewAfterEvents?: number; taskQueue?: string } = {},
 ): Promise<{ serviceId: string; handle: WorkflowHandle<typeof backendService> }> {
   const serviceId = options.serviceId ?? newServiceId();
   const input: BackendServiceInput = {
@@ -60,7 +60,7 @@ export async function startService(
   };
   const handle = await system.client.workflow.start<typeof backendService>('backendService', {
     workflowId: workflowIdOf(serviceId),
-    taskQueue: system.worker.taskQueue,
+    taskQueue: options.taskQueue ?? system.worker.taskQueue,
     args: [input],
   });
   return { serviceId, handle };

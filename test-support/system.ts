@@ -30,7 +30,9 @@ export interface TestSystem {
   stop(): Promise<void>;
 }
 
-export async function startTestSystem(options: { withWorker?: boolean } = {}): Promise<TestSystem> {
+export async function startTestSystem(
+  options: { withWorker?: boolean; secretKey?: Buffer } = {},
+): Promise<TestSystem> {
   const db = createDb(inject('databaseUrl'), { poolSize: 5 });
   const rootClientSecret = randomBytes(18).toString('base64url');
   const standins = {
@@ -60,7 +62,7 @@ export async function startTestSystem(options: { withWorker?: boolean } = {}): P
     sandbox: new AidboxClient(environments.sandbox, { timeoutMs: 3_000 }),
     production: new AidboxClient(environments.production, { timeoutMs: 3_000 }),
   };
-  const secretStore = createSecretStore(db, createKeyring(new Map([['test', randomBytes(32)]]), 'test'));
+  const secretStore = createSecretStore(db, createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test'));
   const deps: ActivityDependencies = {
     db,
     secretStore,

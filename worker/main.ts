@@ -18,6 +18,7 @@ const worker = await createWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: activityDependenciesFromConfig(config, db),
+  ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 
 // Runtime.install registers SIGINT/SIGTERM handlers that shut the worker down gracefully:
