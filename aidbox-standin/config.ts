@@ -17,7 +17,9 @@ export const standinConfigSchema = z.object({
   STANDIN_PUBLIC_URL: z.url().optional(),
   STANDIN_ORGBAC: bool(false),
   STANDIN_ROOT_CLIENT_ID: z.string().min(1).default('root'),
-  STANDIN_ROOT_CLIENT_SECRET: z.string().min(8, 'at least 8 characters'),
+  STANDIN_ROOT_CLIENT_SECRET: z
+    .string({ error: 'required (the root client secret)' })
+    .min(8, 'at least 8 characters'),
   STANDIN_SAMPLE_DATA: bool(true),
   STANDIN_APP_MODE: z.enum(['development', 'production']).default('development'),
   STANDIN_FAULT_ERROR_RATE: rate,

@@ -45,7 +45,12 @@ export function registration(
 export async function startService(
   system: TestSystem,
   reg: Registration,
-  options: { ownerId?: string; serviceId?: string; continueAsNewAfterEvents?: number; taskQueue?: string } = {},
+  options: {
+    ownerId?: string;
+    serviceId?: string;
+    continueAsNewAfterEvents?: number;
+    taskQueue?: string;
+  } = {},
 ): Promise<{ serviceId: string; handle: WorkflowHandle<typeof backendService> }> {
   const serviceId = options.serviceId ?? newServiceId();
   const input: BackendServiceInput = {

@@ -62,7 +62,10 @@ export async function startTestSystem(
     sandbox: new AidboxClient(environments.sandbox, { timeoutMs: 3_000 }),
     production: new AidboxClient(environments.production, { timeoutMs: 3_000 }),
   };
-  const secretStore = createSecretStore(db, createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test'));
+  const secretStore = createSecretStore(
+    db,
+    createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test'),
+  );
   const deps: ActivityDependencies = {
     db,
     secretStore,

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registration, startService, waitForProjection } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
@@ -93,7 +94,7 @@ describe('continue-as-new of a long-lived service', () => {
       const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
       mkdirSync(dir, { recursive: true });
       const first = system.client.workflow.getHandle(workflowIdOf(serviceId), firstRunId);
-      writeFileSync(`${dir}continue-as-new.json`, JSON.stringify(await first.fetchHistory(), null, 1) + '\n');
+      writeFileSync(`${dir}continue-as-new.json`, historyToJSON(await first.fetchHistory()) + '\n');
     }
   });
 });

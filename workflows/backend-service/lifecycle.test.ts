@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
 import {
@@ -34,7 +35,7 @@ async function recordHistory(handle: WorkflowHandle, file: string) {
   const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
   mkdirSync(dir, { recursive: true });
   const history = await handle.fetchHistory();
-  writeFileSync(`${dir}${file}`, JSON.stringify(history, null, 1) + '\n');
+  writeFileSync(`${dir}${file}`, historyToJSON(history) + '\n');
 }
 
 async function updateAcceptedEvents(handle: WorkflowHandle): Promise<number> {

@@ -1,0 +1,116 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { inject } from 'vitest';
+import { registration, startService, waitForProjection } from '../../test-support/services.js';
+import { startTestSystem, type TestSystem } from '../../test-support/system.js';
+import { uniqueTaskQueue } from '../../test-support/temporal.js';
+import { approveUpdate, stateQuery, submitUpdate } from './messages.js';
+
+const ROOT = path.resolve(import.meta.dirname, '../..');
+const alice = { sub: 'alice', roles: ['developer'] };
+const bob = { sub: 'bob', roles: ['admin'] };
+
+/** The real worker process (worker/main.ts), configured the way an operator would. */
+function spawnWorker(system: TestSystem, taskQueue: string, secretKey: Buffer): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      APP_MODE: 'development',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: inject('databaseUrl'),
+      TEMPORAL_ADDRESS: inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: taskQueue,
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      SECRET_KEYS: `test:${secretKey.toString('base64')}`,
+      SANDBOX_AIDBOX_URL: system.environments.sandbox.baseUrl,
+      SANDBOX_AIDBOX_CLIENT_ID: system.environments.sandbox.clientId,
+      SANDBOX_AIDBOX_CLIENT_SECRET: system.environments.sandbox.clientSecret,
+      PRODUCTION_AIDBOX_URL: system.environments.production.baseUrl,
+      PRODUCTION_AIDBOX_CLIENT_ID: system.environments.production.clientId,
+      PRODUCTION_AIDBOX_CLIENT_SECRET: system.environments.production.clientSecret,
+      PRODUCTION_ORGBAC: 'true',
+    },
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before polling:\n${output}`)));
+  });
+}
+
+describe('worker killed mid-approval', () => {
+  const secretKey = randomBytes(32);
+  let system: TestSystem;
+  const workers: ChildProcess[] = [];
+
+  beforeAll(async () => {
+    system = await startTestSystem({ withWorker: false, secretKey });
+  });
+  afterAll(async () => {
+    for (const worker of workers) worker.kill('SIGKILL');
+    await system?.stop();
+  });
+
+  it('SIGKILL after production applied the Client PUT: the service ends active with exactly one Client and one policy set', async () => {
+    const taskQueue = uniqueTaskQueue('crash');
+    const first = await spawnWorker(system, taskQueue, secretKey);
+    workers.push(first);
+    const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }), {
+      taskQueue,
+    });
+    await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+    const { submission } = await handle.query(stateQuery);
+
+    // The production stand-in tells us when it has applied the Client PUT; the worker dies before
+    // the activity can report completion.
+    let killedAt: number | undefined;
+    system.standins.production.hooks.afterClientPut = (client) => {
+      if (client.id === serviceId && killedAt === undefined) {
+        killedAt = Date.now();
+        first.kill('SIGKILL');
+      }
+    };
+    await handle.executeUpdate(approveUpdate, {
+      args: [{ actor: bob, revision: 1, policyHash: submission!.productionPolicies.policyHash }],
+    });
+    await expect.poll(() => killedAt, { timeout: 20_000 }).toBeDefined();
+    await new Promise<void>((resolve) =>
+      first.exitCode !== null || first.signalCode ? resolve() : first.once('exit', () => resolve()),
+    );
+    expect(first.signalCode).toBe('SIGKILL');
+
+    workers.push(await spawnWorker(system, taskQueue, secretKey));
+    const active = await waitForProjection(system.db, serviceId, (s) => s.status === 'active', 60_000);
+    expect(active.productionProvisioned).toBe(true);
+
+    // The interrupted activity was retried on the new worker.
+    const history = await handle.fetchHistory();
+    const events = history.events ?? [];
+    const upsertScheduled = events
+      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'upsertClient')
+      .map((e) => Number(e.eventId));
+    const attempts = events
+      .filter((e) => upsertScheduled.includes(Number(e.activityTaskStartedEventAttributes?.scheduledEventId)))
+      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+    expect(Math.max(...attempts.map(Number))).toBeGreaterThan(1);
+
+    // Exactly one Client and one policy set in production.
+    const clients = system.standins.production.store.list('Client').filter((c) => c.id === serviceId);
+    expect(clients).toHaveLength(1);
+    expect(clients[0]).toMatchObject({ active: true });
+    const policies = await system.aidbox.production.listAccessPoliciesForClient(serviceId);
+    expect(policies.map((p) => p.id).sort()).toEqual(
+      submission!.productionPolicies.policies.map((p) => p.id).sort(),
+    );
+  });
+});
