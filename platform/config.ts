@@ -56,7 +56,9 @@ export const authSchema = z.object({
   /** Claim holding the roles array (`developer`, `admin`); a dotted path reaches into nested claims. */
   AUTH_ROLES_CLAIM: z.string().min(1).default('roles'),
   /** Default: on in development mode, off in production (where turning it on refuses to start). */
-  AUTH_DEV_ISSUER: z.enum(['true', 'false', '1', '0', 'yes', 'no']).optional()
+  AUTH_DEV_ISSUER: z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .optional()
     .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
 });
 
@@ -90,6 +92,9 @@ export const startSchema = commonSchema.extend({
   PORT: port(3000),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
+  /** The Aidbox stand-ins (api.md, Defaults: Payerbox's quickstart uses the same split). */
+  SANDBOX_AIDBOX_PORT: port(8090),
+  PRODUCTION_AIDBOX_PORT: port(8080),
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
   TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
 });

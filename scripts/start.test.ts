@@ -20,7 +20,13 @@ describe('npm start', () => {
   });
 
   it('brings the stack up, prints the URLs, and on Ctrl-C leaves no process behind', async () => {
-    const [apiPort, temporalPort, uiPort] = [await freePort(), await freePort(), await freePort()];
+    const [apiPort, temporalPort, uiPort, sandboxPort, productionPort] = [
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+      await freePort(),
+    ];
     const child = spawn('npm', ['start'], {
       cwd: ROOT,
       // Own process group, like a terminal's foreground job: Ctrl-C signals the whole group.
@@ -31,6 +37,8 @@ describe('npm start', () => {
         PORT: String(apiPort),
         TEMPORAL_PORT: String(temporalPort),
         TEMPORAL_UI_PORT: String(uiPort),
+        SANDBOX_AIDBOX_PORT: String(sandboxPort),
+        PRODUCTION_AIDBOX_PORT: String(productionPort),
         DATA_DIR: dataDir,
         DATABASE_URL: databaseUrl,
         TEMPORAL_CLI_PATH: inject('temporalCliPath'),
@@ -51,9 +59,12 @@ describe('npm start', () => {
     expect(output).toContain(`http://localhost:${uiPort}`);
     expect((await fetch(`http://127.0.0.1:${apiPort}/readyz`)).status).toBe(200);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
+    expect(output).toContain(`http://localhost:${sandboxPort}`);
+    expect((await fetch(`http://127.0.0.1:${sandboxPort}/health`)).status).toBe(200);
+    expect((await fetch(`http://127.0.0.1:${productionPort}/fhir/metadata`)).status).toBe(200);
 
     const tree = descendantsOf(child.pid!);
-    expect(tree.length).toBeGreaterThanOrEqual(4); // at least: start, Temporal, worker, API
+    expect(tree.length).toBeGreaterThanOrEqual(6); // at least: start, Temporal, two stand-ins, worker, API
     process.kill(-child.pid!, 'SIGINT');
 
     const deadline = Date.now() + 10_000;

@@ -3,7 +3,9 @@
  * cluster), migrations, the Temporal dev server with its Web UI, the worker and the API. Prints
  * every URL; Ctrl-C stops everything in order and leaves no process behind.
  */
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { standinProcesses } from '../aidbox-standin/process.js';
 import { createDb } from '../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { loadConfigOrExit, startSchema } from '../platform/config.js';
@@ -46,6 +48,8 @@ async function main() {
     [config.PORT, 'API and UIs', 'PORT'],
     [config.TEMPORAL_PORT, 'Temporal gRPC', 'TEMPORAL_PORT'],
     [config.TEMPORAL_UI_PORT, 'Temporal Web UI', 'TEMPORAL_UI_PORT'],
+    [config.SANDBOX_AIDBOX_PORT, 'Aidbox stand-in, sandbox', 'SANDBOX_AIDBOX_PORT'],
+    [config.PRODUCTION_AIDBOX_PORT, 'Aidbox stand-in, production', 'PRODUCTION_AIDBOX_PORT'],
   ];
   for (const [port, what, variable] of ports) {
     if (await isPortBusy(port)) {
@@ -79,19 +83,44 @@ async function main() {
   });
   say(`Temporal dev server ready at ${temporal.address}`);
 
-  const env: NodeJS.ProcessEnv = {
-    ...process.env,
-    APP_MODE: config.APP_MODE,
-    DATABASE_URL: postgres.url,
-    TEMPORAL_ADDRESS: temporal.address,
-    TEMPORAL_UI_URL: temporal.uiUrl,
-    PORT: String(config.PORT),
-  };
   const onExit = (name: string, code: number | null, signal: string | null) => {
     say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
     void shutdown(1);
   };
   const node = process.execPath;
+
+  // The Aidbox stand-ins (in memory: their Clients and policies are gone after a restart, while
+  // Temporal's state persists in DATA_DIR). A fresh admin secret per start, handed to our processes only.
+  const aidboxAdminSecret = randomBytes(24).toString('base64url');
+  const standins = standinProcesses({
+    sandboxPort: config.SANDBOX_AIDBOX_PORT,
+    productionPort: config.PRODUCTION_AIDBOX_PORT,
+    rootClientSecret: aidboxAdminSecret,
+    appMode: config.APP_MODE,
+  });
+  for (const spec of standins) {
+    children.push(supervise(spec.name, node, spec.args, { ...process.env, ...spec.env }, onExit));
+  }
+  await Promise.all(
+    standins.map((spec) => waitForReady(`${spec.url.replace('localhost', '127.0.0.1')}/health`, 30_000)),
+  );
+
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    APP_MODE: config.APP_MODE,
+    DATA_DIR: dataDir,
+    DATABASE_URL: postgres.url,
+    TEMPORAL_ADDRESS: temporal.address,
+    TEMPORAL_UI_URL: temporal.uiUrl,
+    PORT: String(config.PORT),
+    SANDBOX_AIDBOX_URL: standins[0].url,
+    SANDBOX_AIDBOX_CLIENT_ID: 'root',
+    SANDBOX_AIDBOX_CLIENT_SECRET: aidboxAdminSecret,
+    PRODUCTION_AIDBOX_URL: standins[1].url,
+    PRODUCTION_AIDBOX_CLIENT_ID: 'root',
+    PRODUCTION_AIDBOX_CLIENT_SECRET: aidboxAdminSecret,
+    PRODUCTION_ORGBAC: 'true',
+  };
   children.push(supervise('worker', node, ['--import', 'tsx', 'worker/main.ts'], env, onExit));
   children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
 
@@ -104,6 +133,8 @@ async function main() {
     `  API                 ${apiUrl}        (/healthz, /readyz)`,
     `  Temporal Web UI     ${temporal.uiUrl}`,
     `  Temporal gRPC       ${temporal.address}   (namespace ${config.TEMPORAL_NAMESPACE})`,
+    `  Aidbox sandbox      ${standins[0].url}   (stand-in, no OrgBAC; FHIR base ${standins[0].url}/fhir)`,
+    `  Aidbox production   ${standins[1].url}   (stand-in, OrgBAC; FHIR base ${standins[1].url}/Organization/<id>/fhir)`,
     `  PostgreSQL          ${redactUrl(postgres.url)}`,
     `  Data folder         ${dataDir}`,
     'Press Ctrl-C to stop everything.',
