@@ -114,6 +114,21 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
     expect(active.approval).toBeNull();
     expect(active.productionProvisioned).toBe(true);
 
+    // Operators read what the workflow is doing in the Web UI: current details and activity summaries.
+    const metadata = (await handle.query('__temporal_workflow_metadata')) as { currentDetails?: string };
+    expect(metadata.currentDetails).toContain(`${serviceId}**: active (revision 2)`);
+    const summaries = ((await handle.fetchHistory()).events ?? [])
+      .map((e) => e.userMetadata?.summary?.data)
+      .filter((data): data is Uint8Array => data instanceof Uint8Array)
+      .map((data) => JSON.parse(Buffer.from(data).toString()) as string);
+    expect(summaries).toEqual(
+      expect.arrayContaining([
+        'Production: upsert Client (inactive)',
+        'Production: apply access policies',
+        'Production: activate Client',
+      ]),
+    );
+
     // Production: same client ID and secret, inside its organization only (OrgBAC).
     const productionToken = await tokenWithSecret(url('production'), serviceId, secret, 'system/Patient.rs');
     expect(productionToken.status).toBe(200);
