@@ -19,6 +19,7 @@ import {
   approveUpdate,
   deactivateUpdate,
   editUpdate,
+  recheckCredentialsUpdate,
   rejectUpdate,
   rotateSecretUpdate,
   stateQuery,
@@ -263,6 +264,32 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
     );
     expect(refused.status).toBe(400);
     await recordHistory(handle, 'jwks-lifecycle.json');
+  });
+
+  it('JWKS invalid at registration: no sandbox client until a re-check finds it valid', async () => {
+    keys.publish({ keys: [{ kty: 'RSA', kid: 'weak', n: 'AQAB', e: 'AQAB' }] });
+    try {
+      const { serviceId, handle } = await startService(
+        system,
+        registration({ type: 'jwks_uri', jwksUri: keys.jwksUri }),
+      );
+      const invalid = await waitForProjection(system.db, serviceId, (s) => s.credentials.state === 'invalid');
+      expect(invalid.sandbox).toEqual({ revision: null, state: 'none', lastError: null });
+      expect(await system.aidbox.sandbox.readClient(serviceId)).toBeUndefined();
+      expect(
+        (await updateFailure(handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] }))).type,
+      ).toBe('CredentialsInvalid');
+
+      keys.restore();
+      const rechecked = await handle.executeUpdate(recheckCredentialsUpdate, { args: [{ actor: alice }] });
+      expect(rechecked).toMatchObject({ status: 'draft', revision: 1 });
+      const ready = await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+      expect(ready.credentials.state).toBe('valid');
+      expect(await system.aidbox.sandbox.readClient(serviceId)).toMatchObject({ jwks_uri: keys.jwksUri });
+      expect((await historyOf(system.db, serviceId)).map((h) => h.action)).toEqual(['create']);
+    } finally {
+      keys.restore();
+    }
   });
 
   it('reject with a reason, edit and resubmit; the previous review is kept for comparison', async () => {

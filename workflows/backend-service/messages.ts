@@ -3,6 +3,7 @@ import type {
   ApproveInput,
   DecisionInput,
   EditInput,
+  RecheckCredentialsInput,
   RotateSecretInput,
   RotateSecretResult,
   ServiceState,
@@ -17,6 +18,10 @@ export const approveUpdate = defineUpdate<UpdateResult, [ApproveInput]>('approve
 export const rejectUpdate = defineUpdate<UpdateResult, [DecisionInput]>('reject');
 export const deactivateUpdate = defineUpdate<UpdateResult, [DecisionInput]>('deactivate');
 export const rotateSecretUpdate = defineUpdate<RotateSecretResult, [RotateSecretInput]>('rotateSecret');
+/** Re-runs the JWKS check (the developer fixed their key server) without editing the registration. */
+export const recheckCredentialsUpdate = defineUpdate<UpdateResult, [RecheckCredentialsInput]>(
+  'recheckCredentials',
+);
 export const stateQuery = defineQuery<ServiceState>('state');
 
 export const workflowIdOf = (serviceId: string) => `backend-service/${serviceId}`;

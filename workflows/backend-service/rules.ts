@@ -4,6 +4,7 @@ import {
   type ApproveInput,
   type DecisionInput,
   type EditInput,
+  type RecheckCredentialsInput,
   type RotateSecretInput,
   type ServiceState,
   type SubmitInput,
@@ -145,6 +146,29 @@ export function refuseRotateSecret(state: ServiceState, input: RotateSecretInput
   }
   if (provisioning(state) || (state.status === 'rejected' && state.rejection?.kind === 'deactivated')) {
     return refuse(state, FailureType.InvalidTransition, `the secret cannot be rotated: ${describe(state)}`);
+  }
+  return undefined;
+}
+
+export function refuseRecheckCredentials(
+  state: ServiceState,
+  input: RecheckCredentialsInput,
+): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, 'only the owner may re-check the credentials');
+  if (state.registration.authMethod.type !== 'jwks_uri') {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      'this service authenticates with a client secret: there is no JWKS to check',
+    );
+  }
+  if (provisioning(state) || (state.status === 'rejected' && state.rejection?.kind === 'deactivated')) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      `the credentials cannot be re-checked: ${describe(state)}`,
+    );
   }
   return undefined;
 }

@@ -204,6 +204,9 @@ export interface DecisionInput {
 export interface RotateSecretInput {
   actor: Actor;
 }
+export interface RecheckCredentialsInput {
+  actor: Actor;
+}
 
 export interface UpdateResult {
   status: ServiceStatus;

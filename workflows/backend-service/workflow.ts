@@ -28,6 +28,7 @@ import {
   deactivateUpdate,
   editUpdate,
   rejectUpdate,
+  recheckCredentialsUpdate,
   rotateSecretUpdate,
   stateQuery,
   submitUpdate,
@@ -36,6 +37,7 @@ import {
   refuseApprove,
   refuseDeactivate,
   refuseEdit,
+  refuseRecheckCredentials,
   refuseRotateSecret,
   refuseSubmit,
   refuseReject,
@@ -53,6 +55,7 @@ import {
   type JwksReportLike,
   type ProvisioningError,
   type RecentUpdate,
+  type RecheckCredentialsInput,
   type RotateSecretInput,
   type RotateSecretResult,
   type ServiceState,
@@ -71,7 +74,8 @@ type Job =
   | { kind: 'approve'; input: ApproveInput }
   | { kind: 'reject'; input: DecisionInput }
   | { kind: 'deactivate'; input: DecisionInput }
-  | { kind: 'rotateSecret'; input: RotateSecretInput };
+  | { kind: 'rotateSecret'; input: RotateSecretInput }
+  | { kind: 'recheckCredentials'; input: RecheckCredentialsInput };
 
 interface QueuedJob {
   job: Job;
@@ -125,6 +129,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   registerUpdate(rejectUpdate, refuseReject, (i) => ({ kind: 'reject', input: i }));
   registerUpdate(deactivateUpdate, refuseDeactivate, (i) => ({ kind: 'deactivate', input: i }));
   registerUpdate(rotateSecretUpdate, refuseRotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
+  registerUpdate(recheckCredentialsUpdate, refuseRecheckCredentials, (i) => ({
+    kind: 'recheckCredentials',
+    input: i,
+  }));
 
   function registerUpdate<Ret, I>(
     definition: UpdateDefinition<Ret, [I]>,
@@ -222,6 +230,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           return void answer(await deactivate(job.input));
         case 'rotateSecret':
           return void answer(await rotateSecret(job.input));
+        case 'recheckCredentials':
+          return void answer(await recheckCredentials());
       }
     } catch (error) {
       if (error instanceof ApplicationFailure) return void fail(error);
@@ -266,6 +276,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         return refuseDeactivate(state, job.input);
       case 'rotateSecret':
         return refuseRotateSecret(state, job.input);
+      case 'recheckCredentials':
+        return refuseRecheckCredentials(state, job.input);
     }
   }
 
@@ -289,7 +301,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       await project(created);
       await checkCredentials();
     }
-    if (state.credentials.state === 'valid') await provisionSandbox();
+    await syncSandbox();
   }
 
   async function edit(i: EditInput): Promise<UpdateResult> {
@@ -304,12 +316,13 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       await project(entry(i.actor.sub, 'edit', from, state.status, null));
     }
     // Until the edited credentials are valid, the last valid registration keeps serving the sandbox.
-    if (state.credentials.state === 'valid') await provisionSandbox();
+    await syncSandbox();
     return result();
   }
 
   async function submit(i: SubmitInput): Promise<UpdateResult> {
     await requireValidCredentials();
+    await syncSandbox();
     const productionPolicies = await acts.derivePolicies.executeWithOptions(
       activityOptions('Derive production access policies'),
       [
@@ -416,6 +429,13 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       });
     }
     await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
+  }
+
+  /** The developer fixed their key server: check again, and serve the sandbox once valid. */
+  async function recheckCredentials(): Promise<UpdateResult> {
+    await checkCredentials();
+    await syncSandbox();
+    return result();
   }
 
   async function reject(i: DecisionInput): Promise<UpdateResult> {
@@ -540,6 +560,12 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         nonRetryable: true,
       });
     }
+  }
+
+  /** Provisions the sandbox when the credentials are valid and it serves an older revision (or none). */
+  async function syncSandbox(): Promise<void> {
+    if (state.credentials.state === 'valid' && state.sandbox.revision !== state.revision)
+      await provisionSandbox();
   }
 
   async function provisionSandbox(): Promise<void> {
