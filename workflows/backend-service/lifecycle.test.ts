@@ -453,4 +453,36 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
     expect(await system.aidbox.production.readClient(serviceId)).toMatchObject({ active: true });
     await recordHistory(handle, 'provisioning-retry.json');
   });
+
+  it('a permanent refusal by production ends the approval as failed; an admin approves again once it is fixed', async () => {
+    const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }));
+    await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+    await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+    const { submission } = await handle.query(stateQuery);
+    const approve = { actor: bob, revision: 1, policyHash: submission!.productionPolicies.policyHash };
+
+    system.standins.production.failNext({
+      kind: 'error-before',
+      status: 422,
+      method: 'PUT',
+      path: /\/Client\//,
+      times: 1,
+    });
+    await handle.executeUpdate(approveUpdate, { args: [approve] });
+    const failed = await waitForProjection(system.db, serviceId, (s) => s.approval?.state === 'failed');
+    expect(failed.status).toBe('under_review');
+    expect(failed.approval?.lastError).toMatchObject({
+      environment: 'production',
+      status: 422,
+      kind: 'AidboxRefused',
+    });
+    expect((await historyOf(system.db, serviceId)).at(-1)).toMatchObject({
+      action: 'approval-failed',
+      reason: 'AidboxRefused',
+    });
+
+    await handle.executeUpdate(approveUpdate, { args: [approve] });
+    const active = await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
+    expect(active.approval).toBeNull();
+  });
 });
