@@ -25,7 +25,6 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
-import type { backendService } from './workflow.js';
 
 const alice = { sub: 'alice', roles: ['developer'] };
 const bob = { sub: 'bob', roles: ['admin'] };
