@@ -1,48 +1,151 @@
-import type { Client } from '@temporalio/client';
-import { Hono } from 'hono';
-import type { Db } from '../db/database.js';
-import type { ApiConfig } from '../platform/config.js';
-import type { Logger } from '../platform/logger.js';
+import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
+import type { Hono } from 'hono';
+import { createJwksFetcher } from '../credentials/jwks-fetch.js';
+import { systemResolver } from '../platform/network.js';
+import { requireBearer } from './auth/middleware.js';
+import { createTokenVerifier } from './auth/verifier.js';
+import type { ApiDependencies, AppEnv, Services } from './context.js';
+import { toProblem } from './errors.js';
 import { checkPostgres, checkTemporal } from './health.js';
+import { createIdempotencyStore } from './idempotency/store.js';
+import { noOrganizations, organizationsNotConfigured } from './organizations.js';
+import { ApiProblem, notFound, problemResponse } from './problems.js';
+import { registerAdminRoutes } from './routes/admin.js';
+import { registerDocsRoutes } from './routes/docs.js';
+import { registerOrganizationRoutes } from './routes/organizations.js';
+import { addRoute } from './routes/register.js';
+import { registerServiceRoutes } from './routes/services.js';
+import { createTemporalCommands } from './services/commands.js';
+import { validationHook } from './validation.js';
+import { mountUi } from '../ui/mount.js';
 
-export interface ApiDependencies {
-  config: ApiConfig;
-  db: Db;
-  temporal: Client;
-  log: Logger;
+export type { ApiDependencies } from './context.js';
+
+/** Fills in the dependencies a caller did not pass, from the configuration. */
+function withDefaults(deps: ApiDependencies): Services {
+  const { config } = deps;
+  return {
+    config,
+    db: deps.db,
+    log: deps.log,
+    commands:
+      deps.commands ??
+      createTemporalCommands(deps.temporal, {
+        taskQueue: config.TEMPORAL_TASK_QUEUE,
+        callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+        ...(deps.workflowRetry ? { retry: deps.workflowRetry } : {}),
+      }),
+    secrets: deps.secrets,
+    organizations:
+      deps.organizations ?? (config.PRODUCTION_ORGBAC ? organizationsNotConfigured : noOrganizations),
+    jwksFetcher:
+      deps.jwksFetcher ??
+      createJwksFetcher({
+        mode: config.APP_MODE,
+        resolver: systemResolver,
+        limits: {
+          connectTimeoutMs: config.JWKS_FETCH_CONNECT_TIMEOUT_MS,
+          totalTimeoutMs: config.JWKS_FETCH_TOTAL_TIMEOUT_MS,
+          maxBytes: config.JWKS_FETCH_MAX_BYTES,
+        },
+      }),
+    idempotency: deps.idempotency ?? createIdempotencyStore(deps.db),
+    environments: {
+      // The URLs developers use; default the admin URLs (aidbox/config.ts).
+      sandboxPublicUrl: config.SANDBOX_AIDBOX_PUBLIC_URL ?? config.SANDBOX_AIDBOX_URL,
+      productionPublicUrl: config.PRODUCTION_AIDBOX_PUBLIC_URL ?? config.PRODUCTION_AIDBOX_URL,
+      productionOrgbac: config.PRODUCTION_ORGBAC,
+    },
+    now: deps.now ?? (() => new Date()),
+  };
 }
 
-export function createApp(deps: ApiDependencies): Hono {
-  const app = new Hono();
+/**
+ * The composition root of the HTTP API: everything it talks to comes in `deps`, so tests build
+ * the app in-process (`app.request(...)`) against their own issuer, database and task queue.
+ */
+export function createApp(deps: ApiDependencies): Hono<AppEnv> {
+  const services = withDefaults(deps);
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
-  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  registerHealthRoutes(app, deps);
+  registerDocsRoutes(app);
 
-  app.get('/readyz', async (c) => {
-    const [postgres, temporal] = await Promise.all([checkPostgres(deps.db), checkTemporal(deps.temporal)]);
-    const ready = postgres.ok && temporal.ok;
-    if (!ready) deps.log.warn({ postgres, temporal }, 'not ready');
-    c.header('Cache-Control', 'no-store');
-    if (!ready) c.header('Retry-After', '5');
-    return c.json(
-      { status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } },
-      ready ? 200 : 503,
-    );
-  });
+  app.use('/v1/*', requireBearer(deps.verifier ?? createTokenVerifier([])));
+  registerOrganizationRoutes(app, services);
+  registerServiceRoutes(app, services);
+  registerAdminRoutes(app, services);
+  // The portal and review pages (ui/): they call these routes in-process with the user's token.
+  mountUi(app, deps);
+
+  app.notFound(() => problemResponse(notFound('No such route.')));
 
   app.onError((error, c) => {
+    const problem = toProblem(error);
+    if (problem) {
+      if (problem.status >= 500)
+        deps.log.warn({ problem: problem.problem, detail: problem.message, path: c.req.path }, 'unavailable');
+      return problemResponse(problem);
+    }
     // Last resort for bugs: no stack, no internals, no echo of the request.
-    deps.log.error({ err: { name: error.name, message: error.message } }, 'unhandled error');
-    return c.json(
-      {
-        type: 'about:blank',
-        title: 'Internal Server Error',
-        status: 500,
-        detail: 'An unexpected error occurred.',
-      },
-      500,
-      { 'Content-Type': 'application/problem+json' },
+    deps.log.error(
+      { err: { name: error.name, message: error.message }, path: c.req.path },
+      'unhandled error',
     );
+    return problemResponse(new ApiProblem('internal-error', 'An unexpected error occurred.'));
   });
 
   return app;
+}
+
+function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): void {
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/healthz',
+      tags: ['Platform'],
+      summary: 'The process is up',
+      responses: {
+        200: {
+          description: 'Up',
+          content: { 'application/json': { schema: z.object({ status: z.literal('ok') }) } },
+        },
+      },
+    }),
+    async (c) => c.json({ status: 'ok' }),
+  );
+
+  const dependency = z.object({ ok: z.boolean(), reason: z.string().optional() });
+  const readiness = z.object({
+    status: z.enum(['ready', 'unavailable']),
+    checks: z.object({ postgres: dependency, temporal: dependency }),
+  });
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/readyz',
+      tags: ['Platform'],
+      summary: 'Temporal and PostgreSQL are reachable (503 otherwise)',
+      responses: {
+        200: { description: 'Ready', content: { 'application/json': { schema: readiness } } },
+        503: {
+          description: 'Not ready; Retry-After',
+          content: { 'application/json': { schema: readiness } },
+        },
+      },
+    }),
+    async (c) => {
+      const [postgres, temporal] = await Promise.all([checkPostgres(deps.db), checkTemporal(deps.temporal)]);
+      const ready = postgres.ok && temporal.ok;
+      if (!ready) deps.log.warn({ postgres, temporal }, 'not ready');
+      c.header('Cache-Control', 'no-store');
+      if (!ready) c.header('Retry-After', '5');
+      return c.json(
+        { status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } },
+        ready ? 200 : 503,
+      );
+    },
+  );
 }

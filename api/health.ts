@@ -33,8 +33,15 @@ export async function checkPostgres(db: Db, timeoutMs = 2_000): Promise<Dependen
 
 export async function checkTemporal(client: Client, timeoutMs = 2_000): Promise<DependencyStatus> {
   try {
+    // The abort cancels the call (and the SDK's retries of it) at the timeout; a deadline alone
+    // leaves retries scheduled that fire after the caller has moved on.
+    const abort = AbortSignal.timeout(timeoutMs);
     await withTimeout(
-      client.connection.withDeadline(Date.now() + timeoutMs, () => client.workflowService.getSystemInfo({})),
+      client.connection.withAbortSignal(abort, () =>
+        client.connection.withDeadline(Date.now() + timeoutMs, () =>
+          client.workflowService.getSystemInfo({}),
+        ),
+      ),
       timeoutMs + 500,
       'Temporal',
     );

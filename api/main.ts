@@ -1,19 +1,75 @@
 import { serve } from '@hono/node-server';
+import { AidboxClient } from '../aidbox/client.js';
+import { keyringFromConfig } from '../credentials/keyring.js';
+import { createSecretStore } from '../credentials/secret-store.js';
 import { createDb } from '../db/database.js';
-import { apiSchema, loadConfigOrExit } from '../platform/config.js';
+import {
+  apiSchema,
+  checkAuthConfig,
+  ConfigError,
+  loadConfigOrExit,
+  type ApiConfig,
+} from '../platform/config.js';
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { createApp } from './app.js';
+import { identityFromConfig } from './auth/from-config.js';
+import { aidboxOrganizationDirectory, noOrganizations, type OrganizationDirectory } from './organizations.js';
 
 const config = loadConfigOrExit(apiSchema);
 const log = createLogger('api', config.LOG_LEVEL);
+
+function exitOnConfigError<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/** Production Organizations when OrgBAC is on and its admin credentials are configured; else none or a 503. */
+function organizationsFrom(cfg: ApiConfig): OrganizationDirectory | undefined {
+  if (!cfg.PRODUCTION_ORGBAC) return noOrganizations;
+  if (!cfg.PRODUCTION_AIDBOX_CLIENT_SECRET) return undefined;
+  return aidboxOrganizationDirectory(
+    new AidboxClient({
+      name: 'production',
+      baseUrl: cfg.PRODUCTION_AIDBOX_URL,
+      clientId: cfg.PRODUCTION_AIDBOX_CLIENT_ID,
+      clientSecret: cfg.PRODUCTION_AIDBOX_CLIENT_SECRET,
+      orgbac: true,
+    }),
+  );
+}
+
+exitOnConfigError(() => checkAuthConfig(config));
+const keyring = exitOnConfigError(() => keyringFromConfig(config, config.APP_MODE));
+const { verifier, developmentIssuer } = await identityFromConfig(config);
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const temporal = createTemporalClient(config);
-const app = createApp({ config, db, temporal, log });
+const organizations = organizationsFrom(config);
+const app = createApp({
+  config,
+  db,
+  temporal,
+  log,
+  verifier,
+  secrets: createSecretStore(db, keyring),
+  ...(organizations ? { organizations } : {}),
+});
 
 const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
-  log.info({ url: `http://${info.address}:${info.port}` }, 'api listening');
+  log.info(
+    { url: `http://${info.address}:${info.port}`, developmentIssuer: developmentIssuer !== null },
+    developmentIssuer
+      ? 'api listening (development issuer on: npm run -s dev:token -- <subject> <roles>)'
+      : 'api listening',
+  );
 });
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') log.fatal(`port ${config.PORT} is busy: stop what uses it or set PORT`);

@@ -1,0 +1,9 @@
+/** The caller, as established from a verified bearer token. */
+export interface Principal {
+  /** OIDC `sub`: the owner ID of the services this caller registers. */
+  sub: string;
+  roles: string[];
+}
+
+export const isAdmin = (p: Principal) => p.roles.includes('admin');
+export const isDeveloper = (p: Principal) => p.roles.includes('developer');

@@ -1,0 +1,60 @@
+import type { Client } from '@temporalio/client';
+import type { Context } from 'hono';
+import type { JwksFetcher } from '../credentials/jwks-fetch.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import type { Db } from '../db/database.js';
+import type { ApiConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { RetryTiming } from '../workflows/backend-service/types.js';
+import type { AuthVariables } from './auth/middleware.js';
+import type { TokenVerifier } from './auth/verifier.js';
+import type { IdempotencyStore } from './idempotency/store.js';
+import type { OrganizationDirectory } from './organizations.js';
+import type { BackendServiceCommands } from './services/commands.js';
+import type { EnvironmentSettings } from './services/present.js';
+
+/**
+ * What the API needs from the process that hosts it. `createApp` is the composition root: main.ts
+ * passes the real ones, tests pass theirs (in-memory issuer, fresh task queue, stubs).
+ * Only config, db, temporal and log are required; the rest default from them.
+ */
+export interface ApiDependencies {
+  config: ApiConfig;
+  db: Db;
+  temporal: Client;
+  log: Logger;
+  /** Bearer token verification; default: none trusted (every /v1 call answers 401). */
+  verifier?: TokenVerifier;
+  /** Default: the Temporal client with TEMPORAL_TASK_QUEUE and TEMPORAL_CALL_TIMEOUT_MS. */
+  commands?: BackendServiceCommands;
+  /** Where create and rotate read the secret they reveal once; default: a 503 for the secret method. */
+  secrets?: SecretStore;
+  /** Default: empty when OrgBAC is off, 503 when on (no production Aidbox client wired). */
+  organizations?: OrganizationDirectory;
+  /** Fetches a registered JWKS for the assertion check; default: the credentials fetcher, system resolver. */
+  jwksFetcher?: JwksFetcher;
+  idempotency?: IdempotencyStore;
+  /** Retry timings passed to new workflows (tests: fast rounds). */
+  workflowRetry?: RetryTiming;
+  now?: () => Date;
+}
+
+/** Dependencies after defaults are applied, as handlers see them. */
+export interface Services {
+  config: ApiConfig;
+  db: Db;
+  log: Logger;
+  commands: BackendServiceCommands;
+  secrets: SecretStore | undefined;
+  organizations: OrganizationDirectory;
+  jwksFetcher: JwksFetcher;
+  idempotency: IdempotencyStore;
+  environments: EnvironmentSettings;
+  now: () => Date;
+}
+
+export interface AppEnv {
+  Variables: AuthVariables;
+}
+
+export type AppContext = Context<AppEnv>;

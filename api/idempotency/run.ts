@@ -1,0 +1,182 @@
+import { canonicalJson } from '../../scopes/canonical-json.js';
+import { SecretAlreadyShown, SecretCiphertextDeleted } from '../../credentials/secret-store.js';
+import type { AppContext, Services } from '../context.js';
+import { toProblem } from '../errors.js';
+import { ApiProblem, unavailable } from '../problems.js';
+import { hashParts, updateIdOf, type IdempotencyScope, type StoredAnswer } from './store.js';
+
+/**
+ * Runs a mutating request under its Idempotency-Key (ARCHITECTURE.md, Idempotency). The handler
+ * returns its answer without any secret; this adds the secret when it may be shown (the first
+ * answer, or a replay while the version was never shown) and marks every such answer no-store.
+ */
+export interface Outcome {
+  status: number;
+  body: Record<string, unknown>;
+  /** A secret version this answer reveals (create, rotate-secret). */
+  secret?: { serviceId: string; secretVersion: number } | null;
+  headers?: Record<string, string>;
+}
+
+export interface RunContext {
+  /** The Temporal update ID: a hash of (principal, method + path, key), or undefined without a key. */
+  updateId: string | undefined;
+  /** The service ID a create reserved on an earlier attempt with the same key. */
+  reservedServiceId: string | null;
+  /** When the Temporal and read-model waits of this request give up. */
+  deadline: number;
+}
+
+export async function runIdempotent(
+  c: AppContext,
+  services: Services,
+  request: { body: unknown; reserveServiceId?: () => string },
+  handler: (ctx: RunContext) => Promise<Outcome>,
+): Promise<Response> {
+  const timeoutMs = services.config.TEMPORAL_CALL_TIMEOUT_MS;
+  const deadline = Date.now() + timeoutMs;
+  const key = c.req.header('Idempotency-Key');
+  if (key === undefined) {
+    const outcome = await handler({ updateId: undefined, reservedServiceId: null, deadline });
+    return respond(
+      services,
+      outcome.status,
+      outcome.body,
+      outcome.secret ?? null,
+      outcome.headers ?? {},
+      false,
+    );
+  }
+
+  const scope: IdempotencyScope = {
+    principal: c.var.principal.sub,
+    route: `${c.req.method} ${c.req.path}`,
+    key,
+  };
+  const requestHash = hashParts(canonicalJson(request.body ?? null));
+  const begun = await services.idempotency.begin(scope, requestHash, {
+    // A record whose request outlived every deadline it had is abandoned: the retry takes it over.
+    takeOverAfterMs: 2 * timeoutMs + 5_000,
+    ...(request.reserveServiceId ? { reserveServiceId: request.reserveServiceId } : {}),
+  });
+  switch (begun.kind) {
+    case 'key-reused':
+      throw new ApiProblem(
+        'idempotency-key-reused',
+        'This Idempotency-Key was already used with a different request.',
+      );
+    case 'in-flight':
+      throw new ApiProblem(
+        'idempotency-in-flight',
+        'A request with this Idempotency-Key is still being processed; retry shortly.',
+        {},
+        {
+          'Retry-After': '1',
+        },
+      );
+    case 'replay':
+      return replay(services, begun.answer);
+    case 'proceed':
+      break;
+  }
+
+  let outcome: Outcome;
+  try {
+    outcome = await handler({
+      updateId: updateIdOf(scope),
+      reservedServiceId: begun.reservedServiceId,
+      deadline,
+    });
+  } catch (error) {
+    const problem = toProblem(error);
+    if (problem && problem.status < 500) {
+      // A refusal is the first answer too: the retry gets it again, nothing is applied.
+      await services.idempotency.complete(scope, {
+        status: problem.status,
+        body: problem.body(),
+        secret: null,
+      });
+    } else {
+      await services.idempotency.release(scope).catch(() => undefined);
+    }
+    throw error;
+  }
+  // The answer's headers (Location, ETag) are part of it; the secret never is.
+  const stored: StoredAnswer = {
+    status: outcome.status,
+    body: { body: outcome.body, headers: outcome.headers ?? {} },
+    secret: outcome.secret ?? null,
+  };
+  // Stored before the secret is revealed: if revealing fails (503), the retry replays and reveals it then.
+  await services.idempotency.complete(scope, stored);
+  return respond(
+    services,
+    outcome.status,
+    outcome.body,
+    outcome.secret ?? null,
+    outcome.headers ?? {},
+    false,
+  );
+}
+
+async function replay(services: Services, answer: StoredAnswer): Promise<Response> {
+  if (answer.status >= 400) {
+    // A stored refusal is the problem body itself.
+    return new Response(JSON.stringify(answer.body), {
+      status: answer.status,
+      headers: {
+        'Content-Type': 'application/problem+json',
+        'Cache-Control': 'no-store',
+        'Idempotent-Replayed': 'true',
+      },
+    });
+  }
+  const { body, headers } = answer.body as { body: Record<string, unknown>; headers: Record<string, string> };
+  return respond(services, answer.status, body, answer.secret, headers, true);
+}
+
+async function respond(
+  services: Services,
+  status: number,
+  body: Record<string, unknown>,
+  secret: StoredAnswer['secret'],
+  headers: Record<string, string>,
+  replayed: boolean,
+): Promise<Response> {
+  const out: Record<string, unknown> = { ...body };
+  if (secret) Object.assign(out, await revealOnce(services, secret));
+  return new Response(JSON.stringify(out), {
+    status,
+    headers: {
+      'Content-Type': 'application/json',
+      'Cache-Control': 'no-store',
+      ...headers,
+      ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
+    },
+  });
+}
+
+async function revealOnce(
+  services: Services,
+  { serviceId, secretVersion }: { serviceId: string; secretVersion: number },
+): Promise<{ clientSecret: string | null; clientSecretShown?: boolean }> {
+  if (!services.secrets) throw unavailable('The secret store is not configured.', 30);
+  try {
+    return { clientSecret: await services.secrets.reveal(serviceId, secretVersion) };
+  } catch (error) {
+    if (error instanceof SecretAlreadyShown) return { clientSecret: null, clientSecretShown: true };
+    if (error instanceof SecretCiphertextDeleted) {
+      return {
+        clientSecret: null,
+        clientSecretShown: await services.secrets.isShown(serviceId, secretVersion),
+      };
+    }
+    if (toProblem(error)) throw error;
+    // Never let a crypto or store error message (which could describe the secret's record) out.
+    services.log.error(
+      { err: { name: (error as Error).name }, serviceId, secretVersion },
+      'could not reveal a client secret',
+    );
+    throw unavailable('The client secret could not be read; retry with the same Idempotency-Key.');
+  }
+}

@@ -1,0 +1,544 @@
+import { randomUUID } from 'node:crypto';
+import { Writable } from 'node:stream';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createJwksFetcher } from '../credentials/jwks-fetch.js';
+import { createLogger } from '../platform/logger.js';
+import { localhostOnlyResolver } from '../platform/network.js';
+import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
+import { FAST_RETRY, fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import { workflowIdOf } from '../workflows/backend-service/messages.js';
+import { createApp } from './app.js';
+import { aidboxOrganizationDirectory } from './organizations.js';
+import type { PresentedService } from './services/present.js';
+import {
+  createIdentities,
+  jsonRequest,
+  testConfig,
+  validRegistration,
+  type Identities,
+} from './testing/harness.js';
+
+/**
+ * The whole life of a service through HTTP only, on the real workflow, Temporal dev server,
+ * PostgreSQL and the two Aidbox stand-ins, and real use of what was granted.
+ */
+type Service = PresentedService & { clientSecret?: string | null; clientSecretShown?: boolean };
+
+describe('the HTTP API end to end', () => {
+  let system: TestSystem;
+  let keys: TestKeyServer;
+  let ids: Identities;
+  let app: ReturnType<typeof createApp>;
+  const logLines: string[] = [];
+  let headers: Record<'alice' | 'ada' | 'amos', Record<string, string>>;
+
+  beforeAll(async () => {
+    system = await startTestSystem();
+    keys = await startKeyServer();
+    ids = await createIdentities();
+    const config = testConfig({
+      TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
+      TEMPORAL_CALL_TIMEOUT_MS: '15000',
+      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
+      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
+      PRODUCTION_ORGBAC: 'true',
+      LOG_LEVEL: 'debug',
+    });
+    const capture = new Writable({
+      write(chunk, _encoding, done) {
+        logLines.push(String(chunk));
+        done();
+      },
+    });
+    app = createApp({
+      config,
+      db: system.db,
+      temporal: system.client,
+      log: createLogger('api', 'debug', capture),
+      verifier: ids.verifier,
+      secrets: system.secretStore,
+      organizations: aidboxOrganizationDirectory(system.aidbox.production),
+      jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
+      workflowRetry: FAST_RETRY,
+    });
+    headers = {
+      alice: await ids.bearer('alice', ['developer']),
+      ada: await ids.bearer('ada', ['admin']),
+      amos: await ids.bearer('amos', ['developer', 'admin']),
+    };
+  });
+  afterAll(async () => {
+    await keys?.close();
+    await system?.stop();
+  });
+
+  async function call(
+    method: string,
+    path: string,
+    who: keyof typeof headers,
+    body?: unknown,
+    extra: Record<string, string> = {},
+  ) {
+    const init =
+      body === undefined
+        ? { method, headers: { ...headers[who], ...extra } }
+        : jsonRequest(method, body, { ...headers[who], ...extra });
+    const response = await app.request(path, init);
+    const text = await response.text();
+    return {
+      status: response.status,
+      headers: response.headers,
+      body: (text ? JSON.parse(text) : null) as Service & Record<string, unknown>,
+    };
+  }
+
+  async function until(id: string, predicate: (s: Service) => boolean, timeoutMs = 20_000): Promise<Service> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const { body } = await call('GET', `/v1/backend-services/${id}`, 'alice');
+      if (predicate(body)) return body;
+      if (Date.now() > deadline)
+        throw new Error(
+          `service ${id} never reached the expected state: ${JSON.stringify(body).slice(0, 400)}`,
+        );
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  const base = (tokenUrl: string) => tokenUrl.replace(/\/auth\/token$/, '');
+  async function accessToken(response: Response): Promise<string> {
+    expect(response.status).toBe(200);
+    return ((await response.json()) as { access_token: string }).access_token;
+  }
+
+  const secrets: string[] = [];
+
+  it('lists the production Organizations (OrgBAC on)', async () => {
+    const { status, body } = await call('GET', '/v1/organizations?limit=10', 'alice');
+    expect(status).toBe(200);
+    expect((body.items as unknown as Array<{ id: string }>).map((o) => o.id)).toEqual(
+      expect.arrayContaining(['org-payer-a', 'org-payer-b']),
+    );
+  });
+
+  it('client secret: register, sandbox use, edit, submit, approve, production use in its organization, rotate twice, deactivate', async () => {
+    const key = randomUUID();
+    const created = await call(
+      'POST',
+      '/v1/backend-services',
+      'alice',
+      validRegistration({ organizationId: 'org-payer-a' }),
+      { 'Idempotency-Key': key },
+    );
+    expect(created.status).toBe(201);
+    expect(created.headers.get('cache-control')).toBe('no-store');
+    const id = created.body.id;
+    const s1 = created.body.clientSecret!;
+    expect(s1).toEqual(expect.any(String));
+    secrets.push(s1);
+    expect(created.body).toMatchObject({
+      status: 'draft',
+      revision: 1,
+      organizationId: 'org-payer-a',
+      scopes: { strings: ['system/Patient.rs'] },
+    });
+    expect(created.body.credentials.secret).toMatchObject({ version: 1 });
+
+    // A retry of the create shows the same service, and the secret no more.
+    const replay = await call(
+      'POST',
+      '/v1/backend-services',
+      'alice',
+      validRegistration({ organizationId: 'org-payer-a' }),
+      { 'Idempotency-Key': key },
+    );
+    expect(replay.body).toMatchObject({ id, clientSecret: null, clientSecretShown: true });
+
+    // The sandbox works at once, for what the scopes grant only.
+    const draft = await until(id, (s) => s.environments.sandbox !== null);
+    const sandbox = draft.environments.sandbox!;
+    expect(draft.environments.production).toBeNull();
+    const sandboxAccess = await accessToken(
+      await tokenWithSecret(base(sandbox.tokenUrl), id, s1, 'system/Patient.rs'),
+    );
+    expect((await fhirGet(sandbox.fhirBaseUrl, '/Patient', sandboxAccess)).status).toBe(200);
+    expect((await fhirGet(sandbox.fhirBaseUrl, '/Observation', sandboxAccess)).status).toBe(403);
+
+    const edited = await call(
+      'PATCH',
+      `/v1/backend-services/${id}`,
+      'alice',
+      { name: 'Acme nightly export' },
+      { 'If-Match': '"1"' },
+    );
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ name: 'Acme nightly export', revision: 2 });
+    expect(edited.headers.get('etag')).toBe('"2"');
+
+    const submitted = await call('POST', `/v1/backend-services/${id}/submit`, 'alice', undefined, {
+      'Idempotency-Key': randomUUID(),
+    });
+    expect(submitted.status).toBe(200);
+    expect(submitted.body.status).toBe('under_review');
+
+    // Other test files share the database: page through the queue until this service shows up.
+    let queued: { id: string; waitingSeconds: number } | undefined;
+    let cursor: string | null = null;
+    do {
+      const page = await call(
+        'GET',
+        `/v1/admin/review-queue?limit=100${cursor ? `&cursor=${cursor}` : ''}`,
+        'ada',
+      );
+      queued = (page.body.items as unknown as Array<{ id: string; waitingSeconds: number }>).find(
+        (s) => s.id === id,
+      );
+      cursor = page.body.nextCursor as string | null;
+    } while (!queued && cursor);
+    expect(queued?.waitingSeconds).toBeGreaterThanOrEqual(0);
+
+    const policies = await call('GET', `/v1/admin/backend-services/${id}/production-policies`, 'ada');
+    expect(policies.status).toBe(200);
+    expect(policies.body).toMatchObject({ revision: 2, policyHash: expect.stringMatching(/^[0-9a-f]{64}$/) });
+
+    const stale = await call('POST', `/v1/admin/backend-services/${id}/approve`, 'ada', {
+      revision: 1,
+      policyHash: policies.body.policyHash,
+    });
+    expect(stale.status).toBe(409);
+    expect(stale.body).toMatchObject({ type: '/problems/stale-review', currentStatus: 'under_review' });
+
+    const approved = await call(
+      'POST',
+      `/v1/admin/backend-services/${id}/approve`,
+      'ada',
+      { revision: 2, policyHash: policies.body.policyHash },
+      { 'Idempotency-Key': randomUUID() },
+    );
+    expect(approved.status).toBe(202);
+    expect(approved.body.status).toBe('under_review');
+    expect(approved.body.approval).toMatchObject({ state: 'provisioning', by: 'ada' });
+
+    const active = await until(id, (s) => s.status === 'active');
+    const production = active.environments.production!;
+    expect(production.fhirBaseUrl).toBe(`${system.standins.production.url}/Organization/org-payer-a/fhir`);
+    expect(production.tokenUrl).toBe(`${system.standins.production.url}/auth/token`);
+    const productionAccess = await accessToken(
+      await tokenWithSecret(base(production.tokenUrl), id, s1, 'system/Patient.rs'),
+    );
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).toBe(200);
+    expect(
+      (
+        await fhirGet(
+          system.standins.production.url,
+          '/Organization/org-payer-b/fhir/Patient',
+          productionAccess,
+        )
+      ).status,
+    ).toBe(403);
+
+    // Two rotations: each new secret shown once, the previous one cut off at once.
+    let previous = s1;
+    for (const expectedVersion of [2, 3]) {
+      const rotateKey = randomUUID();
+      const rotated = await call('POST', `/v1/backend-services/${id}/rotate-secret`, 'alice', undefined, {
+        'Idempotency-Key': rotateKey,
+      });
+      expect(rotated.status).toBe(200);
+      expect(rotated.headers.get('cache-control')).toBe('no-store');
+      expect(rotated.body.credentials.secret).toMatchObject({ version: expectedVersion });
+      const next = rotated.body.clientSecret!;
+      expect(next).toEqual(expect.any(String));
+      expect(next).not.toBe(previous);
+      secrets.push(next);
+      const again = await call('POST', `/v1/backend-services/${id}/rotate-secret`, 'alice', undefined, {
+        'Idempotency-Key': rotateKey,
+      });
+      expect(again.body).toMatchObject({
+        clientSecret: null,
+        clientSecretShown: true,
+        credentials: { secret: { version: expectedVersion } },
+      });
+      expect(
+        (await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs')).status,
+      ).not.toBe(200);
+      expect((await tokenWithSecret(base(production.tokenUrl), id, next, 'system/Patient.rs')).status).toBe(
+        200,
+      );
+      previous = next;
+    }
+    const lastAccess = await accessToken(
+      await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs'),
+    );
+
+    const deactivated = await call('POST', `/v1/admin/backend-services/${id}/deactivate`, 'ada', {
+      reason: 'Contract ended',
+    });
+    expect(deactivated.status).toBe(200);
+    expect(deactivated.body).toMatchObject({
+      status: 'rejected',
+      rejection: { kind: 'deactivated', reason: 'Contract ended', by: 'ada' },
+    });
+    await system.client.workflow.getHandle(workflowIdOf(id)).result();
+
+    expect(
+      (await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs')).status,
+    ).not.toBe(200);
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', lastAccess)).status).not.toBe(200);
+    for (const [path, who, body] of [
+      [`/v1/backend-services/${id}/submit`, 'alice', undefined],
+      [`/v1/backend-services/${id}/rotate-secret`, 'alice', undefined],
+      [`/v1/admin/backend-services/${id}/deactivate`, 'ada', { reason: 'again' }],
+    ] as const) {
+      const refused = await call('POST', path, who, body);
+      expect(refused.status, path).toBe(409);
+      expect(refused.body.currentStatus).toBe('rejected');
+    }
+    const edit = await call(
+      'PATCH',
+      `/v1/backend-services/${id}`,
+      'alice',
+      { name: 'x' },
+      { 'If-Match': '"2"' },
+    );
+    expect(edit.status).toBe(409);
+
+    const history = await call('GET', `/v1/backend-services/${id}/history`, 'alice');
+    expect((history.body.items as unknown as Array<{ action: string }>).map((h) => h.action)).toEqual([
+      'create',
+      'edit',
+      'submit',
+      'approve',
+      'approval-completed',
+      'rotate-secret',
+      'rotate-secret',
+      'deactivate',
+    ]);
+  });
+
+  it('JWKS: register, checks, assertion check, sandbox and production use, refusal with the report, deactivate', async () => {
+    const created = await call(
+      'POST',
+      '/v1/backend-services',
+      'alice',
+      validRegistration({
+        organizationId: 'org-payer-a',
+        authMethod: { type: 'jwks_uri', jwksUri: keys.jwksUri },
+      }),
+    );
+    expect(created.status).toBe(201);
+    expect(created.body.clientSecret).toBeUndefined();
+    const id = created.body.id;
+    const draft = await until(id, (s) => s.credentials.state === 'valid' && s.environments.sandbox !== null);
+    const sandbox = draft.environments.sandbox!;
+
+    const report = await call('GET', `/v1/backend-services/${id}/jwks-report`, 'alice');
+    expect(report.body).toMatchObject({ credentialsState: 'valid', report: { valid: true } });
+
+    const good = await call('POST', `/v1/backend-services/${id}/assertion-check`, 'alice', {
+      environment: 'sandbox',
+      clientAssertion: await keys.assertion(id, sandbox.tokenUrl),
+    });
+    expect(good.status).toBe(200);
+    expect(good.body).toMatchObject({ accepted: true, tokenUrl: sandbox.tokenUrl });
+    const wrongAud = await call('POST', `/v1/backend-services/${id}/assertion-check`, 'alice', {
+      environment: 'production',
+      clientAssertion: await keys.assertion(id, sandbox.tokenUrl),
+    });
+    expect(wrongAud.body.accepted).toBe(false);
+    expect(
+      (wrongAud.body.checks as unknown as Array<{ id: string; status: string }>).find((c) => c.id === 'aud')
+        ?.status,
+    ).toBe('failed');
+
+    const sandboxAccess = await accessToken(
+      await tokenWithAssertion(
+        base(sandbox.tokenUrl),
+        await keys.assertion(id, sandbox.tokenUrl),
+        'system/Patient.rs',
+      ),
+    );
+    expect((await fhirGet(sandbox.fhirBaseUrl, '/Patient', sandboxAccess)).status).toBe(200);
+    expect((await fhirGet(sandbox.fhirBaseUrl, '/Encounter', sandboxAccess)).status).toBe(403);
+
+    // Submit while the JWKS fails: 409 with the report; then fixed, accepted.
+    keys.publish({ keys: [] });
+    const refused = await call('POST', `/v1/backend-services/${id}/submit`, 'alice');
+    expect(refused.status).toBe(409);
+    expect(refused.body).toMatchObject({
+      type: '/problems/credentials-invalid',
+      currentStatus: 'draft',
+      report: { valid: false },
+    });
+    keys.restore();
+    const rechecked = await call('POST', `/v1/backend-services/${id}/recheck-credentials`, 'alice');
+    expect(rechecked.status).toBe(200);
+    expect(rechecked.body.credentials.state).toBe('valid');
+    expect((await call('POST', `/v1/backend-services/${id}/submit`, 'alice')).status).toBe(200);
+
+    const policies = await call('GET', `/v1/admin/backend-services/${id}/production-policies`, 'ada');
+    const approved = await call('POST', `/v1/admin/backend-services/${id}/approve`, 'ada', {
+      revision: 1,
+      policyHash: policies.body.policyHash,
+    });
+    expect(approved.status).toBe(202);
+    const production = (await until(id, (s) => s.status === 'active')).environments.production!;
+    const productionAccess = await accessToken(
+      await tokenWithAssertion(
+        base(production.tokenUrl),
+        await keys.assertion(id, production.tokenUrl),
+        'system/Patient.rs',
+      ),
+    );
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).toBe(200);
+    expect(
+      (
+        await fhirGet(
+          system.standins.production.url,
+          '/Organization/org-payer-b/fhir/Patient',
+          productionAccess,
+        )
+      ).status,
+    ).toBe(403);
+
+    expect(
+      (await call('POST', `/v1/admin/backend-services/${id}/deactivate`, 'ada', { reason: 'Done' })).status,
+    ).toBe(200);
+    await system.client.workflow.getHandle(workflowIdOf(id)).result();
+    expect(
+      (
+        await tokenWithAssertion(
+          base(production.tokenUrl),
+          await keys.assertion(id, production.tokenUrl),
+          'system/Patient.rs',
+        )
+      ).status,
+    ).not.toBe(200);
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).not.toBe(200);
+  });
+
+  it('nobody approves a service they own, even through a real workflow', async () => {
+    const created = await call(
+      'POST',
+      '/v1/backend-services',
+      'amos',
+      validRegistration({ organizationId: 'org-payer-b' }),
+    );
+    const id = created.body.id;
+    await until(id, () => true);
+    const submitted = await app.request(`/v1/backend-services/${id}/submit`, {
+      method: 'POST',
+      headers: headers.amos,
+    });
+    expect(submitted.status).toBe(200);
+    const policies = await call('GET', `/v1/admin/backend-services/${id}/production-policies`, 'amos');
+    const self = await call('POST', `/v1/admin/backend-services/${id}/approve`, 'amos', {
+      revision: 1,
+      policyHash: policies.body.policyHash,
+    });
+    expect(self.status).toBe(403);
+    expect(self.body.type).toBe('/problems/self-approval');
+    const rejected = await call('POST', `/v1/admin/backend-services/${id}/reject`, 'ada', {
+      reason: 'Scopes too broad',
+    });
+    expect(rejected.body).toMatchObject({ status: 'rejected', rejection: { kind: 'declined' } });
+  });
+
+  it('a create that hit the deadline (no worker) continues the same service on retry, after an API restart, and shows its secret once', async () => {
+    // No worker polls the queue (restartWorker below closes its connection).
+    system.worker.worker.shutdown();
+    while (system.worker.worker.getState() !== 'STOPPED') await new Promise((r) => setTimeout(r, 50));
+    const impatient = createApp({
+      config: testConfig({
+        TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
+        TEMPORAL_CALL_TIMEOUT_MS: '700',
+        PRODUCTION_ORGBAC: 'true',
+      }),
+      db: system.db,
+      temporal: system.client,
+      log: createLogger('api', 'silent'),
+      verifier: ids.verifier,
+      secrets: system.secretStore,
+      organizations: aidboxOrganizationDirectory(system.aidbox.production),
+      workflowRetry: FAST_RETRY,
+    });
+    const key = randomUUID();
+    const request = () =>
+      impatient.request(
+        '/v1/backend-services',
+        jsonRequest('POST', validRegistration({ organizationId: 'org-payer-a' }), {
+          ...headers.alice,
+          'Idempotency-Key': key,
+        }),
+      );
+    const first = await request();
+    expect(first.status).toBe(503);
+    expect(first.headers.get('retry-after')).toBeTruthy();
+    const reserved = await system.db
+      .selectFrom('idempotency_records')
+      .select('service_id')
+      .where('key', '=', key)
+      .executeTakeFirstOrThrow();
+    expect(reserved.service_id).toMatch(/^bs-[a-z0-9]+$/);
+
+    await system.restartWorker();
+    // The retry goes to another API instance (as after a restart): the record is in PostgreSQL.
+    const retry = await app.request(
+      '/v1/backend-services',
+      jsonRequest('POST', validRegistration({ organizationId: 'org-payer-a' }), {
+        ...headers.alice,
+        'Idempotency-Key': key,
+      }),
+    );
+    expect(retry.status).toBe(201);
+    const body = (await retry.json()) as Service;
+    expect(body.id).toBe(reserved.service_id);
+    expect(body.clientSecret).toEqual(expect.any(String));
+    secrets.push(body.clientSecret!);
+    const again = (await (await request()).json()) as Service;
+    expect(again).toMatchObject({ id: body.id, clientSecret: null, clientSecretShown: true });
+    // One workflow for the service, however many attempts.
+    const runs = [];
+    for await (const run of system.client.workflow.list({ query: `WorkflowId = '${workflowIdOf(body.id)}'` }))
+      runs.push(run);
+    expect(runs).toHaveLength(1);
+  });
+
+  it('no plaintext secret in workflow histories, tables or API logs (a planted canary is found)', async () => {
+    expect(secrets.length).toBe(4);
+    const forms = (s: string) => [
+      s,
+      Buffer.from(s).toString('base64'),
+      Buffer.from(s).toString('base64url'),
+      Buffer.from(s).toString('hex'),
+      encodeURIComponent(s),
+    ];
+    const haystacks: Record<string, string> = { apiLogs: logLines.join('') };
+    for await (const execution of system.client.workflow.list({ query: `WorkflowType = 'backendService'` })) {
+      const history = await system.client.workflow
+        .getHandle(execution.workflowId, execution.runId)
+        .fetchHistory();
+      haystacks[`history ${execution.workflowId}/${execution.runId}`] = JSON.stringify(history);
+    }
+    const tables = await sql<{
+      table_name: string;
+    }>`select table_name from information_schema.tables where table_schema = 'public'`.execute(system.db);
+    for (const { table_name } of tables.rows) {
+      const rows = await sql<{
+        row: string;
+      }>`select row_to_json(t)::text as row from ${sql.table(table_name)} t`.execute(system.db);
+      haystacks[`table ${table_name}`] = rows.rows.map((r) => r.row).join('\n');
+    }
+    const find = (needle: string) =>
+      Object.entries(haystacks)
+        .filter(([, text]) => forms(needle).some((f) => text.includes(f)))
+        .map(([where]) => where);
+
+    const canary = `canary-${randomUUID()}`;
+    haystacks['planted'] = Buffer.from(canary).toString('base64url');
+    expect(find(canary)).toEqual(['planted']);
+    for (const secret of secrets) expect(find(secret)).toEqual([]);
+  });
+});

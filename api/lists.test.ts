@@ -1,0 +1,124 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createDb } from '../db/database.js';
+import { createTemporalClient } from '../platform/temporal-connection.js';
+import type { ServiceState } from '../workflows/backend-service/types.js';
+import { buildApp, createIdentities, seedService, serviceState, testConfig } from './testing/harness.js';
+
+describe('lists: keyset pages, filters, the review queue', async () => {
+  const config = testConfig({ PRODUCTION_ORGBAC: 'true' });
+  const db = createDb(config.DATABASE_URL, { poolSize: 2 });
+  const temporal = createTemporalClient(config);
+  afterAll(async () => {
+    await db.destroy();
+    await temporal.connection.close().catch(() => undefined);
+  });
+  const ids = await createIdentities();
+  const now = Date.now();
+  const fixedNow = new Date(now);
+  const app = buildApp(db, temporal, ids, { config, now: () => fixedNow });
+  const owner = `lister-${randomUUID().slice(0, 8)}`;
+  const org = `org-${randomUUID().slice(0, 8)}`;
+  const at = (secondsAgo: number) => new Date(now - secondsAgo * 1000).toISOString();
+  const created: ServiceState[] = [];
+  for (let i = 0; i < 5; i++) {
+    const state = serviceState({ ownerId: owner, createdAt: at(100 - i), updatedAt: at(100 - i) });
+    created.push(
+      await seedService(db, {
+        ...state,
+        registration: { ...state.registration, organizationId: i % 2 ? org : null },
+      }),
+    );
+  }
+  // Two under review, submitted 60 s and 30 s ago.
+  for (const [index, secondsAgo] of [
+    [3, 30],
+    [1, 60],
+  ] as const) {
+    const s = created[index]!;
+    await seedService(db, {
+      ...s,
+      status: 'under_review',
+      projectionVersion: 2,
+      submission: {
+        revision: 1,
+        submittedAt: at(secondsAgo),
+        submittedBy: owner,
+        registration: s.registration,
+        productionPolicies: { policies: [], policyHash: 'f'.repeat(64), notes: [] },
+      },
+    });
+  }
+  const developer = await ids.bearer(owner, ['developer']);
+  const admin = await ids.bearer('list-admin', ['admin']);
+  const get = async (path: string, headers: Record<string, string>) => {
+    const response = await app.request(path, { headers });
+    expect(response.status, path).toBe(200);
+    return (await response.json()) as {
+      items: Array<{ id: string; waitingSeconds?: number; environments: unknown }>;
+      nextCursor: string | null;
+    };
+  };
+
+  it('pages own services newest first without gaps or repeats', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(`/v1/backend-services?limit=2${cursor ? `&cursor=${cursor}` : ''}`, developer);
+      expect(page.items.length).toBeLessThanOrEqual(2);
+      seen.push(...page.items.map((s) => s.id));
+      cursor = page.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(created.map((s) => s.serviceId).reverse());
+  });
+
+  it('filters by status', async () => {
+    const page = await get('/v1/backend-services?status=under_review', developer);
+    expect(page.items.map((s) => s.id).sort()).toEqual([created[1]!.serviceId, created[3]!.serviceId].sort());
+  });
+
+  it('filters the admin list by owner, organization and status', async () => {
+    expect((await get(`/v1/admin/backend-services?ownerId=${owner}`, admin)).items).toHaveLength(5);
+    expect(
+      (await get(`/v1/admin/backend-services?organizationId=${org}`, admin)).items.map((s) => s.id),
+    ).toEqual([created[3]!.serviceId, created[1]!.serviceId]);
+    expect((await get(`/v1/admin/backend-services?ownerId=${owner}&status=draft`, admin)).items).toHaveLength(
+      3,
+    );
+  });
+
+  it('the review queue is oldest submission first, with waiting time', async () => {
+    const mine = (await get('/v1/admin/review-queue?limit=100', admin)).items.filter((s) =>
+      [created[1]!.serviceId, created[3]!.serviceId].includes(s.id),
+    );
+    expect(mine.map((s) => [s.id, s.waitingSeconds])).toEqual([
+      [created[1]!.serviceId, 60],
+      [created[3]!.serviceId, 30],
+    ]);
+  });
+
+  it('shows production URLs under the Organization only once active (OrgBAC on)', async () => {
+    const state = serviceState({ ownerId: owner, status: 'active', productionProvisioned: true });
+    await seedService(db, {
+      ...state,
+      registration: { ...state.registration, organizationId: 'org-payer-a' },
+    });
+    const response = await app.request(`/v1/backend-services/${state.serviceId}`, { headers: developer });
+    expect(response.headers.get('etag')).toBe('"1"');
+    expect(((await response.json()) as { environments: unknown }).environments).toEqual({
+      sandbox: {
+        fhirBaseUrl: 'https://sandbox.payerbox.test/fhir',
+        smartConfigurationUrl: 'https://sandbox.payerbox.test/.well-known/smart-configuration',
+        tokenUrl: 'https://sandbox.payerbox.test/auth/token',
+        capabilityStatementUrl: 'https://sandbox.payerbox.test/fhir/metadata',
+      },
+      sandboxReason: null,
+      production: {
+        fhirBaseUrl: 'https://fhir.payerbox.test/Organization/org-payer-a/fhir',
+        smartConfigurationUrl: 'https://fhir.payerbox.test/.well-known/smart-configuration',
+        tokenUrl: 'https://fhir.payerbox.test/auth/token',
+        capabilityStatementUrl: 'https://fhir.payerbox.test/Organization/org-payer-a/fhir/metadata',
+      },
+    });
+  });
+});

@@ -1,0 +1,73 @@
+import { unavailable } from './problems.js';
+
+/**
+ * Organizations a service may be bound to (api.md: `GET /v1/organizations`), read from the
+ * production Aidbox. Injected: the Aidbox client (aidbox/) provides the real one.
+ */
+export interface Organization {
+  id: string;
+  name: string | null;
+  /** The parent Organization's id, if any. */
+  partOf: string | null;
+}
+
+export interface OrganizationDirectory {
+  list(query: {
+    search?: string;
+    cursor?: string;
+    limit: number;
+  }): Promise<{ items: Organization[]; nextCursor: string | null }>;
+  /** Whether the production Aidbox has this Organization; registration refuses an unknown one. */
+  exists(id: string): Promise<boolean>;
+}
+
+/** OrgBAC off: services bind to no Organization, so there is none to list. */
+export const noOrganizations: OrganizationDirectory = {
+  async list() {
+    return { items: [], nextCursor: null };
+  },
+  async exists() {
+    return false;
+  },
+};
+
+/** OrgBAC on but no production Aidbox client wired: say so with a 503 rather than an empty list. */
+export const organizationsNotConfigured: OrganizationDirectory = {
+  async list() {
+    throw unavailable('The production Aidbox is not configured for listing Organizations.', 30);
+  },
+  async exists() {
+    throw unavailable('The production Aidbox is not configured for checking Organizations.', 30);
+  },
+};
+
+/** The production Aidbox's Organizations (aidbox/client.ts); the cursor is the next search page. */
+export function aidboxOrganizationDirectory(production: {
+  listOrganizations(options: { name?: string; count?: number; page?: number }): Promise<{
+    resources: Array<{ id: string; name?: string; partOf?: { reference?: string } }>;
+    nextPage?: number;
+  }>;
+  readOrganization(id: string): Promise<unknown>;
+}): OrganizationDirectory {
+  return {
+    async list({ search, cursor, limit }) {
+      const page = cursor && /^\d{1,6}$/.test(cursor) ? Number(cursor) : 1;
+      const result = await production.listOrganizations({
+        ...(search ? { name: search } : {}),
+        count: limit,
+        page,
+      });
+      return {
+        items: result.resources.map((o) => ({
+          id: o.id,
+          name: o.name ?? null,
+          partOf: o.partOf?.reference?.replace(/^Organization\//, '') ?? null,
+        })),
+        nextCursor: result.nextPage !== undefined ? String(result.nextPage) : null,
+      };
+    },
+    async exists(id) {
+      return (await production.readOrganization(id)) !== undefined;
+    },
+  };
+}

@@ -1,0 +1,226 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/backend-service/messages.js';
+import type { AppEnv, Services } from '../context.js';
+import { runIdempotent, type Outcome } from '../idempotency/run.js';
+import { ApiProblem } from '../problems.js';
+import {
+  AdminListQuery,
+  ApproveBody,
+  IdempotencyKeyHeader,
+  PageQuery,
+  ProductionPoliciesResponse,
+  ReasonBody,
+  ReviewQueueItem,
+  ServiceIdParam,
+  ServiceSchema,
+  commonErrors,
+  pageOf,
+  serviceErrors,
+  transitionErrors,
+} from '../schemas.js';
+import { loadServiceForAdmin, requireRole } from '../services/access.js';
+import { applyUpdate } from '../services/apply-update.js';
+import { presentService } from '../services/present.js';
+import { listServices, reviewQueue } from '../services/read-model.js';
+import { addRoute, json, valid } from './register.js';
+import { actorOf, etagOf } from './services.js';
+
+const TAG = ['Administration'];
+const security = [{ bearerAuth: [] }];
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const jsonBody = <T extends z.ZodType>(schema: T) => ({
+  required: true,
+  content: { 'application/json': { schema } },
+});
+
+export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const present = (state: Parameters<typeof presentService>[0]) =>
+    presentService(state, services.environments);
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/review-queue',
+      tags: TAG,
+      security,
+      summary: 'Services under review, oldest submission first, with waiting time',
+      request: { query: z.object(PageQuery) },
+      responses: {
+        200: ok(pageOf(ReviewQueueItem, 'ReviewQueuePage'), 'A page of the queue'),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      requireRole(c.var.principal, 'admin');
+      const query = valid<{ cursor?: string; limit: number }>(c, 'query');
+      const page = await reviewQueue(services.db, query.cursor, query.limit);
+      const now = services.now().getTime();
+      return json({
+        items: page.items.map((state) => {
+          const submittedAt = state.submission?.submittedAt ?? state.updatedAt;
+          return {
+            ...present(state),
+            submittedAt,
+            waitingSeconds: Math.max(0, Math.floor((now - Date.parse(submittedAt)) / 1000)),
+          };
+        }),
+        nextCursor: page.nextCursor,
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/backend-services',
+      tags: TAG,
+      security,
+      summary: 'All services, newest first, with filters',
+      request: { query: AdminListQuery },
+      responses: {
+        200: ok(pageOf(ServiceSchema, 'AdminServicePage'), 'A page of services'),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      requireRole(c.var.principal, 'admin');
+      const q = valid<z.infer<typeof AdminListQuery>>(c, 'query');
+      const page = await listServices(services.db, {
+        limit: q.limit,
+        ...(q.status ? { status: q.status } : {}),
+        ...(q.ownerId ? { ownerId: q.ownerId } : {}),
+        ...(q.organizationId ? { organizationId: q.organizationId } : {}),
+        ...(q.cursor ? { cursor: q.cursor } : {}),
+      });
+      return json({ items: page.items.map(present), nextCursor: page.nextCursor });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/backend-services/{id}/production-policies',
+      tags: TAG,
+      security,
+      summary: 'The access policies production will get (derived at submit), with their hash',
+      request: { params: ServiceIdParam },
+      responses: {
+        200: ok(ProductionPoliciesResponse, 'What approval applies'),
+        ...serviceErrors,
+        409: transitionErrors[409],
+      },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadServiceForAdmin(services.db, id, c.var.principal);
+      const submission = row.state.submission;
+      if (!submission) {
+        throw new ApiProblem(
+          'invalid-transition',
+          'The service has never been submitted: no production policies are derived yet.',
+          {
+            currentStatus: row.state.status,
+          },
+        );
+      }
+      return json({
+        serviceId: id,
+        revision: submission.revision,
+        submittedAt: submission.submittedAt,
+        policyHash: submission.productionPolicies.policyHash,
+        policies: submission.productionPolicies.policies,
+        notes: submission.productionPolicies.notes,
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/admin/backend-services/{id}/approve',
+      tags: TAG,
+      security,
+      summary: 'Approve what was reviewed ({ revision, policyHash }); production provisioning follows (202)',
+      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(ApproveBody) },
+      responses: {
+        202: ok(ServiceSchema, 'Accepted: approval.state is provisioning until production has the client'),
+        ...transitionErrors,
+      },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const principal = c.var.principal;
+      const row = await loadServiceForAdmin(services.db, id, principal);
+      const body = valid<z.infer<typeof ApproveBody>>(c, 'json');
+      if (row.state.ownerId === principal.sub) {
+        throw new ApiProblem(
+          'self-approval',
+          'Nobody may approve a service they own; ask another administrator.',
+          {
+            currentStatus: row.state.status,
+          },
+        );
+      }
+      return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
+        const updated = await applyUpdate(
+          services,
+          row,
+          approveUpdate,
+          { actor: actorOf(c), ...body },
+          updateId,
+          deadline,
+        );
+        return {
+          status: 202,
+          body: present(updated.state),
+          headers: { ETag: etagOf(updated.state.revision) },
+        };
+      });
+    },
+  );
+
+  for (const [action, definition, summary] of [
+    ['reject', rejectUpdate, 'Decline a service under review, with a reason'],
+    ['deactivate', deactivateUpdate, 'Deactivate a live service (final); production stops working'],
+  ] as const) {
+    addRoute(
+      app,
+      createRoute({
+        method: 'post',
+        path: `/v1/admin/backend-services/{id}/${action}`,
+        tags: TAG,
+        security,
+        summary,
+        request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(ReasonBody) },
+        responses: { 200: ok(ServiceSchema, 'The service, rejected'), ...transitionErrors },
+      }),
+      async (c) => {
+        const { id } = valid<{ id: string }>(c, 'param');
+        const row = await loadServiceForAdmin(services.db, id, c.var.principal);
+        const body = valid<z.infer<typeof ReasonBody>>(c, 'json');
+        return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
+          const updated = await applyUpdate(
+            services,
+            row,
+            definition,
+            { actor: actorOf(c), reason: body.reason },
+            updateId,
+            deadline,
+          );
+          return {
+            status: 200,
+            body: present(updated.state),
+            headers: { ETag: etagOf(updated.state.revision) },
+          };
+        });
+      },
+    );
+  }
+}

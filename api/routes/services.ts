@@ -1,0 +1,462 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { randomInt } from 'node:crypto';
+import { checkAssertion } from '../../credentials/assertion-checker.js';
+import {
+  editUpdate,
+  recheckCredentialsUpdate,
+  rotateSecretUpdate,
+  submitUpdate,
+} from '../../workflows/backend-service/messages.js';
+import type { Actor, RotateSecretResult } from '../../workflows/backend-service/types.js';
+import type { AppContext, AppEnv, Services } from '../context.js';
+import { runIdempotent, type Outcome } from '../idempotency/run.js';
+import { ApiProblem, unavailable } from '../problems.js';
+import {
+  AssertionCheckBody,
+  AssertionCheckResponse,
+  HistorySchema,
+  IdempotencyKeyHeader,
+  JwksReportResponse,
+  RegistrationInput,
+  RegistrationPatch,
+  ServiceIdParam,
+  ServiceListQuery,
+  ServiceSchema,
+  ServiceWithSecretSchema,
+  commonErrors,
+  pageOf,
+  problem,
+  serviceErrors,
+  transitionErrors,
+} from '../schemas.js';
+import {
+  loadOwnedService,
+  loadVisibleService,
+  refuseIfDeactivated,
+  requireRole,
+} from '../services/access.js';
+import { applyUpdate } from '../services/apply-update.js';
+import { environmentConstants, presentService } from '../services/present.js';
+import { listServices, serviceHistory, waitForService } from '../services/read-model.js';
+import {
+  patchedRegistrationInput,
+  toRegistration,
+  type RegistrationInputValue,
+} from '../services/registration.js';
+import { addRoute, json, valid } from './register.js';
+
+const TAG = ['Backend services'];
+const security = [{ bearerAuth: [] }];
+const jsonBody = <T extends z.ZodType>(schema: T, contentType = 'application/json') => ({
+  required: true,
+  content: { [contentType]: { schema } },
+});
+const ok = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
+/** `bs-` + 16 random lowercase letters or digits (≈ 82 bits): the service ID and client_id. */
+export function newServiceId(): string {
+  let id = 'bs-';
+  for (let i = 0; i < 16; i++) id += ID_ALPHABET[randomInt(ID_ALPHABET.length)];
+  return id;
+}
+
+export const actorOf = (c: AppContext): Actor => ({ sub: c.var.principal.sub, roles: c.var.principal.roles });
+export const etagOf = (revision: number) => `"${revision}"`;
+
+export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
+  const present = (state: Parameters<typeof presentService>[0]) =>
+    presentService(state, services.environments);
+  const registrationRules = {
+    mode: services.config.APP_MODE,
+    orgbac: services.environments.productionOrgbac,
+    organizations: services.organizations,
+  };
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/backend-services',
+      tags: TAG,
+      security,
+      summary: 'Register a backend service (a draft); the secret method answers with clientSecret once',
+      request: { headers: IdempotencyKeyHeader, body: jsonBody(RegistrationInput) },
+      responses: {
+        201: ok(ServiceWithSecretSchema, 'The new service'),
+        ...transitionErrors,
+      },
+    }),
+    async (c) => {
+      const principal = c.var.principal;
+      requireRole(principal, 'developer');
+      const input = valid<RegistrationInputValue>(c, 'json');
+      const registration = await toRegistration(input, registrationRules);
+      return runIdempotent(
+        c,
+        services,
+        { body: input, reserveServiceId: newServiceId },
+        async ({ reservedServiceId, deadline }) => {
+          const serviceId = reservedServiceId ?? newServiceId();
+          await services.commands.start({
+            serviceId,
+            ownerId: principal.sub,
+            registration,
+            createdAt: services.now().toISOString(),
+          });
+          // Read your writes: answer once the projection exists (with the secret's version, for that method).
+          const row = await waitForService(services.db, serviceId, deadline, (r) =>
+            registration.authMethod.type === 'client_secret' ? r.state.credentials.secret !== null : true,
+          );
+          if (!row) {
+            throw unavailable(
+              'The service was accepted but is not set up yet (no worker may be running); retry with the same Idempotency-Key.',
+            );
+          }
+          if (row.state.ownerId !== principal.sub) throw unavailable('Service ID collision; retry.', 1);
+          const secret = row.state.credentials.secret;
+          return {
+            status: 201,
+            body: present(row.state),
+            secret:
+              registration.authMethod.type === 'client_secret' && secret
+                ? { serviceId, secretVersion: secret.version }
+                : null,
+            headers: { Location: `/v1/backend-services/${serviceId}`, ETag: etagOf(row.state.revision) },
+          };
+        },
+      );
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/backend-services',
+      tags: TAG,
+      security,
+      summary: 'Your services, newest first',
+      request: { query: ServiceListQuery },
+      responses: {
+        200: ok(pageOf(ServiceSchema, 'ServicePage'), 'A page of your services'),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      requireRole(c.var.principal, 'developer', 'admin');
+      const query = valid<z.infer<typeof ServiceListQuery>>(c, 'query');
+      const page = await listServices(services.db, {
+        ownerId: c.var.principal.sub,
+        limit: query.limit,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.cursor ? { cursor: query.cursor } : {}),
+      });
+      return json({ items: page.items.map(present), nextCursor: page.nextCursor });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/backend-services/{id}',
+      tags: TAG,
+      security,
+      summary: 'The service with its environment constants (owner, admin)',
+      request: { params: ServiceIdParam },
+      responses: { 200: ok(ServiceSchema, 'The service; ETag is its revision'), ...serviceErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadVisibleService(services.db, id, c.var.principal);
+      return json(present(row.state), 200, { ETag: etagOf(row.state.revision) });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'patch',
+      path: '/v1/backend-services/{id}',
+      tags: TAG,
+      security,
+      summary: 'Edit the registration (JSON merge-patch); If-Match required; draft or declined only',
+      request: {
+        params: ServiceIdParam,
+        headers: IdempotencyKeyHeader.extend({
+          'if-match': z
+            .string()
+            .optional()
+            .openapi({
+              param: { in: 'header' },
+              example: '"3"',
+              description: 'If-Match: the quoted revision you edited (ETag)',
+            }),
+        }),
+        body: {
+          required: true,
+          content: {
+            'application/merge-patch+json': { schema: RegistrationPatch },
+            'application/json': { schema: RegistrationPatch },
+          },
+        },
+      },
+      responses: {
+        200: ok(ServiceSchema, 'The edited service'),
+        ...transitionErrors,
+        412: problem('If-Match is not the current revision'),
+        428: problem('If-Match is missing'),
+      },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadOwnedService(services.db, id, c.var.principal);
+      const ifMatch = c.req.header('If-Match');
+      if (ifMatch === undefined) {
+        throw new ApiProblem(
+          'precondition-required',
+          'Send If-Match: "<revision>" with the revision you edited (see ETag).',
+        );
+      }
+      const expectedRevision = parseIfMatch(ifMatch);
+      const patch = valid<Record<string, unknown>>(c, 'json');
+      return runIdempotent(c, services, { body: { ifMatch, patch } }, async ({ updateId, deadline }) => {
+        refuseIfDeactivated(row);
+        if (expectedRevision !== row.state.revision) {
+          throw new ApiProblem(
+            'precondition-failed',
+            `revision ${expectedRevision} is not the current revision ${row.state.revision}; reload and edit again`,
+            { currentStatus: row.state.status },
+          );
+        }
+        const input = patchedRegistrationInput(row.state.registration, patch);
+        const registration = await toRegistration(input, registrationRules);
+        const updated = await applyUpdate(
+          services,
+          row,
+          editUpdate,
+          { actor: actorOf(c), expectedRevision, registration },
+          updateId,
+          deadline,
+        );
+        return {
+          status: 200,
+          body: present(updated.state),
+          headers: { ETag: etagOf(updated.state.revision) },
+        };
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/backend-services/{id}/submit',
+      tags: TAG,
+      security,
+      summary: 'Submit for review (to Under Review)',
+      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
+      responses: { 200: ok(ServiceSchema, 'The service, under review'), ...transitionErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadOwnedService(services.db, id, c.var.principal);
+      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+        const updated = await applyUpdate(
+          services,
+          row,
+          submitUpdate,
+          { actor: actorOf(c) },
+          updateId,
+          deadline,
+        );
+        return {
+          status: 200,
+          body: present(updated.state),
+          headers: { ETag: etagOf(updated.state.revision) },
+        };
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/backend-services/{id}/rotate-secret',
+      tags: TAG,
+      security,
+      summary: 'A new client secret, returned once as clientSecret; the old one stops working at once',
+      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
+      responses: { 200: ok(ServiceWithSecretSchema, 'The service with the new secret'), ...transitionErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadOwnedService(services.db, id, c.var.principal);
+      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+        let secretVersion = 0;
+        const updated = await applyUpdate(
+          services,
+          row,
+          rotateSecretUpdate,
+          { actor: actorOf(c) },
+          updateId,
+          deadline,
+          (result: RotateSecretResult) => (secretVersion = result.secretVersion),
+        );
+        return { status: 200, body: present(updated.state), secret: { serviceId: id, secretVersion } };
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/backend-services/{id}/recheck-credentials',
+      tags: TAG,
+      security,
+      summary: 'Fetch and validate the JWKS again (after fixing the key server), without editing',
+      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
+      responses: {
+        200: ok(ServiceSchema, 'The service with the new check (see the JWKS report)'),
+        ...transitionErrors,
+      },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadOwnedService(services.db, id, c.var.principal);
+      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+        const updated = await applyUpdate(
+          services,
+          row,
+          recheckCredentialsUpdate,
+          { actor: actorOf(c) },
+          updateId,
+          deadline,
+        );
+        return {
+          status: 200,
+          body: present(updated.state),
+          headers: { ETag: etagOf(updated.state.revision) },
+        };
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/backend-services/{id}/history',
+      tags: TAG,
+      security,
+      summary: 'Transitions: who, when, from, to, reason',
+      request: { params: ServiceIdParam },
+      responses: { 200: ok(HistorySchema, 'Oldest first'), ...serviceErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      await loadVisibleService(services.db, id, c.var.principal);
+      return json({ items: await serviceHistory(services.db, id) });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/backend-services/{id}/jwks-report',
+      tags: TAG,
+      security,
+      summary: 'The latest JWKS validation, per key',
+      request: { params: ServiceIdParam },
+      responses: { 200: ok(JwksReportResponse, 'The report (null for the secret method)'), ...serviceErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadVisibleService(services.db, id, c.var.principal);
+      return json({
+        serviceId: id,
+        credentialsState: row.state.credentials.state,
+        report: row.state.credentials.jwksReport,
+      });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'post',
+      path: '/v1/backend-services/{id}/assertion-check',
+      tags: TAG,
+      security,
+      summary: "Would this environment's token endpoint accept this client_assertion? Check by check",
+      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(AssertionCheckBody) },
+      responses: { 200: ok(AssertionCheckResponse, 'Each check passed or failed'), ...transitionErrors },
+    }),
+    async (c) => {
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await loadOwnedService(services.db, id, c.var.principal);
+      const body = valid<z.infer<typeof AssertionCheckBody>>(c, 'json');
+      return runIdempotent(c, services, { body }, async (): Promise<Outcome> => {
+        const state = row.state;
+        const method = state.registration.authMethod;
+        if (method.type !== 'jwks_uri') {
+          throw new ApiProblem(
+            'invalid-transition',
+            'This service authenticates with a client secret: it sends no assertion.',
+            {
+              currentStatus: state.status,
+            },
+          );
+        }
+        const organizationId = services.environments.productionOrgbac
+          ? state.registration.organizationId
+          : null;
+        const tokenUrl =
+          body.environment === 'sandbox'
+            ? environmentConstants(services.environments.sandboxPublicUrl, null).tokenUrl
+            : environmentConstants(services.environments.productionPublicUrl, organizationId).tokenUrl;
+        const fetched = await services.jwksFetcher(method.jwksUri);
+        if (!fetched.ok) {
+          throw new ApiProblem(
+            'credentials-invalid',
+            `The registered JWKS could not be read: ${fetched.message}`,
+            {
+              currentStatus: state.status,
+              report: state.credentials.jwksReport,
+            },
+          );
+        }
+        const result = await checkAssertion({
+          clientId: id,
+          jwks: fetched.document,
+          jwksUri: method.jwksUri,
+          tokenUrl,
+          clientAssertion: body.clientAssertion,
+          now: services.now(),
+        });
+        return {
+          status: 200,
+          body: { accepted: result.accepted, tokenUrl, checks: result.checks, note: result.note },
+        };
+      });
+    },
+  );
+}
+
+function parseIfMatch(value: string): number {
+  const match = /^\s*(?:W\/)?"(\d{1,9})"\s*$/.exec(value);
+  if (!match) {
+    throw new ApiProblem('validation-error', 'If-Match must be the quoted revision, e.g. "3".', {
+      errors: [{ field: 'If-Match', message: 'must be the quoted revision, e.g. "3"' }],
+    });
+  }
+  return Number(match[1]);
+}

@@ -1,0 +1,46 @@
+import type { Db } from '../../db/database.js';
+import { isAdmin, type Principal } from '../auth/principal.js';
+import { ApiProblem, forbidden, notFound } from '../problems.js';
+import { findService, type ServiceRow } from './read-model.js';
+
+/**
+ * Who may do what (ARCHITECTURE.md): a developer sees only services they own, others' answer
+ * 404; administrators see every service; a visible service with the wrong role answers 403.
+ */
+export async function loadVisibleService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
+  const row = await findService(db, id);
+  if (!row || !(row.state.ownerId === principal.sub || isAdmin(principal))) throw notFound();
+  return row;
+}
+
+/** Owner-only actions: an administrator who does not own the service sees it, but may not act (403). */
+export async function loadOwnedService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
+  const row = await loadVisibleService(db, id, principal);
+  if (row.state.ownerId !== principal.sub) throw forbidden('Only the owner of the service may do this.');
+  return row;
+}
+
+/** Administrator-only actions: the owner (not an administrator) sees the service, but may not decide (403). */
+export async function loadServiceForAdmin(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
+  const row = await loadVisibleService(db, id, principal);
+  if (!isAdmin(principal)) throw forbidden('Only administrators may do this.');
+  return row;
+}
+
+export function requireRole(principal: Principal, ...roles: string[]): void {
+  if (!roles.some((r) => principal.roles.includes(r))) {
+    throw forbidden(`This needs the ${roles.join(' or ')} role.`);
+  }
+}
+
+export const isDeactivated = (row: ServiceRow) =>
+  row.state.status === 'rejected' && row.state.rejection?.kind === 'deactivated';
+
+/** After deactivation the workflow has completed (or is cleaning up): every message answers 409 from the read model. */
+export function refuseIfDeactivated(row: ServiceRow): void {
+  if (isDeactivated(row)) {
+    throw new ApiProblem('invalid-transition', 'The service is deactivated; it accepts no further changes.', {
+      currentStatus: 'rejected',
+    });
+  }
+}

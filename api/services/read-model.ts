@@ -1,0 +1,165 @@
+import { sql } from 'kysely';
+import type { Db } from '../../db/database.js';
+import type { ServiceState, ServiceStatus } from '../../workflows/backend-service/types.js';
+import { validationError } from '../problems.js';
+
+/**
+ * Reads of the read model (the workflow's projection). Lists use keyset pagination on the indexed
+ * orders; cursors are opaque base64url JSON so the order keys can change without breaking clients
+ * beyond a restart of their paging.
+ */
+export interface ServiceRow {
+  state: ServiceState;
+  projectionVersion: number;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+export async function findService(db: Db, id: string): Promise<ServiceRow | undefined> {
+  const row = await db
+    .selectFrom('backend_services')
+    .select(['state', 'projection_version'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+  return row ? { state: row.state, projectionVersion: Number(row.projection_version) } : undefined;
+}
+
+/**
+ * Waits until the read model holds the service at `minVersion` or later (and `accept` says yes):
+ * the workflow's projection activity writes it, normally before the update even returns.
+ * Returns undefined at the deadline.
+ */
+export async function waitForService(
+  db: Db,
+  id: string,
+  deadline: number,
+  accept: (row: ServiceRow) => boolean = () => true,
+): Promise<ServiceRow | undefined> {
+  for (let pause = 20; ; pause = Math.min(pause * 2, 250)) {
+    const row = await findService(db, id);
+    if (row && accept(row)) return row;
+    if (Date.now() + pause > deadline) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, pause));
+  }
+}
+
+interface CreatedCursor {
+  c: string;
+  i: string;
+}
+interface QueueCursor {
+  s: string;
+  i: string;
+}
+
+function encodeCursor(value: object): string {
+  return Buffer.from(JSON.stringify(value)).toString('base64url');
+}
+
+function decodeCursor<T>(cursor: string, keys: Array<keyof T & string>): T {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
+    if (
+      keys.every((k) => typeof value[k] === 'string') &&
+      !Number.isNaN(Date.parse(value[keys[0]!] as string))
+    ) {
+      return value as T;
+    }
+  } catch {
+    // fall through
+  }
+  throw validationError(
+    [{ field: 'cursor', message: 'not a cursor this API returned' }],
+    'The cursor is not valid.',
+  );
+}
+
+export interface ListFilter {
+  ownerId?: string;
+  status?: ServiceStatus;
+  organizationId?: string;
+  cursor?: string;
+  limit: number;
+}
+
+/** Newest first, on (created_at desc, id desc). */
+export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceState>> {
+  let query = db.selectFrom('backend_services').select(['state', 'created_at', 'id']);
+  if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
+  if (filter.status !== undefined) query = query.where('status', '=', filter.status);
+  if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+  if (filter.cursor) {
+    const after = decodeCursor<CreatedCursor>(filter.cursor, ['c', 'i']);
+    query = query.where(sql<boolean>`(created_at, id) < (${after.c}::timestamptz, ${after.i})`);
+  }
+  const rows = await query
+    .orderBy('created_at', 'desc')
+    .orderBy('id', 'desc')
+    .limit(filter.limit + 1)
+    .execute();
+  const page = rows.slice(0, filter.limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => r.state),
+    nextCursor: rows.length > filter.limit && last ? encodeCursor({ c: last.created_at, i: last.id }) : null,
+  };
+}
+
+/** Under review, oldest submission first, on (submitted_at, id). */
+export async function reviewQueue(
+  db: Db,
+  cursor: string | undefined,
+  limit: number,
+): Promise<Page<ServiceState>> {
+  let query = db
+    .selectFrom('backend_services')
+    .select(['state', 'submitted_at', 'id'])
+    .where('status', '=', 'under_review');
+  if (cursor) {
+    const after = decodeCursor<QueueCursor>(cursor, ['s', 'i']);
+    query = query.where(sql<boolean>`(submitted_at, id) > (${after.s}::timestamptz, ${after.i})`);
+  }
+  const rows = await query
+    .orderBy('submitted_at', 'asc')
+    .orderBy('id', 'asc')
+    .limit(limit + 1)
+    .execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1);
+  return {
+    items: page.map((r) => r.state),
+    nextCursor:
+      rows.length > limit && last?.submitted_at ? encodeCursor({ s: last.submitted_at, i: last.id }) : null,
+  };
+}
+
+export interface HistoryItem {
+  at: string;
+  actor: string;
+  action: string;
+  from: string | null;
+  to: string;
+  reason: string | null;
+  revision: number;
+}
+
+export async function serviceHistory(db: Db, id: string): Promise<HistoryItem[]> {
+  const rows = await db
+    .selectFrom('backend_service_history')
+    .select(['at', 'actor', 'action', 'from_status', 'to_status', 'reason', 'revision'])
+    .where('service_id', '=', id)
+    .orderBy('projection_version', 'asc')
+    .execute();
+  return rows.map((r) => ({
+    at: r.at,
+    actor: r.actor,
+    action: r.action,
+    from: r.from_status,
+    to: r.to_status,
+    reason: r.reason,
+    revision: r.revision,
+  }));
+}

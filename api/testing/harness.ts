@@ -1,0 +1,183 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
+import { inject } from 'vitest';
+import { createProjectionActivities } from '../../activities/projection.js';
+import { createKeyring } from '../../credentials/keyring.js';
+import { createSecretStore, type SecretStore } from '../../credentials/secret-store.js';
+import type { Db } from '../../db/database.js';
+import { apiSchema, parseConfig, type ApiConfig } from '../../platform/config.js';
+import { createLogger, type Logger } from '../../platform/logger.js';
+import type { ServiceState } from '../../workflows/backend-service/types.js';
+import { createApp } from '../app.js';
+import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
+import { createTokenVerifier, localKeys, type TokenVerifier } from '../auth/verifier.js';
+import type { ApiDependencies } from '../context.js';
+
+/**
+ * What API tests share: configuration pointing at the run's PostgreSQL and Temporal, an issuer of
+ * their own made in memory (and an impostor with the same name and another key), a secret store
+ * with a throwaway key, and read-model rows written by the real projection activity.
+ */
+export const TEST_ISSUER = 'https://issuer.test.invalid';
+export const TEST_AUDIENCE = 'backend-services-api';
+
+export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
+  return parseConfig(apiSchema, {
+    APP_MODE: 'development',
+    AUTH_DEV_ISSUER: 'false',
+    AUTH_ISSUER: TEST_ISSUER,
+    AUTH_AUDIENCE: TEST_AUDIENCE,
+    DATABASE_URL: inject('databaseUrl'),
+    TEMPORAL_ADDRESS: inject('temporalAddress'),
+    TEMPORAL_TASK_QUEUE: `api-test-${randomUUID()}`,
+    TEMPORAL_CALL_TIMEOUT_MS: '3000',
+    SANDBOX_AIDBOX_URL: 'http://127.0.0.1:1',
+    SANDBOX_AIDBOX_PUBLIC_URL: 'https://sandbox.payerbox.test',
+    PRODUCTION_AIDBOX_URL: 'http://127.0.0.1:1',
+    PRODUCTION_AIDBOX_PUBLIC_URL: 'https://fhir.payerbox.test',
+    PRODUCTION_ORGBAC: 'false',
+    LOG_LEVEL: 'silent',
+    ...overrides,
+  });
+}
+
+export interface Identities {
+  issuer: LocalIssuer;
+  /** Same issuer name, another key: what a forged or foreign token looks like. */
+  impostor: LocalIssuer;
+  verifier: TokenVerifier;
+  token(sub: string, roles: string[], options?: { expiresInSeconds?: number }): Promise<string>;
+  bearer(
+    sub: string,
+    roles: string[],
+    options?: { expiresInSeconds?: number },
+  ): Promise<Record<string, string>>;
+}
+
+export async function createIdentities(): Promise<Identities> {
+  const issuer = await createInMemoryIssuer({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const impostor = await createInMemoryIssuer({ issuer: TEST_ISSUER, audience: TEST_AUDIENCE });
+  const verifier = createTokenVerifier([
+    { issuer: TEST_ISSUER, audience: TEST_AUDIENCE, keys: localKeys(issuer.jwks), rolesClaim: 'roles' },
+  ]);
+  const token = (sub: string, roles: string[], options?: { expiresInSeconds?: number }) =>
+    issuer.sign(sub, roles, options);
+  return {
+    issuer,
+    impostor,
+    verifier,
+    token,
+    async bearer(sub, roles, options) {
+      return { Authorization: `Bearer ${await token(sub, roles, options)}` };
+    },
+  };
+}
+
+export function testSecretStore(db: Db): SecretStore {
+  return createSecretStore(db, createKeyring(new Map([['test1', randomBytes(32)]]), 'test1'));
+}
+
+export function buildApp(
+  db: Db,
+  temporal: Client,
+  identities: Identities,
+  extra: Partial<ApiDependencies> & { config?: ApiConfig; log?: Logger } = {},
+) {
+  const config = extra.config ?? testConfig();
+  return createApp({
+    db,
+    temporal,
+    verifier: identities.verifier,
+    secrets: testSecretStore(db),
+    ...extra,
+    config,
+    log: extra.log ?? createLogger('api-test', 'silent'),
+  });
+}
+
+let counter = 0;
+/** A unique service ID per call, so tests sharing the run's database never collide. */
+export function uniqueServiceId(): string {
+  counter += 1;
+  return `bs-t${Date.now().toString(36)}${counter.toString(36)}${randomBytes(3).toString('hex')}`.slice(
+    0,
+    35,
+  );
+}
+
+/** A complete ServiceState (draft, client secret, sandbox ready) with `changes` applied. */
+export function serviceState(changes: Partial<ServiceState> & { ownerId: string }): ServiceState {
+  const serviceId = changes.serviceId ?? uniqueServiceId();
+  const now = new Date().toISOString();
+  return {
+    serviceId,
+    registration: {
+      name: 'Acme bulk export',
+      description: 'Nightly export',
+      contactEmail: 'ops@acme.example',
+      authMethod: { type: 'client_secret' },
+      scopes: {
+        version: 'v2',
+        rules: [{ resource: 'Patient', operations: ['read', 'search'] }],
+        strings: ['system/Patient.rs'],
+      },
+      organizationId: null,
+    },
+    status: 'draft',
+    revision: 1,
+    rejection: null,
+    approval: null,
+    credentials: {
+      state: 'valid',
+      checkedAt: now,
+      secret: { version: 1, fingerprint: 'abcdef01', createdAt: now },
+      jwksReport: null,
+      acceptedThumbprints: {},
+    },
+    sandbox: { revision: 1, state: 'ready', lastError: null },
+    productionProvisioned: false,
+    cleanup: null,
+    submission: null,
+    previousSubmission: null,
+    createdAt: now,
+    updatedAt: now,
+    projectionVersion: 1,
+    ...changes,
+  };
+}
+
+/** Writes a service into the read model through the real projection activity. */
+export async function seedService(db: Db, state: ServiceState): Promise<ServiceState> {
+  await createProjectionActivities(db).projectService({
+    state,
+    history: {
+      at: state.createdAt,
+      actor: state.ownerId,
+      action: 'create',
+      from: null,
+      to: state.status,
+      reason: null,
+      revision: state.revision,
+    },
+  });
+  return state;
+}
+
+export const validRegistration = (overrides: Record<string, unknown> = {}) => ({
+  name: 'Acme bulk export',
+  description: 'Nightly bulk export of members',
+  contactEmail: 'ops@acme.example',
+  authMethod: { type: 'client_secret' },
+  scopes: { version: 'v2', rules: [{ resource: 'Patient', operations: ['read', 'search'] }] },
+  ...overrides,
+});
+
+export const jsonRequest = (
+  method: string,
+  body: unknown,
+  headers: Record<string, string> = {},
+): RequestInit => ({
+  method,
+  headers: { 'Content-Type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
