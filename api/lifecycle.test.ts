@@ -1,13 +1,16 @@
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
-import { createLogger } from '../platform/logger.js';
+import { createLogger, type Logger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
 import { FAST_RETRY, fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import { workerLogLines } from '../test-support/temporal.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
 import { createApp } from './app.js';
 import { aidboxOrganizationDirectory } from './organizations.js';
@@ -32,6 +35,7 @@ describe('the HTTP API end to end', () => {
   let ids: Identities;
   let app: ReturnType<typeof createApp>;
   const logLines: string[] = [];
+  let apiLog: Logger;
   let headers: Record<'alice' | 'ada' | 'amos', Record<string, string>>;
 
   beforeAll(async () => {
@@ -52,11 +56,12 @@ describe('the HTTP API end to end', () => {
         done();
       },
     });
+    apiLog = createLogger('api', 'debug', capture);
     app = createApp({
       config,
       db: system.db,
       temporal: system.client,
-      log: createLogger('api', 'debug', capture),
+      log: apiLog,
       verifier: ids.verifier,
       secrets: system.secretStore,
       organizations: aidboxOrganizationDirectory(system.aidbox.production),
@@ -506,8 +511,19 @@ describe('the HTTP API end to end', () => {
     expect(runs).toHaveLength(1);
   });
 
-  it('no plaintext secret in workflow histories, tables or API logs (a planted canary is found)', async () => {
+  it('no plaintext secret in histories, the dev server database file, any table, or the logs of API, worker and stand-ins', async () => {
     expect(secrets.length).toBe(4);
+    // A canary goes through the same channels a leaked secret would: a workflow's input and result
+    // (history and Temporal's database file), a table row (the probe's projection) and the API log.
+    // Finding it everywhere proves each search can find a secret where one is.
+    const canary = `canary-${randomUUID()}`;
+    await system.client.workflow.execute('platformProbe', {
+      taskQueue: system.worker.taskQueue,
+      workflowId: `probe-${canary}`,
+      args: [{ probeId: `probe-${canary}`, note: canary }],
+    });
+    apiLog.info({ note: canary }, 'canary');
+
     const forms = (s: string) => [
       s,
       Buffer.from(s).toString('base64'),
@@ -515,12 +531,24 @@ describe('the HTTP API end to end', () => {
       Buffer.from(s).toString('hex'),
       encodeURIComponent(s),
     ];
-    const haystacks: Record<string, string> = { apiLogs: logLines.join('') };
-    for await (const execution of system.client.workflow.list({ query: `WorkflowType = 'backendService'` })) {
+    const haystacks: Record<string, string> = {
+      apiLogs: logLines.join(''),
+      workerLogs: workerLogLines.join('\n'),
+      standinLogs: system.standinLogLines.join('\n'),
+    };
+    // Payloads are bytes: decode them so a secret inside a JSON payload reads as text.
+    const bytesAsText = (_key: string, value: unknown) =>
+      value instanceof Uint8Array ? Buffer.from(value).toString('utf8') : value;
+    for await (const execution of system.client.workflow.list()) {
       const history = await system.client.workflow
         .getHandle(execution.workflowId, execution.runId)
         .fetchHistory();
-      haystacks[`history ${execution.workflowId}/${execution.runId}`] = JSON.stringify(history);
+      haystacks[`history ${execution.workflowId}/${execution.runId}`] = JSON.stringify(history, bytesAsText);
+    }
+    const dbFile = inject('temporalDbFile');
+    for (const file of [dbFile, `${dbFile}-wal`]) {
+      if (existsSync(file))
+        haystacks[`temporal database ${path.basename(file)}`] = readFileSync(file).toString('latin1');
     }
     const tables = await sql<{
       table_name: string;
@@ -534,11 +562,16 @@ describe('the HTTP API end to end', () => {
     const find = (needle: string) =>
       Object.entries(haystacks)
         .filter(([, text]) => forms(needle).some((f) => text.includes(f)))
-        .map(([where]) => where);
+        .map(([where]) => where.replace(/ probe-canary.*$/, ' probe'));
 
-    const canary = `canary-${randomUUID()}`;
-    haystacks['planted'] = Buffer.from(canary).toString('base64url');
-    expect(find(canary)).toEqual(['planted']);
+    expect(find(canary).sort()).toEqual(
+      expect.arrayContaining([
+        'apiLogs',
+        'history probe',
+        'table platform_probe',
+        expect.stringMatching(/^temporal database/),
+      ]),
+    );
     for (const secret of secrets) expect(find(secret)).toEqual([]);
   });
 });

@@ -25,7 +25,9 @@ export async function setup(project: TestProject): Promise<void> {
   scratch = mkdtempSync(path.join(tmpdir(), 'bs-test-'));
 
   const [port, bundle] = await Promise.all([freePort(), bundleWorkflows()]);
-  server = await startDevServer({ cli: cli.path, port, headless: true });
+  // A database file (not in-memory) so the secret-absence test can search what Temporal persisted.
+  const temporalDbFile = path.join(scratch, 'temporal.db');
+  server = await startDevServer({ cli: cli.path, port, headless: true, dbFile: temporalDbFile });
 
   databaseUrl = testDatabaseUrl(`bs_test_${process.pid}_${Date.now().toString(36)}`);
   await ensureDatabase(databaseUrl);
@@ -40,6 +42,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('temporalCliPath', cli.path);
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', bundlePath);
+  project.provide('temporalDbFile', temporalDbFile);
 }
 
 export async function teardown(): Promise<void> {
@@ -54,5 +57,6 @@ declare module 'vitest' {
     temporalCliPath: string;
     databaseUrl: string;
     workflowBundlePath: string;
+    temporalDbFile: string;
   }
 }

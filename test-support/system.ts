@@ -25,6 +25,8 @@ export interface TestSystem {
   aidbox: Record<Environment, AidboxClient>;
   secretStore: SecretStore;
   deps: ActivityDependencies;
+  /** What the stand-ins logged (one line per request), for the secret-absence test. */
+  standinLogLines: string[];
   /** Starts another worker on the same task queue (e.g. after stopping one). */
   restartWorker(): Promise<RunningWorker>;
   stop(): Promise<void>;
@@ -35,19 +37,16 @@ export async function startTestSystem(
 ): Promise<TestSystem> {
   const db = createDb(inject('databaseUrl'), { poolSize: 5 });
   const rootClientSecret = randomBytes(18).toString('base64url');
+  const standinLogLines: string[] = [];
+  const standinOptions = {
+    rootClientSecret,
+    appMode: 'development' as const,
+    resolver: localhostOnlyResolver,
+    onRequest: (line: object) => void standinLogLines.push(JSON.stringify(line)),
+  };
   const standins = {
-    sandbox: await startStandin({
-      orgbac: false,
-      rootClientSecret,
-      appMode: 'development',
-      resolver: localhostOnlyResolver,
-    }),
-    production: await startStandin({
-      orgbac: true,
-      rootClientSecret,
-      appMode: 'development',
-      resolver: localhostOnlyResolver,
-    }),
+    sandbox: await startStandin({ ...standinOptions, orgbac: false }),
+    production: await startStandin({ ...standinOptions, orgbac: true }),
   };
   const environment = (name: Environment): AidboxEnvironment => ({
     name,
@@ -88,6 +87,7 @@ export async function startTestSystem(
     aidbox,
     secretStore,
     deps,
+    standinLogLines,
     async restartWorker() {
       await worker?.stop();
       worker = await startTestWorker(deps, taskQueue ? { taskQueue } : {});

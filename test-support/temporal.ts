@@ -5,11 +5,20 @@ import { inject } from 'vitest';
 import type { ActivityDependencies } from '../activities/index.js';
 import { createWorker } from '../worker/create-worker.js';
 
+/** Everything the SDK logged in this test process (worker and activities), for the secret-absence test. */
+export const workerLogLines: string[] = [];
+
 let runtimeInstalled = false;
 function quietRuntime() {
   if (runtimeInstalled) return;
   runtimeInstalled = true;
-  Runtime.install({ logger: new DefaultLogger('WARN') });
+  Runtime.install({
+    logger: new DefaultLogger('DEBUG', (entry) => {
+      const line = `${entry.level} ${entry.message} ${JSON.stringify(entry.meta ?? {})}`;
+      workerLogLines.push(line);
+      if (entry.level === 'WARN' || entry.level === 'ERROR') process.stderr.write(line + '\n');
+    }),
+  });
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {
