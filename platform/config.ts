@@ -62,6 +62,19 @@ export const authSchema = z.object({
     .transform((v) => (v === undefined ? undefined : v === 'true' || v === '1' || v === 'yes')),
 });
 
+/**
+ * The portal and review pages (ui/): sign-in with authorization code + PKCE against AUTH_ISSUER as
+ * this OIDC client, and the key that seals the session cookie. Without UI_SESSION_SECRET a
+ * development process uses a random key (sessions end at restart); production pages answer 503.
+ */
+export const uiSchema = z.object({
+  UI_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  /** Confidential clients only; a public client relies on PKCE alone. */
+  UI_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  UI_OIDC_SCOPES: z.string().min(1).default('openid profile'),
+  UI_SESSION_SECRET: z.string().min(32, 'at least 32 characters (`openssl rand -base64 32`)').optional(),
+});
+
 export const apiSchema = commonSchema.extend({
   ...databaseSchema.shape,
   ...temporalSchema.shape,
@@ -73,6 +86,7 @@ export const apiSchema = commonSchema.extend({
   PUBLIC_URL: url().optional(),
   /** Deadline of every Temporal call the API makes; past it the API answers 503 with Retry-After. */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  ...uiSchema.shape,
 });
 
 export const workerSchema = commonSchema.extend({

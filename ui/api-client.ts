@@ -1,0 +1,191 @@
+import type { PresentedService } from '../api/services/present.js';
+import type { AssertionCheckResult } from '../credentials/assertion-checker.js';
+import type { JwksReport } from '../credentials/jwks-report.js';
+import type { HistoryEntry } from '../workflows/backend-service/types.js';
+
+/**
+ * The pages' only way to the back end: the JSON API, called in-process with the signed-in user's
+ * bearer token. Authorization, validation and idempotency are therefore exactly what any API
+ * caller gets; the pages never read the database or talk to Temporal.
+ */
+export type Fetcher = (path: string, init: RequestInit) => Response | Promise<Response>;
+
+export interface Problem {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  errors?: Array<{ field: string; message: string }>;
+  currentStatus?: string;
+  report?: JwksReport | null;
+}
+
+export type Answer<T> =
+  | { ok: true; status: number; body: T; headers: Headers }
+  | { ok: false; status: number; problem: Problem; headers: Headers };
+
+export type Service = PresentedService;
+export type ServiceWithSecret = Service & { clientSecret?: string | null; clientSecretShown?: boolean };
+export type ReviewQueueItem = Service & { submittedAt: string; waitingSeconds: number };
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+export type HistoryItem = Pick<
+  HistoryEntry,
+  'at' | 'actor' | 'action' | 'from' | 'to' | 'reason' | 'revision'
+>;
+export interface JwksReportAnswer {
+  serviceId: string;
+  credentialsState: 'pending' | 'valid' | 'invalid';
+  report: JwksReport | null;
+}
+export interface Organization {
+  id: string;
+  name: string | null;
+  partOf: string | null;
+}
+export interface ProductionPolicies {
+  serviceId: string;
+  revision: number;
+  submittedAt: string;
+  policyHash: string;
+  policies: Array<Record<string, unknown>>;
+  notes: string[];
+  /**
+   * What was reviewed before, when the API provides it (not in api.md yet): the review page shows
+   * a field-by-field comparison when present.
+   */
+  previousSubmission?: {
+    revision: number;
+    submittedAt: string;
+    registration: Record<string, unknown>;
+    policyHash: string;
+  } | null;
+}
+export type AssertionCheckAnswer = AssertionCheckResult & { tokenUrl: string };
+export type RegistrationInput = Record<string, unknown>;
+
+export class ApiClient {
+  constructor(
+    private readonly fetcher: Fetcher,
+    private readonly token: string,
+  ) {}
+
+  private async call<T>(
+    method: string,
+    path: string,
+    options: { body?: unknown; idempotencyKey?: string; ifMatch?: string; contentType?: string } = {},
+  ): Promise<Answer<T>> {
+    const headers: Record<string, string> = {
+      Authorization: `Bearer ${this.token}`,
+      Accept: 'application/json',
+    };
+    if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
+    if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
+    if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+    const response = await this.fetcher(path, {
+      method,
+      headers,
+      ...(options.body !== undefined ? { body: JSON.stringify(options.body) } : {}),
+    });
+    const text = await response.text();
+    let parsed: unknown = null;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      parsed = null;
+    }
+    if (response.ok)
+      return { ok: true, status: response.status, body: parsed as T, headers: response.headers };
+    const problem =
+      parsed && typeof parsed === 'object' && 'status' in parsed
+        ? (parsed as Problem)
+        : { type: 'about:blank', title: response.statusText || 'Error', status: response.status, detail: '' };
+    return { ok: false, status: response.status, problem, headers: response.headers };
+  }
+
+  listOwn(cursor?: string) {
+    return this.call<Page<Service>>('GET', `/v1/backend-services?limit=50${cursorParam(cursor)}`);
+  }
+  get(id: string) {
+    return this.call<Service>('GET', `/v1/backend-services/${encodeURIComponent(id)}`);
+  }
+  history(id: string) {
+    return this.call<{ items: HistoryItem[] }>(
+      'GET',
+      `/v1/backend-services/${encodeURIComponent(id)}/history`,
+    );
+  }
+  jwksReport(id: string) {
+    return this.call<JwksReportAnswer>('GET', `/v1/backend-services/${encodeURIComponent(id)}/jwks-report`);
+  }
+  organizations() {
+    return this.call<Page<Organization>>('GET', '/v1/organizations?limit=100');
+  }
+  register(input: RegistrationInput, idempotencyKey: string) {
+    return this.call<ServiceWithSecret>('POST', '/v1/backend-services', { body: input, idempotencyKey });
+  }
+  edit(id: string, patch: RegistrationInput, revision: number, idempotencyKey: string) {
+    return this.call<Service>('PATCH', `/v1/backend-services/${encodeURIComponent(id)}`, {
+      body: patch,
+      idempotencyKey,
+      ifMatch: `"${revision}"`,
+      contentType: 'application/merge-patch+json',
+    });
+  }
+  submit(id: string, idempotencyKey: string) {
+    return this.call<Service>('POST', `/v1/backend-services/${encodeURIComponent(id)}/submit`, {
+      idempotencyKey,
+    });
+  }
+  rotateSecret(id: string, idempotencyKey: string) {
+    return this.call<ServiceWithSecret>(
+      'POST',
+      `/v1/backend-services/${encodeURIComponent(id)}/rotate-secret`,
+      {
+        idempotencyKey,
+      },
+    );
+  }
+  assertionCheck(id: string, environment: string, clientAssertion: string, idempotencyKey: string) {
+    return this.call<AssertionCheckAnswer>(
+      'POST',
+      `/v1/backend-services/${encodeURIComponent(id)}/assertion-check`,
+      {
+        body: { environment, clientAssertion },
+        idempotencyKey,
+      },
+    );
+  }
+  reviewQueue(cursor?: string) {
+    return this.call<Page<ReviewQueueItem>>('GET', `/v1/admin/review-queue?limit=100${cursorParam(cursor)}`);
+  }
+  adminList(status: string | undefined, cursor?: string) {
+    const filter = status ? `&status=${encodeURIComponent(status)}` : '';
+    return this.call<Page<Service>>(
+      'GET',
+      `/v1/admin/backend-services?limit=100${filter}${cursorParam(cursor)}`,
+    );
+  }
+  productionPolicies(id: string) {
+    return this.call<ProductionPolicies>(
+      'GET',
+      `/v1/admin/backend-services/${encodeURIComponent(id)}/production-policies`,
+    );
+  }
+  approve(id: string, revision: number, policyHash: string, idempotencyKey: string) {
+    return this.call<Service>('POST', `/v1/admin/backend-services/${encodeURIComponent(id)}/approve`, {
+      body: { revision, policyHash },
+      idempotencyKey,
+    });
+  }
+  decide(id: string, action: 'reject' | 'deactivate', reason: string, idempotencyKey: string) {
+    return this.call<Service>('POST', `/v1/admin/backend-services/${encodeURIComponent(id)}/${action}`, {
+      body: { reason },
+      idempotencyKey,
+    });
+  }
+}
+
+const cursorParam = (cursor?: string) => (cursor ? `&cursor=${encodeURIComponent(cursor)}` : '');

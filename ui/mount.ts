@@ -1,0 +1,142 @@
+import { randomBytes } from 'node:crypto';
+import { Hono, type Env } from 'hono';
+import { html } from 'hono/html';
+import type { ApiDependencies } from '../api/context.js';
+import { loadOrCreateDevelopmentIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
+import { devIssuerEnabled } from '../platform/config.js';
+import { registerAdminRoutes } from './admin.js';
+import { PORTAL_CSS, portalScript } from './assets.js';
+import { createOidcClient, type OidcClient } from './auth/oidc.js';
+import { registerAuthRoutes } from './auth/routes.js';
+import { makeHandler } from './handler.js';
+import { registerPortalRoutes } from './portal.js';
+import { cookiePolicy, createSealer, SessionStore } from './session.js';
+import { page } from './views/layout.js';
+
+/**
+ * The developer portal (/portal), the review UI (/admin) and sign-in (/login), mounted on the API's
+ * app. Server-rendered HTML; each page calls the JSON API in-process (`app.request`) with the
+ * signed-in user's bearer token, so it is held to exactly the API's rules.
+ */
+export interface UiOptions {
+  /** Tests pass their own; by default the development issuer of DATA_DIR when it is on. */
+  developmentIssuer?: LocalIssuer | null;
+  oidc?: OidcClient | null;
+  /** The OIDC client's HTTP (tests: a provider on loopback). */
+  fetchImpl?: typeof fetch;
+}
+
+const PAGE_PATHS = ['/login', '/login/*', '/logout', '/portal', '/portal/*', '/admin', '/admin/*'];
+
+const SECURITY_HEADERS: Record<string, string> = {
+  // Only our own script and stylesheet; no inline code, no framing, forms post only here.
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'same-origin',
+};
+
+export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, options: UiOptions = {}): void {
+  const { config, log } = deps;
+  const ui = new Hono();
+
+  ui.use('/ui-assets/*', async (c, next) => {
+    await next();
+    c.header('Cache-Control', 'public, max-age=300');
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+  ui.get('/ui-assets/portal.css', (c) =>
+    c.body(PORTAL_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
+  );
+  const script = portalScript();
+  ui.get('/ui-assets/portal.js', (c) =>
+    c.body(script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),
+  );
+
+  const sessionSecret =
+    config.UI_SESSION_SECRET ?? (config.APP_MODE === 'development' ? randomBytes(32) : null);
+  if (!sessionSecret) {
+    // An API-only production deployment stays up; its pages say what is missing.
+    for (const path of PAGE_PATHS)
+      ui.all(path, (c) =>
+        c.text('The portal pages are not configured: set UI_SESSION_SECRET (and the OIDC client).', 503),
+      );
+    app.route('/', ui);
+    return;
+  }
+
+  const sessions = new SessionStore(createSealer(sessionSecret), cookiePolicy(config.APP_MODE));
+  const publicOrigin = config.PUBLIC_URL ? new URL(config.PUBLIC_URL).origin : null;
+  const handle = makeHandler({
+    sessions,
+    publicOrigin,
+    fetcher: (path, init) => app.request(path, init),
+  });
+
+  let issuer: Promise<LocalIssuer> | null = null;
+  const developmentIssuer =
+    options.developmentIssuer !== undefined
+      ? options.developmentIssuer
+        ? async () => options.developmentIssuer!
+        : null
+      : devIssuerEnabled(config)
+        ? // The same key file the API trusts (api/auth/from-config.ts), loaded on first sign-in.
+          () =>
+            (issuer ??= loadOrCreateDevelopmentIssuer(config.DATA_DIR, {
+              audience: config.AUTH_AUDIENCE,
+              rolesClaim: config.AUTH_ROLES_CLAIM,
+            }))
+        : null;
+
+  const oidc =
+    options.oidc !== undefined
+      ? options.oidc
+      : config.AUTH_ISSUER && config.UI_OIDC_CLIENT_ID
+        ? createOidcClient(
+            {
+              issuer: config.AUTH_ISSUER,
+              clientId: config.UI_OIDC_CLIENT_ID,
+              clientSecret: config.UI_OIDC_CLIENT_SECRET,
+              scopes: config.UI_OIDC_SCOPES,
+            },
+            options.fetchImpl,
+          )
+        : null;
+
+  // Scoped to the pages' paths: the UI shares the API's app, and /v1 or /docs must not get these.
+  for (const path of PAGE_PATHS)
+    ui.use(path, async (c, next) => {
+      await next();
+      for (const [name, value] of Object.entries(SECURITY_HEADERS)) c.header(name, value);
+    });
+
+  registerAuthRoutes(ui, {
+    handle,
+    sessions,
+    developmentIssuer,
+    oidc,
+    rolesClaim: config.AUTH_ROLES_CLAIM,
+    redirectUri: (requestUrl) => `${publicOrigin ?? new URL(requestUrl).origin}/login/callback`,
+  });
+  registerPortalRoutes(ui, { handle, orgbac: config.PRODUCTION_ORGBAC });
+  registerAdminRoutes(ui, {
+    handle,
+    orgbac: config.PRODUCTION_ORGBAC,
+    temporalUiUrl: config.TEMPORAL_UI_URL,
+    temporalNamespace: config.TEMPORAL_NAMESPACE,
+  });
+
+  ui.onError(async (error, c) => {
+    log.error({ err: { name: error.name, message: error.message }, path: c.req.path }, 'page failed');
+    return c.html(
+      await page(
+        { title: 'Something went wrong', viewer: null, csrf: '' },
+        html`<h1>Something went wrong</h1>
+          <p>The page could not be shown. Try again; if it keeps failing, tell the Payerbox team.</p>`,
+      ),
+      500,
+    );
+  });
+
+  app.route('/', ui);
+}
