@@ -286,6 +286,26 @@ export const ProductionPoliciesResponse = z
     policyHash: z.string(),
     policies: z.array(z.record(z.string(), z.unknown())),
     notes: z.array(z.string()),
+    /** The scope strings under review and what a reviewer should look at twice (scopes/risk.ts). */
+    scopes: z.array(z.string()),
+    riskFlags: z.array(
+      z.object({
+        code: z.string(),
+        severity: z.enum(['high', 'medium', 'low']),
+        message: z.string(),
+        scopes: z.array(z.string()),
+      }),
+    ),
+    /** The previous review of a resubmitted service, to show what changed since. */
+    previousSubmission: z
+      .object({
+        revision: z.number(),
+        submittedAt: z.string(),
+        registration: z.record(z.string(), z.unknown()),
+        policyHash: z.string(),
+        policies: z.array(z.record(z.string(), z.unknown())),
+      })
+      .nullable(),
   })
   .openapi('ProductionPolicies');
 

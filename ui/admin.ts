@@ -258,7 +258,7 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
             ${service.authMethod.type === 'jwks_uri' ? jwksReportView(report && report.ok ? report.body.report : null, service.credentials.state) : ''}
           </section>
         </div>
-        ${scopesWithRisks(service)} ${changesSinceLastReview(service, items, submitted)}
+        ${scopesWithRisks(service, submitted?.riskFlags)} ${changesSinceLastReview(service, items, submitted)}
         ${productionPoliciesView(submitted, policies.ok ? null : policies.problem.detail)}
         ${decisionForms(ctx, service, submitted)}
         <section aria-labelledby="history-h">
@@ -425,11 +425,13 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
   );
 }
 
-function scopesWithRisks(service: Service): Html {
-  const parsed = service.scopes.strings
-    .map((s) => parseScope(s))
-    .flatMap((r) => (r.ok ? [r.scope as ParsedScope] : []));
-  const risks = scopeRiskFlags(parsed);
+/** Risk flags as the API derived them for the submission under review; computed here only for a service never submitted. */
+function scopesWithRisks(service: Service, flags: ProductionPolicies['riskFlags'] | undefined): Html {
+  const risks =
+    flags ??
+    scopeRiskFlags(
+      service.scopes.strings.map((s) => parseScope(s)).flatMap((r) => (r.ok ? [r.scope as ParsedScope] : [])),
+    );
   return html`<section aria-labelledby="scopes-h">
     <h2 id="scopes-h">Scopes (${service.scopes.version})</h2>
     <ul class="scopes">

@@ -52,10 +52,9 @@ export interface ProductionPolicies {
   policyHash: string;
   policies: Array<Record<string, unknown>>;
   notes: string[];
-  /**
-   * What was reviewed before, when the API provides it (not in api.md yet): the review page shows
-   * a field-by-field comparison when present.
-   */
+  scopes: string[];
+  riskFlags: Array<{ code: string; severity: 'high' | 'medium' | 'low'; message: string; scopes: string[] }>;
+  /** What was reviewed before (a resubmission): the review page compares it field by field. */
   previousSubmission?: {
     revision: number;
     submittedAt: string;
@@ -136,6 +135,11 @@ export class ApiClient {
   }
   submit(id: string, idempotencyKey: string) {
     return this.call<Service>('POST', `/v1/backend-services/${encodeURIComponent(id)}/submit`, {
+      idempotencyKey,
+    });
+  }
+  recheckCredentials(id: string, idempotencyKey: string) {
+    return this.call<Service>('POST', `/v1/backend-services/${encodeURIComponent(id)}/recheck-credentials`, {
       idempotencyKey,
     });
   }

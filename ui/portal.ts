@@ -471,19 +471,13 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     }),
   );
 
-  // No API route re-checks a JWKS on its own; an edit does, so "check again" is an edit that changes nothing.
+  // The developer fixed their key server: the API re-checks without editing (no new revision).
   ui.post(
     '/portal/services/:id/recheck',
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
-      const revision = Number(ctx.form.revision);
-      const answer = await ctx.api.edit(id, {}, revision, ctx.form.idempotencyKey || randomUUID());
+      const answer = await ctx.api.recheckCredentials(id, ctx.form.idempotencyKey || randomUUID());
       if (answer.ok) return ctx.c.redirect(`${servicePath(id)}?notice=rechecked`, 303);
-      if (answer.status === 412)
-        return servicePage(ctx, id, {
-          error: 'The service changed since this page was loaded; it is shown as it is now.',
-          status: 412,
-        });
       if (answer.status === 409 || answer.status === 503)
         return servicePage(ctx, id, { error: refusalMessage(answer.problem), status: answer.status });
       return problemPage(ctx, answer.problem, 'portal');

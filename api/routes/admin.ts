@@ -1,5 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { parseScopeList } from '../../scopes/parse.js';
+import { scopeRiskFlags } from '../../scopes/risk.js';
 import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/backend-service/messages.js';
+import type { SubmissionSnapshot } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem } from '../problems.js';
@@ -35,6 +38,18 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
   required: true,
   content: { 'application/json': { schema } },
 });
+
+/** The previous review, trimmed to what a reviewer compares. */
+function previousReview(previous: SubmissionSnapshot | null) {
+  if (!previous) return null;
+  return {
+    revision: previous.revision,
+    submittedAt: previous.submittedAt,
+    registration: previous.registration as unknown as Record<string, unknown>,
+    policyHash: previous.productionPolicies.policyHash,
+    policies: previous.productionPolicies.policies as unknown as Array<Record<string, unknown>>,
+  };
+}
 
 export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
   const present = (state: Parameters<typeof presentService>[0]) =>
@@ -136,6 +151,9 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         policyHash: submission.productionPolicies.policyHash,
         policies: submission.productionPolicies.policies,
         notes: submission.productionPolicies.notes,
+        scopes: submission.registration.scopes.strings,
+        riskFlags: scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
+        previousSubmission: previousReview(row.state.previousSubmission),
       });
     },
   );
