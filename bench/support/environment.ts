@@ -1,0 +1,160 @@
+import { randomBytes } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import type { ActivityDependencies } from '../../activities/index.js';
+import { AidboxClient, type AidboxEnvironment } from '../../aidbox/client.js';
+import { startStandin, type Standin } from '../../aidbox-standin/server.js';
+import { createKeyring } from '../../credentials/keyring.js';
+import { createSecretStore } from '../../credentials/secret-store.js';
+import { createDb, type Db } from '../../db/database.js';
+import { dropDatabase, ensureDatabase, migrateToLatest } from '../../db/migrate.js';
+import { DEFAULT_DATABASE_URL } from '../../platform/config.js';
+import { localhostOnlyResolver } from '../../platform/network.js';
+import { freePort } from '../../platform/ports.js';
+import { resolveTemporalCli } from '../../platform/temporal-cli.js';
+import { startDevServer, type DevServer } from '../../platform/temporal-dev-server.js';
+import type { Environment } from '../../workflows/backend-service/types.js';
+
+/**
+ * What a benchmark runs against, all its own and torn down afterwards: a Temporal dev server on
+ * free ports, a database created on the local PostgreSQL (dropped at the end), and the two Aidbox
+ * stand-ins on 127.0.0.1. Nothing of `npm start` or of a test run is touched.
+ */
+export interface BenchEnvironment {
+  cliPath: string;
+  databaseUrl: string;
+  db: Db;
+  temporal: DevServer;
+  client: Client;
+  standins: Record<Environment, Standin>;
+  environments: Record<Environment, AidboxEnvironment>;
+  deps: ActivityDependencies;
+  secretKey: Buffer;
+  nativeConnection(): Promise<NativeConnection>;
+  stop(): Promise<void>;
+}
+
+export interface EnvironmentOptions {
+  /** Skip the Temporal dev server (the read-path bench needs only PostgreSQL). */
+  temporal?: boolean;
+  standins?: boolean;
+  poolSize?: number;
+}
+
+let runtimeInstalled = false;
+
+export async function startBenchEnvironment(
+  name: string,
+  options: EnvironmentOptions = {},
+): Promise<BenchEnvironment> {
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('ERROR') });
+    runtimeInstalled = true;
+  }
+  const base = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  base.pathname = `/bs_bench_${name.replace(/\W/g, '_')}_${process.pid}`;
+  const databaseUrl = base.toString();
+  await ensureDatabase(databaseUrl);
+  const db = createDb(databaseUrl, { poolSize: options.poolSize ?? 10 });
+  await migrateToLatest(db);
+
+  const cleanups: Array<() => Promise<unknown>> = [];
+  const stop = async () => {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((e) => console.error('cleanup:', e));
+    await db.destroy();
+    await dropDatabase(databaseUrl);
+  };
+  try {
+    let cliPath = '';
+    let temporal: DevServer | undefined;
+    let client: Client | undefined;
+    if (options.temporal ?? true) {
+      const cli = await resolveTemporalCli();
+      if (cli.type !== 'path') throw new Error('the benchmarks need a Temporal CLI binary (see README)');
+      cliPath = cli.path;
+      temporal = await startDevServer({ cli: cli.path, port: await freePort(), headless: true });
+      cleanups.push(() => temporal!.stop());
+      const connection = await Connection.connect({ address: temporal.address });
+      client = new Client({ connection });
+      cleanups.push(() => connection.close());
+    }
+    const rootClientSecret = randomBytes(18).toString('base64url');
+    const standin = (orgbac: boolean) =>
+      startStandin({ orgbac, rootClientSecret, appMode: 'development', resolver: localhostOnlyResolver });
+    const standins =
+      (options.standins ?? true)
+        ? { sandbox: await standin(false), production: await standin(true) }
+        : undefined;
+    if (standins)
+      cleanups.push(
+        () => standins.sandbox.stop(),
+        () => standins.production.stop(),
+      );
+    const environment = (env: Environment): AidboxEnvironment => ({
+      name: env,
+      baseUrl: standins?.[env].url ?? 'http://127.0.0.1:1',
+      publicUrl: standins?.[env].url ?? 'http://127.0.0.1:1',
+      clientId: 'root',
+      clientSecret: rootClientSecret,
+      orgbac: env === 'production',
+    });
+    const environments = { sandbox: environment('sandbox'), production: environment('production') };
+    const secretKey = randomBytes(32);
+    const deps: ActivityDependencies = {
+      db,
+      secretStore: createSecretStore(db, createKeyring(new Map([['bench', secretKey]]), 'bench')),
+      jwksFetcher: { mode: 'development', resolver: localhostOnlyResolver },
+      aidbox: {
+        sandbox: new AidboxClient(environments.sandbox),
+        production: new AidboxClient(environments.production),
+      },
+      orgbac: { sandbox: false, production: true },
+    };
+    return {
+      cliPath,
+      databaseUrl,
+      db,
+      get temporal() {
+        if (!temporal) throw new Error('started without Temporal');
+        return temporal;
+      },
+      get client() {
+        if (!client) throw new Error('started without Temporal');
+        return client;
+      },
+      get standins() {
+        if (!standins) throw new Error('started without stand-ins');
+        return standins;
+      },
+      environments,
+      deps,
+      secretKey,
+      nativeConnection: async () => {
+        const connection = await NativeConnection.connect({ address: temporal!.address });
+        cleanups.push(() => connection.close());
+        return connection;
+      },
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Runs `main` with the environment and always tears it down, also on Ctrl-C. */
+export async function withBenchEnvironment(
+  name: string,
+  options: EnvironmentOptions,
+  main: (env: BenchEnvironment) => Promise<void>,
+): Promise<void> {
+  const env = await startBenchEnvironment(name, options);
+  const onSignal = () => void env.stop().finally(() => process.exit(130));
+  process.once('SIGINT', onSignal);
+  try {
+    await main(env);
+  } finally {
+    process.off('SIGINT', onSignal);
+    await env.stop();
+  }
+}

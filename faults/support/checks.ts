@@ -1,0 +1,189 @@
+import { isDeepStrictEqual } from 'node:util';
+import type { Client } from '@temporalio/client';
+import type { Standin } from '../../aidbox-standin/server.js';
+import type { Db } from '../../db/database.js';
+import { derivePolicies } from '../../scopes/derive.js';
+import { stateQuery } from '../../workflows/backend-service/messages.js';
+import type { Environment, ServiceState } from '../../workflows/backend-service/types.js';
+import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } from './lifecycles.js';
+
+/**
+ * The safety checks of the fault tests. Each returns the problems it found (empty = safe), so a
+ * negative control can plant a fault and show the check names it. They read the stand-ins' stores
+ * and the database directly, never through the product's code paths under test.
+ */
+
+/** IDs of the AccessPolicies linked to `Client/<clientId>` in a stand-in's store. */
+export function policiesLinkedTo(standin: Standin, clientId: string): string[] {
+  return standin.store
+    .list('AccessPolicy')
+    .filter((p) =>
+      ((p.link as Array<{ reference?: string; resourceType?: string; id?: string }> | undefined) ?? []).some(
+        (l) => l.reference === `Client/${clientId}` || (l.resourceType === 'Client' && l.id === clientId),
+      ),
+    )
+    .map((p) => String(p.id))
+    .sort();
+}
+
+/**
+ * Exactly one Client and exactly the derived policy set per service in each Aidbox, as the plan
+ * requires: production only once approved (inactive and without policies after deactivation),
+ * the sandbox until deactivation.
+ */
+export function checkAidboxes(
+  standins: Record<Environment, Standin>,
+  lifecycles: Lifecycle[],
+  states: Map<string, ServiceState>,
+): string[] {
+  const problems: string[] = [];
+  const clientCount = (env: Environment, id: string) =>
+    standins[env].store.list('Client').filter((c) => c.id === id);
+  for (const { serviceId, plan } of lifecycles) {
+    const state = states.get(serviceId);
+    if (!state) {
+      problems.push(`${serviceId}: no workflow state`);
+      continue;
+    }
+    const sandboxExpected =
+      plan === 'deactivated'
+        ? []
+        : derivePolicies({
+            clientId: serviceId,
+            scopes: state.registration.scopes.strings,
+            organizationId: null,
+          })
+            .policies.map((p) => p.id)
+            .sort();
+    const productionClient = plan === 'active' || plan === 'deactivated';
+    const productionExpected =
+      plan === 'active' ? state.submission!.productionPolicies.policies.map((p) => p.id).sort() : [];
+
+    const expectations: Array<[Environment, number, string[], boolean | undefined]> = [
+      ['sandbox', plan === 'deactivated' ? 0 : 1, sandboxExpected, plan === 'deactivated' ? undefined : true],
+      [
+        'production',
+        productionClient ? 1 : 0,
+        productionExpected,
+        productionClient ? plan === 'active' : undefined,
+      ],
+    ];
+    for (const [env, clients, policies, active] of expectations) {
+      const found = clientCount(env, serviceId);
+      if (found.length !== clients)
+        problems.push(`${serviceId} (${plan}): ${found.length} Client(s) in ${env}, expected ${clients}`);
+      if (active !== undefined && found[0] && found[0].active !== active)
+        problems.push(
+          `${serviceId} (${plan}): ${env} Client active=${String(found[0].active)}, expected ${active}`,
+        );
+      const linked = policiesLinkedTo(standins[env], serviceId);
+      if (JSON.stringify(linked) !== JSON.stringify(policies))
+        problems.push(
+          `${serviceId} (${plan}): ${env} policies ${JSON.stringify(linked)}, expected ${JSON.stringify(policies)}`,
+        );
+    }
+  }
+  return problems;
+}
+
+/** The workflow's status is the plan's, and the read model holds exactly the workflow's state. */
+export async function checkReadModel(
+  db: Db,
+  lifecycles: Lifecycle[],
+  states: Map<string, ServiceState>,
+): Promise<string[]> {
+  const problems: string[] = [];
+  const rows = await db
+    .selectFrom('backend_services')
+    .select(['id', 'state', 'status'])
+    .where(
+      'id',
+      'in',
+      lifecycles.map((l) => l.serviceId),
+    )
+    .execute();
+  const byId = new Map(rows.map((r) => [r.id, r]));
+  for (const { serviceId, plan } of lifecycles) {
+    const state = states.get(serviceId);
+    const row = byId.get(serviceId);
+    if (!state || !row) {
+      problems.push(`${serviceId}: ${state ? 'no read-model row' : 'no workflow state'}`);
+      continue;
+    }
+    if (state.status !== expectedStatus[plan])
+      problems.push(`${serviceId} (${plan}): workflow status ${state.status}`);
+    if (row.status !== state.status)
+      problems.push(`${serviceId}: read model says ${row.status}, workflow ${state.status}`);
+    // jsonb reorders keys: compare values, not text.
+    if (!isDeepStrictEqual(row.state, state))
+      problems.push(
+        `${serviceId}: read-model state differs from the workflow's (projection ${row.state.projectionVersion} vs ${state.projectionVersion})`,
+      );
+  }
+  return problems;
+}
+
+/** Each transition recorded once, in the plan's order: a duplicated or lost message shows here. */
+export async function checkHistory(db: Db, lifecycles: Lifecycle[]): Promise<string[]> {
+  const rows = await db
+    .selectFrom('backend_service_history')
+    .select(['service_id', 'action'])
+    .where(
+      'service_id',
+      'in',
+      lifecycles.map((l) => l.serviceId),
+    )
+    .orderBy('service_id')
+    .orderBy('projection_version')
+    .execute();
+  const problems: string[] = [];
+  for (const { serviceId, plan } of lifecycles) {
+    const actions = rows.filter((r) => r.service_id === serviceId).map((r) => r.action);
+    if (JSON.stringify(actions) !== JSON.stringify(expectedActions[plan]))
+      problems.push(
+        `${serviceId} (${plan}): history ${actions.join(',')}, expected ${expectedActions[plan].join(',')}`,
+      );
+  }
+  return problems;
+}
+
+/** One workflow execution chain per service: a lost start or a second run shows here. */
+export async function checkExecutions(client: Client, lifecycles: Lifecycle[]): Promise<string[]> {
+  const problems: string[] = [];
+  for (const { serviceId } of lifecycles) {
+    const runs: string[] = [];
+    for await (const execution of client.workflow.list({
+      query: `WorkflowId = 'backend-service/${serviceId}'`,
+    }))
+      runs.push(execution.runId);
+    if (runs.length !== 1) problems.push(`${serviceId}: ${runs.length} workflow run(s), expected 1`);
+  }
+  return problems;
+}
+
+/** The workflow state of every lifecycle (its query; closed workflows answer from replay). */
+export async function workflowStates(
+  client: Client,
+  lifecycles: Lifecycle[],
+): Promise<Map<string, ServiceState>> {
+  const states = new Map<string, ServiceState>();
+  await Promise.all(
+    lifecycles.map(async ({ serviceId }) => {
+      states.set(
+        serviceId,
+        await retrying(`query ${serviceId}`, () => handleOf(client, serviceId).query(stateQuery), 60_000),
+      );
+    }),
+  );
+  return states;
+}
+
+/** Polls `check` until it finds nothing or the time is up; returns the last problems. */
+export async function eventually(check: () => Promise<string[]>, timeoutMs = 30_000): Promise<string[]> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const problems = await check();
+    if (problems.length === 0 || Date.now() > deadline) return problems;
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}

@@ -1,0 +1,101 @@
+import { sql } from 'kysely';
+import { expect } from 'vitest';
+import type { ServiceState } from '../../workflows/backend-service/types.js';
+import {
+  checkAidboxes,
+  checkExecutions,
+  checkHistory,
+  checkReadModel,
+  eventually,
+  policiesLinkedTo,
+  workflowStates,
+} from './checks.js';
+import { settled, waitForWorkflowState, type Lifecycle } from './lifecycles.js';
+import type { FaultSystem } from './system.js';
+
+/**
+ * After a fault: every lifecycle settles where its plan sent it, then the read model, the history,
+ * both Aidboxes and Temporal's executions must agree with it. Returns the workflow states.
+ */
+export async function expectAllSettledAndConsistent(
+  system: FaultSystem,
+  lifecycles: Lifecycle[],
+  timeoutMs = 120_000,
+): Promise<Map<string, ServiceState>> {
+  await Promise.all(
+    lifecycles.map((l) => waitForWorkflowState(system.client, l.serviceId, settled(l.plan), timeoutMs)),
+  );
+  const states = await workflowStates(system.client, lifecycles);
+  // The last projection may still be on its way after the state the query saw.
+  expect(await eventually(() => checkReadModel(system.db, lifecycles, states))).toEqual([]);
+  expect(await checkHistory(system.db, lifecycles)).toEqual([]);
+  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
+  expect(await checkExecutions(system.client, lifecycles)).toEqual([]);
+  return states;
+}
+
+/**
+ * Negative controls: plant each kind of fault the checks exist for into the real end state and
+ * show the check names it, then take it away again (the checks pass once more).
+ */
+export async function expectChecksCatchPlantedFaults(
+  system: FaultSystem,
+  lifecycles: Lifecycle[],
+  states: Map<string, ServiceState>,
+): Promise<void> {
+  const active = lifecycles.find((l) => l.plan === 'active')!;
+  const production = system.standins.production;
+
+  // A duplicate policy (what a non-idempotent retry of applyPolicies would leave).
+  const [policyId] = policiesLinkedTo(production, active.serviceId);
+  const duplicate = { ...production.store.get('AccessPolicy', policyId!)!, id: `${policyId}-dup` };
+  production.store.put('AccessPolicy', duplicate.id, duplicate);
+  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toContain(
+    `${active.serviceId} (active): production policies`,
+  );
+  production.store.delete('AccessPolicy', duplicate.id);
+
+  // A Client where the plan put none (a declined service provisioned to production anyway).
+  const declined = lifecycles.find((l) => l.plan === 'declined')!;
+  production.store.put('Client', declined.serviceId, {
+    resourceType: 'Client',
+    id: declined.serviceId,
+    active: true,
+  });
+  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toContain(
+    `${declined.serviceId} (declined): 1 Client(s) in production, expected 0`,
+  );
+  production.store.delete('Client', declined.serviceId);
+
+  // A message applied twice (a second 'approve' transition in the history).
+  await sql`insert into backend_service_history (service_id, projection_version, at, actor, action, from_status, to_status, revision)
+            values (${active.serviceId}, 1000000, now(), 'bob', 'approve', 'under_review', 'under_review', 1)`.execute(
+    system.db,
+  );
+  expect((await checkHistory(system.db, lifecycles)).join('\n')).toContain(
+    `${active.serviceId} (active): history`,
+  );
+  await sql`delete from backend_service_history where service_id = ${active.serviceId} and projection_version = 1000000`.execute(
+    system.db,
+  );
+
+  // A read model behind the workflow (a projection lost during the fault).
+  await sql`update backend_services set state = jsonb_set(state, '{status}', '"under_review"'), status = 'under_review'
+            where id = ${active.serviceId}`.execute(system.db);
+  expect((await checkReadModel(system.db, lifecycles, states)).join('\n')).toContain(
+    `${active.serviceId}: read model says under_review`,
+  );
+  await sql`update backend_services set state = ${JSON.stringify(states.get(active.serviceId))}::jsonb, status = 'active'
+            where id = ${active.serviceId}`.execute(system.db);
+
+  // A lost service (a start the system forgot).
+  const lost: Lifecycle = { serviceId: 'bs-neverstarted', plan: 'draft' };
+  expect(await checkExecutions(system.client, [lost])).toEqual([
+    `${lost.serviceId}: 0 workflow run(s), expected 1`,
+  ]);
+
+  // Everything taken away again: the checks pass on the real state.
+  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
+  expect(await checkHistory(system.db, lifecycles)).toEqual([]);
+  expect(await checkReadModel(system.db, lifecycles, states)).toEqual([]);
+}
