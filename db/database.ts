@@ -29,6 +29,12 @@ export function createPool(databaseUrl: string, options: DbOptions = {}): pg.Poo
   pool.on('error', () => {
     // An idle client lost its connection; the pool replaces it on the next checkout.
   });
+  pool.on('connect', (client) => {
+    // A checked-out client whose connection drops between two statements emits 'error' on itself;
+    // unheard, that is an uncaught exception that kills the process. The query in flight fails
+    // anyway (and is retried by its caller), so there is nothing more to do here.
+    client.on('error', () => undefined);
+  });
   return pool;
 }
 

@@ -109,6 +109,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   let sandboxRetryDue = state.sandbox.state === 'failed';
   let cleanupPending = false;
 
+  /** Aidbox calls: a bounded number of attempts per round; the workflow records each failed round. */
   const activityOptions = (summary?: string): ActivityOptions => ({
     startToCloseTimeout: timing.activityTimeoutMs,
     retry: {
@@ -119,7 +120,21 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     },
     ...(summary ? { summary } : {}),
   });
-  const acts = proxyActivities<BackendServiceActivities>(activityOptions());
+  /**
+   * Our own dependencies (PostgreSQL, secret store, derivation, JWKS check): retried until they
+   * succeed, so an outage of PostgreSQL delays a service but never fails its workflow; errors that
+   * no retry can fix are non-retryable and fail only the update that needed them.
+   */
+  const internalOptions = (summary?: string): ActivityOptions => ({
+    startToCloseTimeout: timing.activityTimeoutMs,
+    retry: {
+      initialInterval: timing.initialIntervalMs,
+      maximumInterval: timing.maximumIntervalMs,
+      backoffCoefficient: 2,
+    },
+    ...(summary ? { summary } : {}),
+  });
+  const acts = proxyActivities<BackendServiceActivities>(internalOptions());
 
   // ---- handlers ----
   setHandler(stateQuery, () => state);
@@ -235,6 +250,17 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       }
     } catch (error) {
       if (error instanceof ApplicationFailure) return void fail(error);
+      if (error instanceof ActivityFailure) {
+        // A non-retryable failure of one of our own activities: the update fails, the service goes on.
+        const cause = error.cause instanceof ApplicationFailure ? error.cause : undefined;
+        return void fail(
+          ApplicationFailure.create({
+            type: cause?.type ?? 'ActivityFailed',
+            message: `${error.activityType ?? 'an activity'} failed: ${cause?.message ?? error.message}`,
+            nonRetryable: true,
+          }),
+        );
+      }
       if (error instanceof RoundFailed) {
         return void fail(
           ApplicationFailure.create({
@@ -287,7 +313,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     const created: HistoryEntry = entry(state.ownerId, 'create', null, 'draft', null);
     if (state.registration.authMethod.type === 'client_secret') {
       const secret = await acts.generateClientSecret.executeWithOptions(
-        activityOptions('Generate client secret'),
+        internalOptions('Generate client secret'),
         [{ serviceId: state.serviceId, secretVersion: 1 }],
       );
       state.credentials = {
@@ -324,7 +350,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     await requireValidCredentials();
     await syncSandbox();
     const productionPolicies = await acts.derivePolicies.executeWithOptions(
-      activityOptions('Derive production access policies'),
+      internalOptions('Derive production access policies'),
       [
         {
           clientId: state.serviceId,
@@ -495,7 +521,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   async function rotateSecret(i: RotateSecretInput): Promise<RotateSecretResult> {
     const secret = await acts.generateClientSecret.executeWithOptions(
-      activityOptions('Generate client secret (rotation)'),
+      internalOptions('Generate client secret (rotation)'),
       [{ serviceId: state.serviceId, secretVersion: (state.credentials.secret?.version ?? 0) + 1 }],
     );
     const environments: Environment[] = [];
@@ -531,7 +557,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function checkCredentials(): Promise<JwksReportLike | null> {
     const method = state.registration.authMethod;
     if (method.type !== 'jwks_uri') return null;
-    const report = await acts.checkJwks.executeWithOptions(activityOptions('Fetch and validate the JWKS'), [
+    const report = await acts.checkJwks.executeWithOptions(internalOptions('Fetch and validate the JWKS'), [
       {
         serviceId: state.serviceId,
         jwksUri: method.jwksUri,
@@ -575,7 +601,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     const failure = await inRounds(
       async () => {
         const policies = await acts.derivePolicies.executeWithOptions(
-          activityOptions('Derive sandbox access policies'),
+          internalOptions('Derive sandbox access policies'),
           [
             // The sandbox has no OrgBAC (aidbox-contract section 3): its policies are never organization-bound.
             { clientId: state.serviceId, scopes: registration.scopes.strings, organizationId: null },
@@ -659,7 +685,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.projectionVersion += 1;
     state.updatedAt = now();
     publishSearchAttributes();
-    await acts.projectService.executeWithOptions(activityOptions('Project to the read model'), [
+    await acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
       { state, history },
     ]);
   }
