@@ -130,7 +130,9 @@ async function main() {
   const lines = [
     '',
     `Backend Services registry is up (${config.APP_MODE} mode, ready in ${seconds} s):`,
-    `  API                 ${apiUrl}        (/healthz, /readyz)`,
+    `  Developer portal    ${apiUrl}/portal   (sign in at ${apiUrl}/login as a development user)`,
+    `  Review UI           ${apiUrl}/admin`,
+    `  API                 ${apiUrl}/v1       (docs ${apiUrl}/docs, ${apiUrl}/openapi.json; /healthz, /readyz)`,
     `  Temporal Web UI     ${temporal.uiUrl}`,
     `  Temporal gRPC       ${temporal.address}   (namespace ${config.TEMPORAL_NAMESPACE})`,
     `  Aidbox sandbox      ${standins[0].url}   (stand-in, no OrgBAC; FHIR base ${standins[0].url}/fhir)`,
