@@ -5,7 +5,7 @@ import {
   type AidboxClient,
   type AccessPolicyResource,
 } from '../aidbox/client.js';
-import type { SecretStore } from '../credentials/secret-store.js';
+import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
 import type { Environment, Registration } from '../workflows/backend-service/types.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 
@@ -52,6 +52,18 @@ async function inEnvironment<T>(environment: Environment, run: () => Promise<T>)
 }
 
 export function createProvisioningActivities(deps: ProvisioningDependencies): ProvisioningActivities {
+  /** A secret whose stored copy is gone cannot come back by retrying: only a rotation helps. */
+  const readSecret = async (serviceId: string, secretVersion: number) => {
+    try {
+      return await deps.secretStore.readForProvisioning(serviceId, secretVersion);
+    } catch (error) {
+      if (error instanceof SecretCiphertextDeleted || error instanceof SecretNotFound) {
+        throw ApplicationFailure.nonRetryable(error.message, 'SecretUnavailable');
+      }
+      throw error;
+    }
+  };
+
   const clientSpec = (
     environment: Environment,
     serviceId: string,
@@ -82,7 +94,7 @@ export function createProvisioningActivities(deps: ProvisioningDependencies): Pr
         // existing Client is merge-patched and keeps its secret (rotation has its own activity).
         const secret =
           !exists && registration.authMethod.type === 'client_secret' && secretVersion !== null
-            ? await deps.secretStore.readForProvisioning(serviceId, secretVersion)
+            ? await readSecret(serviceId, secretVersion)
             : undefined;
         await aidbox.upsertClient(
           clientSpec(environment, serviceId, registration, active),

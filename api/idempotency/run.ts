@@ -156,13 +156,47 @@ async function respond(
   });
 }
 
+/**
+ * Shown, and already in every Aidbox that holds the client (a rotation of a live service): the
+ * ciphertext has no further use (ARCHITECTURE.md, Secrets). Otherwise the workflow deletes it once
+ * the last environment has the secret. Best effort: a failure leaves it for that later moment.
+ */
+async function forgetIfEverywhere(
+  services: Services,
+  serviceId: string,
+  secretVersion: number,
+): Promise<void> {
+  try {
+    const row = await services.db
+      .selectFrom('backend_services')
+      .select('state')
+      .where('id', '=', serviceId)
+      .executeTakeFirst();
+    const state = row?.state;
+    if (
+      state?.productionProvisioned &&
+      state.sandbox.revision !== null &&
+      state.credentials.secret?.version === secretVersion
+    ) {
+      await services.secrets!.deleteIfDone(serviceId, secretVersion, { productionHasSecret: true });
+    }
+  } catch (error) {
+    services.log.warn(
+      { err: { name: (error as Error).name }, serviceId },
+      'could not settle a shown client secret',
+    );
+  }
+}
+
 async function revealOnce(
   services: Services,
   { serviceId, secretVersion }: { serviceId: string; secretVersion: number },
 ): Promise<{ clientSecret: string | null; clientSecretShown?: boolean }> {
   if (!services.secrets) throw unavailable('The secret store is not configured.', 30);
   try {
-    return { clientSecret: await services.secrets.reveal(serviceId, secretVersion) };
+    const clientSecret = await services.secrets.reveal(serviceId, secretVersion);
+    await forgetIfEverywhere(services, serviceId, secretVersion);
+    return { clientSecret };
   } catch (error) {
     if (error instanceof SecretAlreadyShown) return { clientSecret: null, clientSecretShown: true };
     if (error instanceof SecretCiphertextDeleted) {

@@ -484,4 +484,33 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
     const active = await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
     expect(active.approval).toBeNull();
   });
+
+  it('the stored secret outlives approval while the sandbox still needs it, and goes once every Aidbox has it', async () => {
+    system.standins.sandbox.setFaults({ errorRate: 1 });
+    let serviceId: string;
+    try {
+      const started = await startService(system, registration({ type: 'client_secret' }));
+      serviceId = started.serviceId;
+      const { handle } = started;
+      await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'failed');
+      const secret = await system.secretStore.reveal(serviceId, 1);
+      await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+      const { submission } = await handle.query(stateQuery);
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ actor: bob, revision: 1, policyHash: submission!.productionPolicies.policyHash }],
+      });
+      await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
+      // Shown and in production, but the sandbox client is yet to be created with it.
+      await expect(system.secretStore.readForProvisioning(serviceId, 1)).resolves.toBe(secret);
+
+      system.standins.sandbox.setFaults({ errorRate: 0 });
+      await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+      expect((await tokenWithSecret(url('sandbox'), serviceId, secret, 'system/Patient.rs')).status).toBe(
+        200,
+      );
+      await expect(system.secretStore.readForProvisioning(serviceId, 1)).rejects.toThrow(/deleted/);
+    } finally {
+      system.standins.sandbox.setFaults({ errorRate: 0 });
+    }
+  });
 });

@@ -447,13 +447,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.productionProvisioned = true;
     state.status = 'active';
     state.approval = null;
-    if (state.credentials.secret) {
-      await acts.settleSecrets({
-        serviceId: state.serviceId,
-        secretVersion: state.credentials.secret.version,
-        productionHasSecret: true,
-      });
-    }
+    await settleSecret();
     await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
   }
 
@@ -543,11 +537,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       ...state.credentials,
       secret: { version: secret.secretVersion, fingerprint: secret.fingerprint, createdAt: now() },
     };
-    await acts.settleSecrets({
-      serviceId: state.serviceId,
-      secretVersion: secret.secretVersion,
-      productionHasSecret: state.productionProvisioned,
-    });
+    await settleSecret();
     await project(entry(i.actor.sub, 'rotate-secret', state.status, state.status, null));
     return { ...result(), secretVersion: secret.secretVersion, fingerprint: secret.fingerprint };
   }
@@ -586,6 +576,20 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         nonRetryable: true,
       });
     }
+  }
+
+  /**
+   * The stored ciphertext is deleted once it was shown and every Aidbox that holds the client has
+   * the secret (ARCHITECTURE.md, Secrets): while the sandbox client is still to be created, it needs it.
+   */
+  async function settleSecret(): Promise<void> {
+    const secret = state.credentials.secret;
+    if (!secret || !state.productionProvisioned || state.sandbox.revision === null) return;
+    await acts.settleSecrets({
+      serviceId: state.serviceId,
+      secretVersion: secret.version,
+      productionHasSecret: true,
+    });
   }
 
   /** Provisions the sandbox when the credentials are valid and it serves an older revision (or none). */
@@ -630,6 +634,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     } else {
       state.sandbox = { revision, state: 'ready', lastError: null };
       sandboxRetryDue = false;
+      await settleSecret();
     }
     await project(null);
   }
