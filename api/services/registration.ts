@@ -101,7 +101,14 @@ export function patchedRegistrationInput(
   patch: Record<string, unknown>,
 ): RegistrationInputValue {
   const merged = mergePatch(registrationAsInput(current), patch) as Record<string, unknown>;
-  const type = (merged.authMethod as { type?: unknown } | undefined)?.type;
+  const authMethod = merged.authMethod;
+  if (typeof authMethod !== 'object' || authMethod === null || Array.isArray(authMethod)) {
+    // Name what the request sent (a non-object, or null: merge-patch's "remove"), not a field inside it.
+    throw validationError([
+      { field: '/authMethod', message: `must be an object whose type stays ${current.authMethod.type}` },
+    ]);
+  }
+  const type = (authMethod as { type?: unknown }).type;
   if (type !== current.authMethod.type) {
     throw validationError([
       {

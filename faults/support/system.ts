@@ -39,6 +39,8 @@ export interface FaultSystem {
 
 export interface FaultSystemOptions {
   temporalAddress?: string;
+  /** The database itself (default: the run's); a test whose digests must see no other file's writes brings its own. */
+  databaseUrl?: string;
   /** Database URL for the activities (e.g. through a TCP proxy); default: the run's database. */
   workerDatabaseUrl?: string;
   workerDbOptions?: DbOptions;
@@ -49,7 +51,7 @@ export interface FaultSystemOptions {
 }
 
 export async function startFaultSystem(options: FaultSystemOptions = {}): Promise<FaultSystem> {
-  const databaseUrl = inject('databaseUrl');
+  const databaseUrl = options.databaseUrl ?? inject('databaseUrl');
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
   const db = createDb(databaseUrl, { poolSize: 5 });
   const workerDb = options.workerDatabaseUrl
@@ -130,7 +132,7 @@ export async function startFaultSystem(options: FaultSystemOptions = {}): Promis
  * the test runner, so the errors are counted instead.
  */
 export const checkedOutClientErrors = { count: 0 };
-function cuttableDb(databaseUrl: string, options: DbOptions): Db {
+export function cuttableDb(databaseUrl: string, options: DbOptions): Db {
   const pool = createPool(databaseUrl, options);
   pool.on('connect', (client) => client.on('error', () => (checkedOutClientErrors.count += 1)));
   return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
