@@ -1,6 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
-import { createDb } from '../db/database.js';
-import { createTemporalClient } from '../platform/temporal-connection.js';
+import { describe, expect, it } from 'vitest';
 import type { ServiceState } from '../workflows/backend-service/types.js';
 import { createInMemoryIssuer } from './auth/local-issuer.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
@@ -11,9 +9,9 @@ import {
   createIdentities,
   seedService,
   serviceState,
-  testConfig,
   testSecretStore,
   validRegistration,
+  routeTestResources,
 } from './testing/harness.js';
 
 /**
@@ -232,13 +230,7 @@ function stateFor(setup: Exclude<Setup, 'none'>, ownerId: string): ServiceState 
 }
 
 describe('authorization matrix', async () => {
-  const config = testConfig();
-  const db = createDb(config.DATABASE_URL, { poolSize: 4 });
-  const temporal = createTemporalClient(config);
-  afterAll(async () => {
-    await db.destroy();
-    await temporal.connection.close().catch(() => undefined);
-  });
+  const { config, db, temporal } = routeTestResources();
   const ids = await createIdentities();
   const foreign = await createInMemoryIssuer({
     issuer: 'https://another-issuer.invalid',

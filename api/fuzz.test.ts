@@ -1,29 +1,21 @@
 import fc from 'fast-check';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createDb } from '../db/database.js';
+import { describe, expect, it } from 'vitest';
 import { createLogger } from '../platform/logger.js';
-import { createTemporalClient } from '../platform/temporal-connection.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
   seedService,
   serviceState,
-  testConfig,
   testSecretStore,
   validRegistration,
+  routeTestResources,
 } from './testing/harness.js';
 
 /** No input produces a 500 (ARCHITECTURE.md, Refusals): the last-resort handler is never reached. */
 describe('fuzzed requests never reach the last-resort 500', async () => {
-  const config = testConfig();
-  const db = createDb(config.DATABASE_URL, { poolSize: 4 });
-  const temporal = createTemporalClient(config);
-  afterAll(async () => {
-    await db.destroy();
-    await temporal.connection.close().catch(() => undefined);
-  });
+  const { config, db, temporal } = routeTestResources();
   const ids = await createIdentities();
   const secrets = testSecretStore(db);
   const logs: string[] = [];

@@ -1,8 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
-import { afterAll, describe, expect, it } from 'vitest';
-import { createDb } from '../db/database.js';
-import { createTemporalClient } from '../platform/temporal-connection.js';
+import { describe, expect, it } from 'vitest';
 import { createIdempotencyStore, updateIdOf } from './idempotency/store.js';
 import type { BackendServiceCommands } from './services/commands.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
@@ -15,16 +13,11 @@ import {
   testConfig,
   testSecretStore,
   validRegistration,
+  routeTestResources,
 } from './testing/harness.js';
 
 describe('Idempotency-Key', async () => {
-  const config = testConfig();
-  const db = createDb(config.DATABASE_URL, { poolSize: 4 });
-  const temporal = createTemporalClient(config);
-  afterAll(async () => {
-    await db.destroy();
-    await temporal.connection.close().catch(() => undefined);
-  });
+  const { config, db, temporal } = routeTestResources();
   const ids = await createIdentities();
   const secrets = testSecretStore(db);
   const sentUpdateIds: Array<string | undefined> = [];

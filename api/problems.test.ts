@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createDb } from '../db/database.js';
 import { freePort } from '../platform/ports.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
@@ -13,17 +13,12 @@ import {
   testConfig,
   testSecretStore,
   validRegistration,
+  routeTestResources,
 } from './testing/harness.js';
 
 /** Bad input → 400 naming the field; refusals → 409 with currentStatus; dependencies down → 503; never a 500. */
 describe('errors are problem+json', async () => {
-  const config = testConfig();
-  const db = createDb(config.DATABASE_URL, { poolSize: 4 });
-  const temporal = createTemporalClient(config);
-  afterAll(async () => {
-    await db.destroy();
-    await temporal.connection.close().catch(() => undefined);
-  });
+  const { config, db, temporal } = routeTestResources();
   const ids = await createIdentities();
   const secrets = testSecretStore(db);
   const app = buildApp(db, temporal, ids, { config, secrets, commands: rulesOnlyCommands(db, secrets) });

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { createProjectionActivities } from '../../activities/projection.js';
 import { createKeyring } from '../../credentials/keyring.js';
 import { createSecretStore, type SecretStore } from '../../credentials/secret-store.js';
-import type { Db } from '../../db/database.js';
+import { createDb, type Db } from '../../db/database.js';
 import { apiSchema, parseConfig, type ApiConfig } from '../../platform/config.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
+import { createTemporalClient } from '../../platform/temporal-connection.js';
 import type { ServiceState } from '../../workflows/backend-service/types.js';
 import { createApp } from '../app.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
@@ -181,3 +182,14 @@ export const jsonRequest = (
   headers: { 'Content-Type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
+
+/** The database and Temporal client of a route-level test file, closed when the file is done. */
+export function routeTestResources(config: ApiConfig = testConfig()) {
+  const db = createDb(config.DATABASE_URL, { poolSize: 4 });
+  const temporal = createTemporalClient(config);
+  afterAll(async () => {
+    await db.destroy();
+    await temporal.connection.close().catch(() => undefined);
+  });
+  return { config, db, temporal };
+}
