@@ -1,51 +1,17 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
 import { registration, startService, waitForProjection } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { uniqueTaskQueue } from '../../test-support/temporal.js';
+import { spawnWorkerProcess } from '../../test-support/worker-process.js';
 import { approveUpdate, stateQuery, submitUpdate } from './messages.js';
 
-const ROOT = path.resolve(import.meta.dirname, '../..');
 const alice = { sub: 'alice', roles: ['developer'] };
 const bob = { sub: 'bob', roles: ['admin'] };
 
-/** The real worker process (worker/main.ts), configured the way an operator would. */
-function spawnWorker(system: TestSystem, taskQueue: string, secretKey: Buffer): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      APP_MODE: 'development',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: inject('databaseUrl'),
-      TEMPORAL_ADDRESS: inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      SECRET_KEYS: `test:${secretKey.toString('base64')}`,
-      SANDBOX_AIDBOX_URL: system.environments.sandbox.baseUrl,
-      SANDBOX_AIDBOX_CLIENT_ID: system.environments.sandbox.clientId,
-      SANDBOX_AIDBOX_CLIENT_SECRET: system.environments.sandbox.clientSecret,
-      PRODUCTION_AIDBOX_URL: system.environments.production.baseUrl,
-      PRODUCTION_AIDBOX_CLIENT_ID: system.environments.production.clientId,
-      PRODUCTION_AIDBOX_CLIENT_SECRET: system.environments.production.clientSecret,
-      PRODUCTION_ORGBAC: 'true',
-    },
-  });
-  return new Promise((resolve, reject) => {
-    let output = '';
-    const onData = (chunk: Buffer) => {
-      output += chunk.toString();
-      if (output.includes('worker polling')) resolve(child);
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before polling:\n${output}`)));
-  });
-}
+const spawnWorker = (system: TestSystem, taskQueue: string, secretKey: Buffer) =>
+  spawnWorkerProcess({ taskQueue, secretKey, environments: system.environments });
 
 describe('worker killed mid-approval', () => {
   const secretKey = randomBytes(32);

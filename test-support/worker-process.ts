@@ -1,0 +1,55 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+import { inject } from 'vitest';
+import type { AidboxEnvironment } from '../aidbox/client.js';
+import type { Environment } from '../workflows/backend-service/types.js';
+
+const ROOT = path.resolve(import.meta.dirname, '..');
+
+export interface WorkerProcessOptions {
+  taskQueue: string;
+  temporalAddress?: string;
+  databaseUrl?: string;
+  /** The AES key the test's own secret store uses, so both read the same ciphertexts. */
+  secretKey: Buffer;
+  environments: Record<Environment, AidboxEnvironment>;
+}
+
+/**
+ * The real worker process (worker/main.ts), configured through its environment the way an
+ * operator would. Resolves once it polls, so a test can SIGKILL it mid-activity.
+ */
+export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<ChildProcess> {
+  const { sandbox, production } = options.environments;
+  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: {
+      ...process.env,
+      APP_MODE: 'development',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
+      TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
+      SECRET_KEYS: `test:${options.secretKey.toString('base64')}`,
+      SANDBOX_AIDBOX_URL: sandbox.baseUrl,
+      SANDBOX_AIDBOX_CLIENT_ID: sandbox.clientId,
+      SANDBOX_AIDBOX_CLIENT_SECRET: sandbox.clientSecret,
+      PRODUCTION_AIDBOX_URL: production.baseUrl,
+      PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
+      PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
+      PRODUCTION_ORGBAC: String(production.orgbac ?? true),
+    },
+  });
+  return new Promise((resolve, reject) => {
+    let output = '';
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (output.includes('worker polling')) resolve(child);
+    };
+    child.stdout!.on('data', onData);
+    child.stderr!.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`worker exited (${code}) before polling:\n${output}`)));
+  });
+}
