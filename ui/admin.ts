@@ -15,6 +15,7 @@ import {
   rejectionView,
   statusBadge,
   when,
+  dataTable,
 } from './views/components.js';
 import { csrfField, type Html } from './views/layout.js';
 
@@ -70,38 +71,33 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
           ${
             items.length === 0
               ? html`<p>No service is waiting for review.</p>`
-              : html`<table class="queue">
-                  <caption>
-                    Under review, oldest first
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Service</th>
-                      <th scope="col">Owner</th>
-                      <th scope="col">Authentication</th>
-                      <th scope="col">Submitted</th>
-                      <th scope="col">Waiting</th>
-                      <th scope="col">Approval</th>
-                      <th scope="col">Operators</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${items.map(
-                      (s) =>
-                        html`<tr>
-                          <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
-                          <td>${s.ownerId}</td>
-                          <td>${authMethodLabel(s)}</td>
-                          <td>${when(s.submittedAt)}</td>
-                          <td>${duration(s.waitingSeconds)}</td>
-                          <td>
-                            ${s.approval ? (s.approval.state === 'failed' ? 'failed' : 'in progress') : '—'}
-                          </td>
-                          <td>${temporalLink(s.id)}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
+              : dataTable({
+                  className: 'queue',
+                  caption: 'Under review, oldest first',
+                  columns: [
+                    'Service',
+                    'Owner',
+                    'Authentication',
+                    'Submitted',
+                    'Waiting',
+                    'Approval',
+                    'Operators',
+                  ],
+                  rows: items.map(
+                    (s) =>
+                      html`<tr>
+                        <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
+                        <td>${s.ownerId}</td>
+                        <td>${authMethodLabel(s)}</td>
+                        <td>${when(s.submittedAt)}</td>
+                        <td>${duration(s.waitingSeconds)}</td>
+                        <td>
+                          ${s.approval ? (s.approval.state === 'failed' ? 'failed' : 'in progress') : '—'}
+                        </td>
+                        <td>${temporalLink(s.id)}</td>
+                      </tr>`,
+                  ),
+                })
           }
           ${nextCursor ? html`<p><a href="/admin?cursor=${encodeURIComponent(nextCursor)}">More</a></p>` : ''}`,
         { notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null },
@@ -111,36 +107,23 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
 
   function serviceTable(items: Service[], caption: string, withDeactivate: boolean): Html {
     if (items.length === 0) return html`<p>None.</p>`;
-    return html`<table>
-      <caption>
-        ${caption}
-      </caption>
-      <thead>
-        <tr>
-          <th scope="col">Service</th>
-          <th scope="col">Owner</th>
-          <th scope="col">Status</th>
-          ${deps.orgbac ? html`<th scope="col">Organization</th>` : ''}
-          <th scope="col">Updated</th>
-          <th scope="col">Actions</th>
-        </tr>
-      </thead>
-      <tbody>
-        ${items.map(
-          (s) =>
-            html`<tr>
-              <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
-              <td>${s.ownerId}</td>
-              <td>${statusBadge(s.status)}</td>
-              ${deps.orgbac ? html`<td>${s.organizationId ?? '—'}</td>` : ''}
-              <td>${when(s.updatedAt)}</td>
-              <td>
-                ${withDeactivate && s.status === 'active' ? html`<a class="button danger-link" href="${reviewPath(s.id)}/deactivate">Deactivate ${s.name}</a> ` : ''}${temporalLink(s.id)}
-              </td>
-            </tr>`,
-        )}
-      </tbody>
-    </table>`;
+    return dataTable({
+      caption,
+      columns: ['Service', 'Owner', 'Status', 'Organization', 'Updated', 'Actions'],
+      rows: items.map(
+        (s) =>
+          html`<tr>
+            <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
+            <td>${s.ownerId}</td>
+            <td>${statusBadge(s.status)}</td>
+            ${deps.orgbac ? html`<td>${s.organizationId ?? '—'}</td>` : ''}
+            <td>${when(s.updatedAt)}</td>
+            <td>
+              ${withDeactivate && s.status === 'active' ? html`<a class="button danger-link" href="${reviewPath(s.id)}/deactivate">Deactivate ${s.name}</a> ` : ''}${temporalLink(s.id)}
+            </td>
+          </tr>`,
+      ),
+    });
   }
 
   ui.get(
@@ -537,26 +520,17 @@ function registrationDiff(
   ];
   const changed = rows.filter(([, a, b]) => a !== b);
   if (changed.length === 0) return html`<p>No field changed.</p>`;
-  return html`<table class="diff">
-    <caption>
-      Changed fields
-    </caption>
-    <thead>
-      <tr>
-        <th scope="col">Field</th>
-        <th scope="col">Previous review</th>
-        <th scope="col">Now</th>
-      </tr>
-    </thead>
-    <tbody>
-      ${changed.map(
-        ([f, a, b]) =>
-          html`<tr>
-            <td>${f}</td>
-            <td><del>${a}</del></td>
-            <td><ins>${b}</ins></td>
-          </tr>`,
-      )}
-    </tbody>
-  </table>`;
+  return dataTable({
+    className: 'diff',
+    caption: 'Changed fields',
+    columns: ['Field', 'Previous review', 'Now'],
+    rows: changed.map(
+      ([f, a, b]) =>
+        html`<tr>
+          <td>${f}</td>
+          <td><del>${a}</del></td>
+          <td><ins>${b}</ins></td>
+        </tr>`,
+    ),
+  });
 }

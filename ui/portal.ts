@@ -19,6 +19,7 @@ import {
   scopeList,
   statusBadge,
   when,
+  dataTable,
 } from './views/components.js';
 import { csrfField, type Html } from './views/layout.js';
 import {
@@ -77,32 +78,21 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           ${
             items.length === 0
               ? html`<p>You have no backend services yet.</p>`
-              : html`<table class="services">
-                  <caption>
-                    Your services, newest first
-                  </caption>
-                  <thead>
-                    <tr>
-                      <th scope="col">Name</th>
-                      <th scope="col">Client ID</th>
-                      <th scope="col">Status</th>
-                      <th scope="col">Authentication</th>
-                      <th scope="col">Registered</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    ${items.map(
-                      (s) =>
-                        html`<tr>
-                          <td><a href="${servicePath(s.id)}">${s.name}</a></td>
-                          <td><code>${s.clientId}</code></td>
-                          <td>${statusBadge(s.status)}</td>
-                          <td>${authMethodLabel(s)}</td>
-                          <td>${when(s.createdAt)}</td>
-                        </tr>`,
-                    )}
-                  </tbody>
-                </table>`
+              : dataTable({
+                  className: 'services',
+                  caption: 'Your services, newest first',
+                  columns: ['Name', 'Client ID', 'Status', 'Authentication', 'Registered'],
+                  rows: items.map(
+                    (s) =>
+                      html`<tr>
+                        <td><a href="${servicePath(s.id)}">${s.name}</a></td>
+                        <td><code>${s.clientId}</code></td>
+                        <td>${statusBadge(s.status)}</td>
+                        <td>${authMethodLabel(s)}</td>
+                        <td>${when(s.createdAt)}</td>
+                      </tr>`,
+                  ),
+                })
           }
           ${nextCursor ? html`<p><a href="/portal?cursor=${encodeURIComponent(nextCursor)}">Older services</a></p>` : ''}`,
       );

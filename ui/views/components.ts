@@ -47,38 +47,46 @@ const ACTION_LABELS: Record<string, string> = {
   'rotate-secret': 'Secret rotated',
 };
 
-export function historyTable(items: HistoryItem[]): Html {
-  if (items.length === 0) return html`<p>No history yet.</p>`;
-  return html`<table class="history">
+/** A captioned table with column headers: the shape of every list the pages show. */
+export function dataTable(table: {
+  className?: string;
+  caption: string | Html;
+  columns: string[];
+  rows: Html[];
+}): Html {
+  return html`<table class="${table.className ?? ''}">
     <caption>
-      History
+      ${table.caption}
     </caption>
     <thead>
       <tr>
-        <th scope="col">When</th>
-        <th scope="col">What</th>
-        <th scope="col">Who</th>
-        <th scope="col">Status</th>
-        <th scope="col">Revision</th>
-        <th scope="col">Reason</th>
+        ${table.columns.map((column) => html`<th scope="col">${column}</th>`)}
       </tr>
     </thead>
     <tbody>
-      ${items.map(
-        (h) =>
-          html`<tr>
-            <td>${when(h.at)}</td>
-            <td>${ACTION_LABELS[h.action] ?? h.action}</td>
-            <td>${h.actor}</td>
-            <td>
-              ${h.from && h.from !== h.to ? html`${STATUS_LABELS[h.from]} → ` : ''}${STATUS_LABELS[h.to]}
-            </td>
-            <td>${h.revision}</td>
-            <td>${h.reason ?? ''}</td>
-          </tr>`,
-      )}
+      ${table.rows}
     </tbody>
   </table>`;
+}
+
+export function historyTable(items: HistoryItem[]): Html {
+  if (items.length === 0) return html`<p>No history yet.</p>`;
+  return dataTable({
+    className: 'history',
+    caption: 'History',
+    columns: ['When', 'What', 'Who', 'Status', 'Revision', 'Reason'],
+    rows: items.map(
+      (h) =>
+        html`<tr>
+          <td>${when(h.at)}</td>
+          <td>${ACTION_LABELS[h.action] ?? h.action}</td>
+          <td>${h.actor}</td>
+          <td>${h.from && h.from !== h.to ? html`${STATUS_LABELS[h.from]} → ` : ''}${STATUS_LABELS[h.to]}</td>
+          <td>${h.revision}</td>
+          <td>${h.reason ?? ''}</td>
+        </tr>`,
+    ),
+  });
 }
 
 export function scopeList(strings: string[]): Html {
