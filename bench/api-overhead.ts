@@ -9,8 +9,6 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import { createApp } from '../api/app.js';
-import { createInMemoryIssuer } from '../api/auth/local-issuer.js';
-import { createTokenVerifier, localKeys } from '../api/auth/verifier.js';
 import { findService, waitForService } from '../api/services/read-model.js';
 import { apiSchema, parseConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
@@ -23,6 +21,7 @@ import { benchArgs } from './support/args.js';
 import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
 import { printTable, printTargets, writeResults, type Target } from './support/report.js';
 import { closedLoop, median, p99, round, since } from './support/stats.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from './support/identity.js';
 
 const { quick, count } = benchArgs();
 const LEVELS = [1, 16];
@@ -43,23 +42,12 @@ interface Driver {
 
 /** The API as an integrator meets it: HTTP on loopback, bearer tokens, JSON bodies. */
 async function httpDriver(env: BenchEnvironment, taskQueue: string) {
-  const issuer = await createInMemoryIssuer({
-    issuer: 'https://bench.invalid',
-    audience: 'backend-services-api',
-  });
-  const verifier = createTokenVerifier([
-    {
-      issuer: 'https://bench.invalid',
-      audience: 'backend-services-api',
-      keys: localKeys(issuer.jwks),
-      rolesClaim: 'roles',
-    },
-  ]);
+  const { issuer, verifier } = await benchIdentity();
   const config = parseConfig(apiSchema, {
     APP_MODE: 'development',
     AUTH_DEV_ISSUER: 'false',
-    AUTH_ISSUER: 'https://bench.invalid',
-    AUTH_AUDIENCE: 'backend-services-api',
+    AUTH_ISSUER: BENCH_ISSUER,
+    AUTH_AUDIENCE: BENCH_AUDIENCE,
     DATABASE_URL: env.databaseUrl,
     TEMPORAL_ADDRESS: env.temporal.address,
     TEMPORAL_TASK_QUEUE: taskQueue,

@@ -10,8 +10,6 @@ import { Client, Connection } from '@temporalio/client';
 import { sql } from 'kysely';
 import pg from 'pg';
 import { createApp } from '../api/app.js';
-import { createInMemoryIssuer } from '../api/auth/local-issuer.js';
-import { createTokenVerifier, localKeys } from '../api/auth/verifier.js';
 import { apiSchema, parseConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { benchArgs } from './support/args.js';
@@ -19,6 +17,7 @@ import { withBenchEnvironment, type BenchEnvironment } from './support/environme
 import { printTable, printTargets, writeResults, type Target } from './support/report.js';
 import { closedLoop, median, p99, round, since } from './support/stats.js';
 import { seedServices } from './support/seed.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from './support/identity.js';
 
 const { quick, count } = benchArgs();
 const ROWS = count ?? 100_000;
@@ -104,23 +103,12 @@ await withBenchEnvironment('read', { temporal: false, standins: false, poolSize:
   const seededIn = await seedServices(env.db, ROWS);
   console.log(`seeded ${ROWS} services in ${round(seededIn / 1000, 1)} s`);
 
-  const issuer = await createInMemoryIssuer({
-    issuer: 'https://bench.invalid',
-    audience: 'backend-services-api',
-  });
-  const verifier = createTokenVerifier([
-    {
-      issuer: 'https://bench.invalid',
-      audience: 'backend-services-api',
-      keys: localKeys(issuer.jwks),
-      rolesClaim: 'roles',
-    },
-  ]);
+  const { issuer, verifier } = await benchIdentity();
   const config = parseConfig(apiSchema, {
     APP_MODE: 'development',
     AUTH_DEV_ISSUER: 'false',
-    AUTH_ISSUER: 'https://bench.invalid',
-    AUTH_AUDIENCE: 'backend-services-api',
+    AUTH_ISSUER: BENCH_ISSUER,
+    AUTH_AUDIENCE: BENCH_AUDIENCE,
     DATABASE_URL: env.databaseUrl,
     TEMPORAL_ADDRESS: '127.0.0.1:1',
     SANDBOX_AIDBOX_URL: 'http://127.0.0.1:1',
