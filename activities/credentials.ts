@@ -4,6 +4,7 @@ import { createJwksFetcher, type JwksFetcherOptions } from '../credentials/jwks-
 import type { JwksReport } from '../credentials/jwks-report.js';
 import { UnknownSecretKey, SecretDecryptionFailed } from '../credentials/secret-crypto.js';
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
+import { sanitizeOutsideValue } from '../platform/text-safety.js';
 
 /**
  * Credential activities. Nothing here returns, logs or throws a plaintext secret: results and
@@ -74,8 +75,11 @@ export function createCredentialActivities(deps: CredentialActivityDependencies)
     },
 
     async checkJwks({ jwksUri, previousThumbprints }) {
-      // Everything the URI's owner controls ends up in the report, never as an activity failure.
-      return checkJwksUri(fetchJwks, jwksUri, previousThumbprints ? { previousThumbprints } : {});
+      // Everything the URI's owner controls ends up in the report, never as an activity failure, and
+      // only through the outside-value gate: the workflow keeps this report and projects it to jsonb.
+      return sanitizeOutsideValue(
+        await checkJwksUri(fetchJwks, jwksUri, previousThumbprints ? { previousThumbprints } : {}),
+      );
     },
 
     async provisionClientSecret({ serviceId, secretVersion, environments }) {

@@ -1,6 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { findForbiddenCharacter } from '../platform/text-safety.js';
 import { checkInlineJwks } from './check-jwks.js';
 import type { KeyReport } from './jwks-report.js';
 import { validateJwks, type JwksRuleId } from './jwks-validate.js';
@@ -34,6 +35,15 @@ beforeAll(() => {
 });
 
 const pub = (pair: TestKeyPair, extra: Record<string, unknown> = {}) => ({ ...pair.publicJwk, ...extra });
+
+/** Every string (and object key) at any depth that still holds a refused character. */
+function rawText(value: unknown): string[] {
+  if (typeof value === 'string') return findForbiddenCharacter(value) ? [value] : [];
+  if (Array.isArray(value)) return value.flatMap(rawText);
+  if (value !== null && typeof value === 'object')
+    return Object.entries(value).flatMap(([k, v]) => [...rawText(k), ...rawText(v)]);
+  return [];
+}
 
 function failed(key: KeyReport | undefined, rule: JwksRuleId | string) {
   return key?.checks.filter((c) => c.rule === rule && !c.passed) ?? [];
@@ -378,5 +388,30 @@ describe('validateJwks: smart-rules §3.2 vectors', () => {
     const result = await validateJwks({ keys: [pub(rsa2048, { kid: 'x'.repeat(5000) })] });
     expect(result.valid).toBe(false);
     for (const check of result.keys[0]!.checks) expect(check.message.length).toBeLessThan(400);
+  });
+
+  it('D15: a kid (or any member) holding a control character, lone surrogate or bidi override refuses that key, shown escaped', async () => {
+    const cases: Array<[Record<string, unknown>, string, string]> = [
+      [{ kid: 'nul\u0000kid' }, 'U+0000', "'kid'"],
+      [{ kid: 'k2', alg: 'RS384\u202e' }, 'U+202E', "'alg'"],
+      [{ kid: 'k3', key_ops: ['verify', 'x\ud800'] }, 'U+D800', "'key_ops[1]'"],
+    ];
+    for (const [extra, codePoint, where] of cases) {
+      const result = await validateJwks({ keys: [pub(rsa2048, { kid: 'good' }), pub(rsa2048b, extra)] });
+      const key = result.keys[1]!;
+      expect(key.status, JSON.stringify(extra)).toBe('rejected');
+      const [check] = failed(key, 'D15');
+      expect(check?.message).toContain(codePoint);
+      expect(check?.message).toContain(where);
+      // Nothing raw survives in what the report keeps: the kid and every message are escaped.
+      expect(rawText(key)).toEqual([]);
+      expect(Object.keys(result.thumbprints)).toEqual(['good']);
+    }
+    const nul = (await validateJwks({ keys: [pub(rsa2048, { kid: 'nul\u0000kid' })] })).keys[0]!;
+    expect(nul.kid).toBe('nul\\u0000kid');
+    // Negative control: the same key with a printable kid is usable.
+    const clean = (await validateJwks({ keys: [pub(rsa2048, { kid: 'nul-kid' })] })).keys[0]!;
+    expect(clean.status).toBe('usable');
+    expect(failed(clean, 'D15')).toEqual([]);
   });
 });

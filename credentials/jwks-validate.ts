@@ -1,5 +1,6 @@
 import { createPublicKey, X509Certificate, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
+import { escapeForbiddenCharacters, findForbiddenCharacter } from '../platform/text-safety.js';
 import type { DocumentFinding, KeyReport, KeyStatus, RuleCheck, Severity } from './jwks-report.js';
 
 /**
@@ -14,7 +15,8 @@ export const DEFAULT_ALLOWED_ALGORITHMS = ['RS384', 'ES384'] as const;
 export const DEFAULT_MAX_KEYS = 20;
 const MAX_KID_LENGTH = 256;
 
-export type JwksRuleId = 'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D6' | 'D7' | 'D8' | 'D9' | 'D10' | 'D11' | 'D12';
+export type JwksRuleId =
+  'D1' | 'D2' | 'D3' | 'D4' | 'D5' | 'D6' | 'D7' | 'D8' | 'D9' | 'D10' | 'D11' | 'D12' | 'D15';
 
 export interface JwksValidationOptions {
   allowedAlgorithms?: readonly string[];
@@ -53,8 +55,41 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/;
 
 function describeKey(index: number, kid: unknown): string {
   if (typeof kid !== 'string' || kid === '') return `key #${index + 1} (no kid)`;
-  // A hostile document may carry a huge kid: messages quote at most 64 characters of it.
-  return `key '${kid.length > 64 ? `${kid.slice(0, 61)}...` : kid}'`;
+  // A hostile document may carry a huge kid: messages quote at most 64 characters of it, escaped.
+  const shown = escapeForbiddenCharacters(kid);
+  return `key '${shown.length > 64 ? `${shown.slice(0, 61)}...` : shown}'`;
+}
+
+/**
+ * D15 (a product rule, not SMART's): every text member of a key is printable text. A control
+ * character, lone surrogate or bidirectional override in a kid (or any other member) is refused,
+ * named by its JSON path and code point; the report shows the value escaped, never raw
+ * (platform/text-safety.ts says why each is refused).
+ */
+function findUnprintableMember(
+  value: unknown,
+  path: string,
+): { path: string; codePoint: string; kind: string } | undefined {
+  if (typeof value === 'string') {
+    const found = findForbiddenCharacter(value);
+    return found ? { path, codePoint: found.codePoint, kind: found.kind } : undefined;
+  }
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const found = findUnprintableMember(item, `${path}[${index}]`);
+      if (found) return found;
+    }
+  }
+  if (isRecord(value)) {
+    for (const [key, item] of Object.entries(value)) {
+      const shownKey = escapeForbiddenCharacters(key);
+      const keyProblem = findForbiddenCharacter(key);
+      if (keyProblem) return { path: `${path}.${shownKey}`, ...keyProblem };
+      const found = findUnprintableMember(item, path === '' ? shownKey : `${path}.${shownKey}`);
+      if (found) return found;
+    }
+  }
+  return undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -328,10 +363,10 @@ async function checkKey(
   const jwk = isRecord(raw) ? raw : {};
   const c = new KeyChecks(describeKey(index, jwk.kid), options.disabled);
   const facts: KeyFacts = {
-    kid: typeof jwk.kid === 'string' && jwk.kid !== '' ? jwk.kid : null,
-    kty: typeof jwk.kty === 'string' ? jwk.kty : null,
-    alg: typeof jwk.alg === 'string' ? jwk.alg : null,
-    use: typeof jwk.use === 'string' ? jwk.use : null,
+    kid: typeof jwk.kid === 'string' && jwk.kid !== '' ? escapeForbiddenCharacters(jwk.kid) : null,
+    kty: typeof jwk.kty === 'string' ? escapeForbiddenCharacters(jwk.kty) : null,
+    alg: typeof jwk.alg === 'string' ? escapeForbiddenCharacters(jwk.alg) : null,
+    use: typeof jwk.use === 'string' ? escapeForbiddenCharacters(jwk.use) : null,
     size: null,
     curve: null,
     publicJwk: null,
@@ -352,6 +387,16 @@ async function checkKey(
     else if (facts.kid.length > MAX_KID_LENGTH)
       c.fail('D3', `${c.label} has a kid longer than ${MAX_KID_LENGTH} characters`);
     else c.pass('D3', `${c.label} has kty '${facts.kty}' and a kid`);
+  }
+
+  if (c.enabled('D15') && isRecord(raw)) {
+    const unprintable = findUnprintableMember(raw, '');
+    if (unprintable) {
+      c.fail(
+        'D15',
+        `${c.label} has a ${unprintable.kind} (${unprintable.codePoint}) in '${unprintable.path}'; key members must be printable text, so this key is refused`,
+      );
+    }
   }
 
   // D5 (RFC 7518 §6.2.2, §6.3.2, §6.4.1): private or secret material published means the key is compromised.
