@@ -4,6 +4,7 @@ import type {
   Environment,
   HistoryEntry,
   JwksReportLike,
+  ProjectionOutcome,
   Registration,
   ServiceState,
 } from '../workflows/backend-service/types.js';
@@ -67,5 +68,6 @@ export interface BackendServiceActivities {
   removeClient(input: { environment: Environment; clientId: string }): Promise<void>;
 
   // Read model (activities/projection.ts).
-  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<void>;
+  /** Answers `projectionError` when PostgreSQL refused the state for good and a sanitised copy was written. */
+  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<ProjectionOutcome>;
 }

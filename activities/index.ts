@@ -5,6 +5,7 @@ import type { Db } from '../db/database.js';
 import type { Environment } from '../workflows/backend-service/types.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 import { createCredentialActivities } from './credentials.js';
+import { failPermanentDatabaseErrors } from './database-failures.js';
 import { createPlatformProbeActivities } from './platform-probe.js';
 import { createProjectionActivities } from './projection.js';
 import { aidboxFailure, createProvisioningActivities } from './provisioning.js';
@@ -46,7 +47,7 @@ export function createActivities(deps: ActivityDependencies) {
       await deps.secretStore.deleteAll(serviceId);
     },
   } satisfies BackendServiceActivities & Record<string, unknown>;
-  return activities;
+  return failPermanentDatabaseErrors(activities);
 }
 
 export type Activities = ReturnType<typeof createActivities>;

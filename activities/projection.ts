@@ -1,72 +1,131 @@
+import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database.js';
-import type { HistoryEntry, ServiceState } from '../workflows/backend-service/types.js';
+import { permanentDatabaseError } from '../db/errors.js';
+import { escapeForbiddenCharacters, sanitizeOutsideValue } from '../platform/text-safety.js';
+import type {
+  HistoryEntry,
+  ProjectedState,
+  ProjectionError,
+  ProjectionOutcome,
+  ServiceState,
+} from '../workflows/backend-service/types.js';
 
 export interface ProjectionActivities {
-  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<void>;
+  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<ProjectionOutcome>;
 }
 
 /**
  * Writes a service's state into the read model, and its transition into the history, in one
  * transaction. Ordered by projection_version: a late (retried, re-delivered) write never
  * overwrites a newer one, and a history row is written once per version.
+ *
+ * When PostgreSQL refuses the write for good (a data error: db/errors.ts), retrying would hold the
+ * service's queue for ever. Instead the row gets a sanitised copy (refused characters escaped,
+ * timestamps checked) with `projectionError`, so the API and review UI show the right status and
+ * why the rest may be stale; the answer tells the workflow, which fails only the update that caused it.
  */
 export function createProjectionActivities(db: Db): ProjectionActivities {
   return {
     async projectService({ state, history }) {
-      const row = {
-        id: state.serviceId,
-        owner_id: state.ownerId,
-        organization_id: state.registration.organizationId,
-        status: state.status,
-        auth_method: state.registration.authMethod.type,
-        name: state.registration.name,
-        revision: state.revision,
-        submitted_at: state.status === 'under_review' ? (state.submission?.submittedAt ?? null) : null,
-        created_at: state.createdAt,
-        updated_at: state.updatedAt,
-        projection_version: state.projectionVersion,
-        state: JSON.stringify(state),
-      };
-      await db.transaction().execute(async (tx) => {
-        await tx
-          .insertInto('backend_services')
-          .values(row)
-          .onConflict((oc) =>
-            oc
-              .column('id')
-              .doUpdateSet((eb) => ({
-                owner_id: eb.ref('excluded.owner_id'),
-                organization_id: eb.ref('excluded.organization_id'),
-                status: eb.ref('excluded.status'),
-                auth_method: eb.ref('excluded.auth_method'),
-                name: eb.ref('excluded.name'),
-                revision: eb.ref('excluded.revision'),
-                submitted_at: eb.ref('excluded.submitted_at'),
-                updated_at: eb.ref('excluded.updated_at'),
-                projection_version: eb.ref('excluded.projection_version'),
-                state: eb.ref('excluded.state'),
-              }))
-              .whereRef('backend_services.projection_version', '<', 'excluded.projection_version'),
-          )
-          .execute();
-        if (history) {
-          await tx
-            .insertInto('backend_service_history')
-            .values({
-              service_id: state.serviceId,
-              projection_version: state.projectionVersion,
-              at: history.at,
-              actor: history.actor,
-              action: history.action,
-              from_status: history.from,
-              to_status: history.to,
-              reason: history.reason,
-              revision: history.revision,
-            })
-            .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
-            .execute();
+      try {
+        await write(db, state, history);
+        return { projectionError: null };
+      } catch (error) {
+        const refused = permanentDatabaseError(error);
+        if (!refused) throw error;
+        const projectionError: ProjectionError = {
+          at: new Date().toISOString(),
+          projectionVersion: state.projectionVersion,
+          sqlstate: refused.sqlstate,
+          message: `the read model refused this change: ${escapeForbiddenCharacters(refused.message).slice(0, 300)}`,
+        };
+        try {
+          await write(db, sanitizedState(state, projectionError), history && sanitizeOutsideValue(history));
+        } catch (fallbackError) {
+          if (!permanentDatabaseError(fallbackError)) throw fallbackError;
+          throw ApplicationFailure.create({
+            type: 'ProjectionFailed',
+            message: `the read model refused the service and its sanitised copy (SQLSTATE ${refused.sqlstate})`,
+            nonRetryable: true,
+          });
         }
-      });
+        return { projectionError };
+      }
     },
   };
+}
+
+const isTimestamp = (value: unknown): value is string =>
+  typeof value === 'string' && !Number.isNaN(Date.parse(value));
+
+function sanitizedState(state: ServiceState, projectionError: ProjectionError): ProjectedState {
+  const clean = sanitizeOutsideValue(state);
+  const now = projectionError.at;
+  return {
+    ...clean,
+    createdAt: isTimestamp(clean.createdAt) ? clean.createdAt : now,
+    updatedAt: isTimestamp(clean.updatedAt) ? clean.updatedAt : now,
+    submission: clean.submission && {
+      ...clean.submission,
+      submittedAt: isTimestamp(clean.submission.submittedAt) ? clean.submission.submittedAt : now,
+    },
+    projectionError,
+  };
+}
+
+async function write(db: Db, state: ProjectedState, history: HistoryEntry | null): Promise<void> {
+  const row = {
+    id: state.serviceId,
+    owner_id: state.ownerId,
+    organization_id: state.registration.organizationId,
+    status: state.status,
+    auth_method: state.registration.authMethod.type,
+    name: state.registration.name,
+    revision: state.revision,
+    submitted_at: state.status === 'under_review' ? (state.submission?.submittedAt ?? null) : null,
+    created_at: state.createdAt,
+    updated_at: state.updatedAt,
+    projection_version: state.projectionVersion,
+    state: JSON.stringify(state),
+  };
+  await db.transaction().execute(async (tx) => {
+    await tx
+      .insertInto('backend_services')
+      .values(row)
+      .onConflict((oc) =>
+        oc
+          .column('id')
+          .doUpdateSet((eb) => ({
+            owner_id: eb.ref('excluded.owner_id'),
+            organization_id: eb.ref('excluded.organization_id'),
+            status: eb.ref('excluded.status'),
+            auth_method: eb.ref('excluded.auth_method'),
+            name: eb.ref('excluded.name'),
+            revision: eb.ref('excluded.revision'),
+            submitted_at: eb.ref('excluded.submitted_at'),
+            updated_at: eb.ref('excluded.updated_at'),
+            projection_version: eb.ref('excluded.projection_version'),
+            state: eb.ref('excluded.state'),
+          }))
+          .whereRef('backend_services.projection_version', '<', 'excluded.projection_version'),
+      )
+      .execute();
+    if (history) {
+      await tx
+        .insertInto('backend_service_history')
+        .values({
+          service_id: state.serviceId,
+          projection_version: state.projectionVersion,
+          at: isTimestamp(history.at) ? history.at : new Date().toISOString(),
+          actor: history.actor,
+          action: history.action,
+          from_status: history.from,
+          to_status: history.to,
+          reason: history.reason,
+          revision: history.revision,
+        })
+        .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
+        .execute();
+    }
+  });
 }

@@ -56,6 +56,13 @@ function fromWorkflow(refusal: UpdateRefused): ApiProblem {
         ...withStatus,
         report: refusal.details.report ?? null,
       });
+    case FailureType.CancelledByDeactivation:
+      return new ApiProblem('invalid-transition', refusal.message, withStatus);
+    case FailureType.ProjectionFailed:
+      // Applied, but the read model holds only a sanitised copy: nothing the caller can fix by retrying.
+      return unavailable(
+        'The change was applied, but the read model could not record it; the service shows projectionError until a later change is recorded.',
+      );
     case 'ProvisioningFailed': {
       // Status and kind only (never an Aidbox response body).
       const { environment, operation, status, kind } = refusal.details as Record<string, unknown>;

@@ -199,6 +199,18 @@ export const ServiceSchema = z
     }),
     createdAt: z.string(),
     updatedAt: z.string(),
+    projectionError: z
+      .object({
+        at: z.string(),
+        projectionVersion: z.number(),
+        sqlstate: z.string(),
+        message: z.string(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'Set when the read model refused the service\'s latest state for good: the status is current, other fields may be older or shown escaped. Null normally.',
+      }),
   })
   .openapi('Service');
 

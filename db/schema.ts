@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ServiceState } from '../workflows/backend-service/types.js';
+import type { ProjectedState } from '../workflows/backend-service/types.js';
 
 /**
  * Table types of the read model and the project's own tables. One interface per table; each
@@ -42,7 +42,7 @@ export interface BackendServicesTable {
   updated_at: string;
   /** bigint, read as a string by the pg type parser (db/database.ts). */
   projection_version: ColumnType<string, number, number>;
-  state: ColumnType<ServiceState, string, string>;
+  state: ColumnType<ProjectedState, string, string>;
 }
 
 export interface BackendServiceHistoryTable {

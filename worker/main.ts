@@ -6,10 +6,17 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
 import { createWorker } from './create-worker.js';
+import { oncePerRoundFailureLogger } from './failure-log.js';
+import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/types.js';
 
 const config = loadConfigOrExit(workerSchema);
 const log = createLogger('worker', config.LOG_LEVEL);
-Runtime.install({ logger: new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN') });
+Runtime.install({
+  logger: oncePerRoundFailureLogger(
+    new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
+    DEFAULT_RETRY_TIMING.attemptsPerRound,
+  ),
+});
 
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const connection = await connectWorker(config);

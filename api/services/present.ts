@@ -1,4 +1,4 @@
-import type { ServiceState } from '../../workflows/backend-service/types.js';
+import type { ProjectedState, ServiceState } from '../../workflows/backend-service/types.js';
 
 /**
  * The service as api.md "The service" shows it: registration, status, credentials (never a secret),
@@ -49,7 +49,7 @@ function sandboxReason(state: ServiceState): string | null {
   return 'The sandbox client is being provisioned.';
 }
 
-export function presentService(state: ServiceState, settings: EnvironmentSettings) {
+export function presentService(state: ProjectedState, settings: EnvironmentSettings) {
   const registration = state.registration;
   const live = state.status === 'active' && state.productionProvisioned;
   const productionOrganization = settings.productionOrgbac ? registration.organizationId : null;
@@ -93,6 +93,7 @@ export function presentService(state: ServiceState, settings: EnvironmentSetting
     },
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
+    projectionError: state.projectionError ?? null,
   };
 }
 

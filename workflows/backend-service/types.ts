@@ -120,6 +120,26 @@ export interface ServiceState {
   projectionVersion: number;
 }
 
+/**
+ * Set by the read model only, never by the workflow: the last projection PostgreSQL refused for good.
+ * The row then holds the state with refused characters escaped; the next projection that succeeds
+ * clears it.
+ */
+export interface ProjectionError {
+  at: string;
+  projectionVersion: number;
+  sqlstate: string;
+  message: string;
+}
+
+/** What the read model's `state` column holds: the workflow's state, and a projection error if any. */
+export type ProjectedState = ServiceState & { projectionError?: ProjectionError };
+
+/** The projection activity's answer: nothing when the row was written as it is. */
+export interface ProjectionOutcome {
+  projectionError: ProjectionError | null;
+}
+
 /** Timings of retries, from workflow input so tests run fast (ARCHITECTURE.md, quality bars). */
 export interface RetryTiming {
   /** First retry interval of an activity within a round. */
@@ -168,6 +188,11 @@ export interface BackendServiceInput {
   retry?: RetryTiming;
   /** Continue-as-new once history has this many events (tests pass a low number). */
   continueAsNewAfterEvents?: number;
+  /**
+   * Negative-control tests only (the API never sets it): false keeps a deactivation in line behind
+   * the job in progress, as before the patch 'deactivation-first'.
+   */
+  deactivationJumpsQueue?: boolean;
   /** Carried over by continue-as-new; absent on the first run. */
   carried?: CarriedState;
 }
@@ -234,4 +259,8 @@ export const FailureType = {
   InvalidInput: 'InvalidInput',
   /** Accepted update whose fresh JWKS check failed: 409 with the report. */
   CredentialsInvalid: 'CredentialsInvalid',
+  /** The change was applied, but the read model refused it for good (see projectionError): 503. */
+  ProjectionFailed: 'ProjectionFailed',
+  /** A deactivation cancelled the job this update was waiting for: 409. */
+  CancelledByDeactivation: 'CancelledByDeactivation',
 } as const;

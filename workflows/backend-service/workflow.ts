@@ -1,11 +1,14 @@
 import {
   ActivityFailure,
   ApplicationFailure,
+  CancellationScope,
   TimeoutFailure,
   allHandlersFinished,
   condition,
   continueAsNew,
   currentUpdateInfo,
+  isCancellation,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -53,6 +56,7 @@ import {
   type Environment,
   type HistoryEntry,
   type JwksReportLike,
+  type ProjectionError,
   type ProvisioningError,
   type RecentUpdate,
   type RecheckCredentialsInput,
@@ -81,7 +85,15 @@ interface QueuedJob {
   job: Job;
   /** Set once the job has an answer for its update (it may keep working after, as approve does). */
   outcome?: { result: unknown } | { failure: ApplicationFailure };
+  /** A deactivation that jumped the queue: it cuts production off first (patch DEACTIVATION_FIRST). */
+  first?: boolean;
 }
+
+/**
+ * Patch: a deactivation goes to the front of the queue, cancels the job in progress, and cuts
+ * production off before anything else. Histories recorded before it keep the old order.
+ */
+const DEACTIVATION_FIRST = 'deactivation-first';
 
 class RoundFailed extends Error {
   constructor(
@@ -108,6 +120,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   if (!input.carried) queue.push({ job: { kind: 'setup' } });
   let sandboxRetryDue = state.sandbox.state === 'failed';
   let cleanupPending = false;
+  /** The job in progress and the scope that can cancel it (deactivation does). */
+  let running: { queued: QueuedJob | null; scope: CancellationScope } | undefined;
+  /** Set by `project` when the read model refused the state for good during the current job. */
+  let jobProjectionError: ProjectionError | undefined;
 
   /** Aidbox calls: a bounded number of attempts per round; the workflow records each failed round. */
   const activityOptions = (summary?: string): ActivityOptions => ({
@@ -142,7 +158,9 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   registerUpdate(submitUpdate, refuseSubmit, (i) => ({ kind: 'submit', input: i }));
   registerUpdate(approveUpdate, refuseApprove, (i) => ({ kind: 'approve', input: i }));
   registerUpdate(rejectUpdate, refuseReject, (i) => ({ kind: 'reject', input: i }));
-  registerUpdate(deactivateUpdate, refuseDeactivate, (i) => ({ kind: 'deactivate', input: i }));
+  registerUpdate(deactivateUpdate, refuseDeactivate, (i) => ({ kind: 'deactivate', input: i }), {
+    jumpsQueue: true,
+  });
   registerUpdate(rotateSecretUpdate, refuseRotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
   registerUpdate(recheckCredentialsUpdate, refuseRecheckCredentials, (i) => ({
     kind: 'recheckCredentials',
@@ -153,6 +171,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     definition: UpdateDefinition<Ret, [I]>,
     refuseFn: (state: ServiceState, input: I) => Refusal | undefined,
     toJob: (input: I) => Job,
+    options: { jumpsQueue?: boolean } = {},
   ) {
     setHandler(
       definition,
@@ -161,7 +180,9 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         const earlier = recentUpdates.find((r) => r.id === id);
         if (earlier) return earlier.result as Ret;
         const queued: QueuedJob = { job: toJob(updateInput) };
-        queue.push(queued);
+        if (options.jumpsQueue && input.deactivationJumpsQueue !== false && patched(DEACTIVATION_FIRST))
+          jumpQueue(queued);
+        else queue.push(queued);
         await condition(() => queued.outcome !== undefined);
         const outcome = queued.outcome!;
         if ('failure' in outcome) throw outcome.failure;
@@ -180,6 +201,22 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     );
   }
 
+  /**
+   * Cutting a client off must never wait behind other work: the deactivation goes first and the job
+   * in progress is cancelled (its update answers CancelledByDeactivation). A second deactivation
+   * queues normally and is refused by its re-check once the first has run.
+   */
+  function jumpQueue(queued: QueuedJob) {
+    const deactivating = (q: QueuedJob | null | undefined) => q?.job.kind === 'deactivate';
+    if (queue.some(deactivating) || deactivating(running?.queued)) {
+      queue.push(queued);
+      return;
+    }
+    queued.first = true;
+    queue.unshift(queued);
+    running?.scope.cancel();
+  }
+
   function remember(id: string, result: unknown) {
     recentUpdates.push({ id, result });
     if (recentUpdates.length > RECENT_UPDATES_KEPT)
@@ -190,17 +227,21 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   publishSearchAttributes();
   for (;;) {
     const woke = await condition(
-      () => queue.length > 0 || cleanupPending,
+      () => queue.length > 0 || cleanupPending || deactivated(),
       sandboxRetryDue ? timing.roundDelayMs : undefined,
     );
     if (!woke && sandboxRetryDue) {
-      await provisionSandbox();
+      await cancellable(null, provisionSandbox);
       continue;
     }
     const queued = queue.shift();
     if (queued) {
       // After deactivation, jobs still queued are refused by their re-check; none is left waiting.
-      await runJob(queued);
+      await cancellable(queued, () => runJob(queued));
+    } else if (deactivated()) {
+      // Deactivated (production first, then the sandbox, then the secrets): the service's life ends.
+      await condition(allHandlersFinished);
+      return state;
     } else if (cleanupPending) {
       await cleanUpAfterDeactivation();
       await condition(allHandlersFinished);
@@ -217,6 +258,25 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     }
   }
 
+  /** Deactivated and cleaned up (production first, then the sandbox, then the secrets): the life ends. */
+  function deactivated(): boolean {
+    return state.cleanup?.done === true && state.rejection?.kind === 'deactivated';
+  }
+
+  /** Runs one piece of work in a scope a deactivation can cancel. */
+  async function cancellable(queued: QueuedJob | null, work: () => Promise<void>): Promise<void> {
+    const scope = new CancellationScope({ cancellable: true });
+    running = { queued, scope };
+    try {
+      await scope.run(work);
+    } catch (error) {
+      // Only the sandbox retry gets here (runJob answers its own failures): it is retried later.
+      if (!isCancellation(error)) throw error;
+    } finally {
+      running = undefined;
+    }
+  }
+
   function shouldContinueAsNew(): boolean {
     const info = workflowInfo();
     return info.continueAsNewSuggested || info.historyLength >= continueAfterEvents;
@@ -229,6 +289,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     // A job queued behind another may find the state changed: re-check before acting.
     const refusal = recheck(job);
     if (refusal) return void fail(refusalFailure(refusal));
+    jobProjectionError = undefined;
     try {
       switch (job.kind) {
         case 'setup':
@@ -242,6 +303,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         case 'reject':
           return void answer(await reject(job.input));
         case 'deactivate':
+          if (queued.first) return await deactivateFirst(job.input, answer);
           return void answer(await deactivate(job.input));
         case 'rotateSecret':
           return void answer(await rotateSecret(job.input));
@@ -249,6 +311,17 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           return void answer(await recheckCredentials());
       }
     } catch (error) {
+      if (isCancellation(error)) {
+        return void fail(
+          ApplicationFailure.create({
+            type: FailureType.CancelledByDeactivation,
+            message:
+              'an administrator deactivated the service while this request was in progress; it was stopped and not completed',
+            details: [{ currentStatus: state.status }],
+            nonRetryable: true,
+          }),
+        );
+      }
       if (error instanceof ApplicationFailure) return void fail(error);
       if (error instanceof ActivityFailure) {
         // A non-retryable failure of one of our own activities: the update fails, the service goes on.
@@ -273,6 +346,19 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       }
       throw error;
     } finally {
+      // The change stands, but the read model could not record it: the update says so (503), the
+      // row shows projectionError, and the service goes on taking decisions.
+      const projectionError = jobProjectionError as ProjectionError | undefined;
+      if (projectionError && queued.outcome && 'result' in queued.outcome) {
+        fail(
+          ApplicationFailure.create({
+            type: FailureType.ProjectionFailed,
+            message: `the change was applied, but ${projectionError.message}`,
+            details: [{ currentStatus: state.status, projectionError }],
+            nonRetryable: true,
+          }),
+        );
+      }
       // An update must never wait forever, whatever happened above.
       if (!queued.outcome && job.kind !== 'setup') {
         fail(
@@ -475,21 +561,63 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     return result();
   }
 
+  /**
+   * Deactivation (patch DEACTIVATION_FIRST): production is cut off before anything else, even before
+   * the read model hears of it; the update answers once production refused the client or its first
+   * round failed (then the cut-off goes on in rounds, shown in `cleanup.lastError`). Then the sandbox
+   * client goes, then the stored secrets. A read model that refuses the state never stops it.
+   */
+  async function deactivateFirst(i: DecisionInput, answer: (result: unknown) => void): Promise<void> {
+    const from = state.status;
+    state.status = 'rejected';
+    state.approval = null;
+    state.rejection = { kind: 'deactivated', reason: i.reason, by: i.actor.sub, at: now() };
+    state.cleanup = { done: false, lastError: null };
+    publishSearchAttributes();
+    const cutOffProduction = () =>
+      acts.disableClient.executeWithOptions(
+        activityOptions('Production: disable Client, remove policies, revoke sessions'),
+        [{ environment: 'production', clientId: state.serviceId }],
+      );
+    let productionCut = !state.productionProvisioned;
+    if (!productionCut) {
+      const failure = await inRounds(cutOffProduction, async () => undefined, 1);
+      if (failure) state.cleanup = { done: false, lastError: failure.error };
+      else productionCut = true;
+    }
+    await projectDespiteRefusal(entry(i.actor.sub, 'deactivate', from, 'rejected', i.reason));
+    answer(result());
+    if (!productionCut) await untilDone(cutOffProduction);
+    if (state.sandbox.revision !== null || state.sandbox.state !== 'none') {
+      await untilDone(() =>
+        acts.removeClient.executeWithOptions(activityOptions('Sandbox: remove Client'), [
+          { environment: 'sandbox', clientId: state.serviceId },
+        ]),
+      );
+      state.sandbox = { revision: null, state: 'none', lastError: null };
+    }
+    await acts.forgetSecrets({ serviceId: state.serviceId });
+    state.cleanup = { done: true, lastError: null };
+    await projectDespiteRefusal(null);
+  }
+
+  /** Retries an Aidbox step in rounds until it succeeds, recording each failed round (deactivation). */
+  async function untilDone(run: () => Promise<void>): Promise<void> {
+    for (;;) {
+      const recordFailure = async (failed: RoundFailed) => {
+        state.cleanup = { done: false, lastError: failed.error };
+        await projectDespiteRefusal(null);
+      };
+      const failure = await inRounds(run, recordFailure);
+      if (!failure) return;
+      await recordFailure(failure);
+      await sleep(timing.roundDelayMs);
+    }
+  }
+
+  /** Deactivation as recorded before the patch DEACTIVATION_FIRST: the read model first, then the boxes. */
   async function cleanUpAfterDeactivation(): Promise<void> {
     const clientId = state.serviceId;
-    // Cutting production off must not give up: every failure is recorded and retried in rounds.
-    const untilDone = async (run: () => Promise<void>) => {
-      for (;;) {
-        const recordFailure = async (failed: RoundFailed) => {
-          state.cleanup = { done: false, lastError: failed.error };
-          await project(null);
-        };
-        const failure = await inRounds(run, recordFailure);
-        if (!failure) return;
-        await recordFailure(failure);
-        await sleep(timing.roundDelayMs);
-      }
-    };
     state.cleanup = { done: false, lastError: null };
     if (state.productionProvisioned) {
       await untilDone(() =>
@@ -654,6 +782,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         await run();
         return undefined;
       } catch (error) {
+        if (isCancellation(error)) throw error;
         const failed = describeFailure(error);
         if (failed.permanent || round >= maxRounds) return failed;
         await onRoundFailed(failed);
@@ -690,9 +819,20 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.projectionVersion += 1;
     state.updatedAt = now();
     publishSearchAttributes();
-    await acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
+    const outcome = await acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
       { state, history },
     ]);
+    // Histories recorded before projection outcomes existed answer nothing here.
+    if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
+  }
+
+  /** Deactivation must finish whatever the read model does: a refused projection is shown, not fatal. */
+  async function projectDespiteRefusal(history: HistoryEntry | null): Promise<void> {
+    try {
+      await project(history);
+    } catch (error) {
+      if (!(error instanceof ActivityFailure)) throw error;
+    }
   }
 
   function publishSearchAttributes() {
