@@ -6,10 +6,10 @@ import { buildScopes } from '../scopes/build.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
 import type {
   BackendServiceInput,
+  ProjectedState,
   Registration,
   RetryTiming,
   ScopeRule,
-  ServiceState,
 } from '../workflows/backend-service/types.js';
 import type { backendService } from '../workflows/backend-service/workflow.js';
 import type { TestSystem } from './system.js';
@@ -50,6 +50,8 @@ export async function startService(
     serviceId?: string;
     continueAsNewAfterEvents?: number;
     taskQueue?: string;
+    /** Overrides of the workflow input (negative controls, hostile values). */
+    input?: Partial<BackendServiceInput>;
   } = {},
 ): Promise<{ serviceId: string; handle: WorkflowHandle<typeof backendService> }> {
   const serviceId = options.serviceId ?? newServiceId();
@@ -62,6 +64,7 @@ export async function startService(
     ...(options.continueAsNewAfterEvents
       ? { continueAsNewAfterEvents: options.continueAsNewAfterEvents }
       : {}),
+    ...options.input,
   };
   const handle = await system.client.workflow.start<typeof backendService>('backendService', {
     workflowId: workflowIdOf(serviceId),
@@ -75,11 +78,11 @@ export async function startService(
 export async function waitForProjection(
   db: Db,
   serviceId: string,
-  predicate: (state: ServiceState) => boolean,
+  predicate: (state: ProjectedState) => boolean,
   timeoutMs = 30_000,
-): Promise<ServiceState> {
+): Promise<ProjectedState> {
   const deadline = Date.now() + timeoutMs;
-  let last: ServiceState | undefined;
+  let last: ProjectedState | undefined;
   for (;;) {
     const row = await db
       .selectFrom('backend_services')

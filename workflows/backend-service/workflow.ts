@@ -283,8 +283,21 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   async function runJob(queued: QueuedJob): Promise<void> {
-    const answer = (result: unknown) => (queued.outcome = { result });
     const fail = (failure: ApplicationFailure) => (queued.outcome = { failure });
+    const answer = (result: unknown) => {
+      // The change stands, but the read model could not record it: the update says so (503), the
+      // row shows projectionError, and the service goes on taking decisions.
+      const projectionError = jobProjectionError as ProjectionError | undefined;
+      if (!projectionError) return (queued.outcome = { result });
+      return fail(
+        ApplicationFailure.create({
+          type: FailureType.ProjectionFailed,
+          message: `the change was applied, but ${projectionError.message}`,
+          details: [{ currentStatus: state.status, projectionError }],
+          nonRetryable: true,
+        }),
+      );
+    };
     const job = queued.job;
     // A job queued behind another may find the state changed: re-check before acting.
     const refusal = recheck(job);
@@ -346,19 +359,6 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       }
       throw error;
     } finally {
-      // The change stands, but the read model could not record it: the update says so (503), the
-      // row shows projectionError, and the service goes on taking decisions.
-      const projectionError = jobProjectionError as ProjectionError | undefined;
-      if (projectionError && queued.outcome && 'result' in queued.outcome) {
-        fail(
-          ApplicationFailure.create({
-            type: FailureType.ProjectionFailed,
-            message: `the change was applied, but ${projectionError.message}`,
-            details: [{ currentStatus: state.status, projectionError }],
-            nonRetryable: true,
-          }),
-        );
-      }
       // An update must never wait forever, whatever happened above.
       if (!queued.outcome && job.kind !== 'setup') {
         fail(
@@ -819,9 +819,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.projectionVersion += 1;
     state.updatedAt = now();
     publishSearchAttributes();
-    const outcome = await acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
-      { state, history },
-    ]);
+    const outcome = await acts.projectService.executeWithOptions(
+      internalOptions('Project to the read model'),
+      [{ state, history }],
+    );
     // Histories recorded before projection outcomes existed answer nothing here.
     if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
   }
