@@ -209,7 +209,7 @@ export const ServiceSchema = z
       .nullable()
       .openapi({
         description:
-          'Set when the read model refused the service\'s latest state for good: the status is current, other fields may be older or shown escaped. Null normally.',
+          "Set when the read model refused the service's latest state for good: the status is current, other fields may be older or shown escaped. Null normally.",
       }),
   })
   .openapi('Service');
