@@ -33,6 +33,7 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
+import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
 import {
   refuseApprove,
   refuseDeactivate,
@@ -46,6 +47,7 @@ import {
 import {
   DEFAULT_RETRY_TIMING,
   FailureType,
+  type Actor,
   type ApproveInput,
   type BackendServiceInput,
   type DecisionInput,
@@ -75,7 +77,8 @@ type Job =
   | { kind: 'reject'; input: DecisionInput }
   | { kind: 'deactivate'; input: DecisionInput }
   | { kind: 'rotateSecret'; input: RotateSecretInput }
-  | { kind: 'recheckCredentials'; input: RecheckCredentialsInput };
+  | { kind: 'recheckCredentials'; input: RecheckCredentialsInput }
+  | { kind: 'refusedCommand'; entry: HistoryEntry };
 
 interface QueuedJob {
   job: Job;
@@ -99,7 +102,10 @@ class RoundFailed extends Error {
  * activities. Update handlers validate (refusals leave no trace), queue a job and wait for its
  * outcome.
  */
-export async function backendService(input: BackendServiceInput): Promise<ServiceState> {
+export async function backendService(input: BackendServiceInput): Promise<ServiceState | RefusedStart> {
+  // A start that did not come from the API (no valid start token) provisions nothing.
+  const refusedStart = await refuseForgedStart(input);
+  if (refusedStart) return refusedStart;
   const timing = input.retry ?? DEFAULT_RETRY_TIMING;
   const continueAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   const state: ServiceState = input.carried?.state ?? initialState(input);
@@ -108,6 +114,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   if (!input.carried) queue.push({ job: { kind: 'setup' } });
   let sandboxRetryDue = state.sandbox.state === 'failed';
   let cleanupPending = false;
+  const commandAuth = createCommandAuth({
+    carried: input.carried?.recentCommands,
+    state: () => state,
+    recordRefusal: (entry) => queue.push({ job: { kind: 'refusedCommand', entry } }),
+  });
 
   /** Aidbox calls: a bounded number of attempts per round; the workflow records each failed round. */
   const activityOptions = (summary?: string): ActivityOptions => ({
@@ -149,14 +160,16 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     input: i,
   }));
 
-  function registerUpdate<Ret, I>(
+  function registerUpdate<Ret, I extends { actor: Actor }>(
     definition: UpdateDefinition<Ret, [I]>,
     refuseFn: (state: ServiceState, input: I) => Refusal | undefined,
     toJob: (input: I) => Job,
   ) {
     setHandler(
       definition,
-      async (updateInput: I): Promise<Ret> => {
+      async (signedInput: I): Promise<Ret> => {
+        // First of all: only a verified command goes on (command-auth.ts); the job acts as its actor.
+        const updateInput = await authorizeUpdate(commandAuth, definition.name, signedInput);
         const id = currentUpdateInfo()?.id;
         const earlier = recentUpdates.find((r) => r.id === id);
         if (earlier) return earlier.result as Ret;
@@ -211,7 +224,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       if (queue.length === 0) {
         await continueAsNew<typeof backendService>({
           ...input,
-          carried: { state, recentUpdates },
+          carried: { state, recentUpdates, recentCommands: commandAuth.recentCommands },
         });
       }
     }
@@ -247,6 +260,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           return void answer(await rotateSecret(job.input));
         case 'recheckCredentials':
           return void answer(await recheckCredentials());
+        case 'refusedCommand':
+          return void answer(await project(job.entry));
       }
     } catch (error) {
       if (error instanceof ApplicationFailure) return void fail(error);
@@ -304,6 +319,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         return refuseRotateSecret(state, job.input);
       case 'recheckCredentials':
         return refuseRecheckCredentials(state, job.input);
+      case 'refusedCommand':
+        return undefined;
     }
   }
 
