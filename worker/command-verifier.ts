@@ -13,8 +13,8 @@ import {
   type CommandClaims,
 } from '../platform/command-tokens.js';
 
-/** Allowed clock difference between the API that signs and the worker that verifies. */
-const CLOCK_SKEW_SECONDS = 30;
+/** Allowed clock difference between the API that signs and the worker that verifies (NTP-synced hosts). */
+const DEFAULT_CLOCK_SKEW_SECONDS = 5;
 
 /**
  * How the worker judges command tokens: the public keys of COMMAND_VERIFY_KEYS (several, so the
@@ -22,7 +22,8 @@ const CLOCK_SKEW_SECONDS = 30;
  * the negative control that shows what verification prevents.
  */
 export type CommandVerification =
-  { keys: { keys: JWK[] }; now?: () => Date } | { off: true; reason: 'test negative control' };
+  | { keys: { keys: JWK[] }; now?: () => Date; clockSkewSeconds?: number }
+  | { off: true; reason: 'test negative control' };
 
 export function createCommandAuthActivities(verification: CommandVerification): CommandAuthActivities {
   if ('off' in verification) {
@@ -34,9 +35,10 @@ export function createCommandAuthActivities(verification: CommandVerification): 
   }
   const keySet = createLocalJWKSet(verification.keys);
   const now = verification.now ?? (() => new Date());
+  const skew = verification.clockSkewSeconds ?? DEFAULT_CLOCK_SKEW_SECONDS;
   return {
     async verifyCommand(input) {
-      return verifyCommandToken(input, keySet, now());
+      return verifyCommandToken(input, keySet, now(), skew);
     },
   };
 }
@@ -45,6 +47,7 @@ async function verifyCommandToken(
   { workflowId, name, argument }: CommandCheckInput,
   keySet: ReturnType<typeof createLocalJWKSet>,
   now: Date,
+  skew: number,
 ): Promise<CommandCheckResult> {
   const token = tokenOf(argument);
   const refuse = (reason: string): CommandCheckResult => ({
@@ -60,7 +63,7 @@ async function verifyCommandToken(
       typ: COMMAND_TOKEN_TYP,
       requiredClaims: ['iat', 'exp', 'jti'],
       currentDate: now,
-      clockTolerance: CLOCK_SKEW_SECONDS,
+      clockTolerance: skew,
     });
     claims = verified.payload as Partial<CommandClaims>;
   } catch (error) {
@@ -78,7 +81,7 @@ async function verifyCommandToken(
   if (typeof iat !== 'number' || typeof exp !== 'number' || typeof jti !== 'string' || jti === '')
     return refuse('the command token lacks iat, exp or jti');
   if (exp - iat > MAX_COMMAND_TOKEN_LIFETIME_SECONDS) return refuse('the command token lives too long');
-  if (iat > nowSeconds + CLOCK_SKEW_SECONDS) return refuse('the command token is issued in the future');
+  if (iat > nowSeconds + skew) return refuse('the command token is issued in the future');
   if (wf !== workflowId) return refuse('the command token names another workflow');
   if (cmd !== name) return refuse(`the command token is for "${String(cmd)}", not "${name}"`);
   if (dig !== argumentDigest(argument))
