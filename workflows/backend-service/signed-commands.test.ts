@@ -354,6 +354,32 @@ describe('signed commands', () => {
     expect(await system.aidbox.sandbox.readClient(serviceId)).toBeUndefined();
   });
 
+  it('a forged start that claims to continue an earlier run (carried state) is refused as well', async () => {
+    const { handle } = await draftService();
+    const real = await handle.query(stateQuery);
+    const serviceId = newServiceId();
+    const forged = await outsider.workflow.start('backendService', {
+      workflowId: workflowIdOf(serviceId),
+      taskQueue: system.worker.taskQueue,
+      args: [
+        {
+          serviceId,
+          ownerId: 'mallory',
+          registration: real.registration,
+          createdAt: real.createdAt,
+          carried: { state: { ...real, serviceId, ownerId: 'mallory', status: 'active' }, recentUpdates: [] },
+        } satisfies BackendServiceInput,
+      ],
+    });
+    expect(await forged.result()).toMatchObject({ refused: FailureType.CommandNotAuthorized, serviceId });
+    const row = await system.db
+      .selectFrom('backend_services')
+      .select('id')
+      .where('id', '=', serviceId)
+      .executeTakeFirst();
+    expect(row).toBeUndefined();
+  });
+
   it('negative control: with verification switched off in the worker, the same forged approval succeeds', async () => {
     const worker = await extraWorker({ off: true, reason: 'test negative control' });
     const { serviceId, revision, policyHash } = await underReview({ taskQueue: worker.taskQueue });
