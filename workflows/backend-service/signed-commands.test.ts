@@ -380,6 +380,40 @@ describe('signed commands', () => {
     expect(row).toBeUndefined();
   });
 
+  it('continue-as-new: the new run is not taken for a forged start, and the jtis it saw are still refused', async () => {
+    const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }), {
+      continueAsNewAfterEvents: 60,
+    });
+    await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+    const firstRunId = (await handle.describe()).runId;
+    const latest = system.client.workflow.getHandle(workflowIdOf(serviceId));
+    const rotate = await testCommandSigner().signArgument({
+      workflowId: workflowIdOf(serviceId),
+      name: 'rotateSecret',
+      actor: alice,
+      argument: { actor: alice },
+    });
+    await outsiderHandle(serviceId).executeUpdate(rotateSecretUpdate, { args: [rotate] });
+    let revision = 1;
+    while ((await latest.describe()).runId === firstRunId) {
+      const reg = registration({ type: 'client_secret' }, { name: `Acme, revision ${revision + 1}` });
+      await latest.executeUpdate(editUpdate, {
+        args: [{ actor: alice, expectedRevision: revision, registration: reg }],
+      });
+      revision += 1;
+      expect(revision).toBeLessThan(20);
+    }
+    expect((await latest.describe()).status.name).toBe('RUNNING');
+    const failure = await updateFailure(
+      outsiderHandle(serviceId).executeUpdate(rotateSecretUpdate, { args: [rotate] }),
+    );
+    expect(failure.type).toBe(FailureType.CommandNotAuthorized);
+    expect(failure.message).toContain('replayed');
+    // A fresh signed command is served by the new run.
+    const rotated = await latest.executeUpdate(rotateSecretUpdate, { args: [{ actor: alice }] });
+    expect(rotated.secretVersion).toBe(3);
+  });
+
   it('negative control: with verification switched off in the worker, the same forged approval succeeds', async () => {
     const worker = await extraWorker({ off: true, reason: 'test negative control' });
     const { serviceId, revision, policyHash } = await underReview({ taskQueue: worker.taskQueue });
