@@ -15,11 +15,22 @@ import { registerDocsRoutes } from './routes/docs.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
 import { addRoute } from './routes/register.js';
 import { registerServiceRoutes } from './routes/services.js';
+import { createCommandSigner } from './commands/signer.js';
 import { createTemporalCommands } from './services/commands.js';
 import { validationHook } from './validation.js';
 import { mountUi } from '../ui/mount.js';
 
 export type { ApiDependencies } from './context.js';
+
+/** The command signer of COMMAND_SIGNING_KEY (main.ts resolves the development key before). */
+function signerFromConfig(config: ApiDependencies['config']) {
+  if (!config.COMMAND_SIGNING_KEY) {
+    throw new Error('COMMAND_SIGNING_KEY is not set and no command signer was passed to createApp');
+  }
+  return createCommandSigner(config.COMMAND_SIGNING_KEY, {
+    lifetimeSeconds: config.COMMAND_TOKEN_TTL_SECONDS,
+  });
+}
 
 /** Fills in the dependencies a caller did not pass, from the configuration. */
 function withDefaults(deps: ApiDependencies): Services {
@@ -33,6 +44,7 @@ function withDefaults(deps: ApiDependencies): Services {
       createTemporalCommands(deps.temporal, {
         taskQueue: config.TEMPORAL_TASK_QUEUE,
         callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+        signer: deps.commandSigner ?? signerFromConfig(config),
         ...(deps.workflowRetry ? { retry: deps.workflowRetry } : {}),
       }),
     secrets: deps.secrets,

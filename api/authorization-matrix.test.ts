@@ -18,12 +18,21 @@ import {
  * Every route × every kind of caller, each expected status a literal. Services are seeded in the
  * state where the route's action is allowed, so an allowed caller gets the success status and
  * everything else is authorization. The workflow port is the real validators (rules.ts) with no
- * worker, so this runs without the worker wiring.
+ * worker, so this runs without the worker wiring. `ownerNoRole` is the owner whose token lost the
+ * developer role: 403 on everything but the public routes.
  */
 type Caller =
-  'owner' | 'otherDeveloper' | 'admin' | 'adminOwner' | 'noToken' | 'expiredToken' | 'foreignIssuer';
+  | 'owner'
+  | 'ownerNoRole'
+  | 'otherDeveloper'
+  | 'admin'
+  | 'adminOwner'
+  | 'noToken'
+  | 'expiredToken'
+  | 'foreignIssuer';
 const CALLERS: Caller[] = [
   'owner',
+  'ownerNoRole',
   'otherDeveloper',
   'admin',
   'adminOwner',
@@ -56,6 +65,7 @@ const MATRIX: Row[] = [
     setup: 'none',
     expected: {
       owner: 200,
+      ownerNoRole: 200,
       otherDeveloper: 200,
       admin: 200,
       adminOwner: 200,
@@ -69,6 +79,7 @@ const MATRIX: Row[] = [
     setup: 'none',
     expected: {
       owner: 200,
+      ownerNoRole: 200,
       otherDeveloper: 200,
       admin: 200,
       adminOwner: 200,
@@ -82,6 +93,7 @@ const MATRIX: Row[] = [
     setup: 'none',
     expected: {
       owner: 200,
+      ownerNoRole: 200,
       otherDeveloper: 200,
       admin: 200,
       adminOwner: 200,
@@ -95,6 +107,7 @@ const MATRIX: Row[] = [
     setup: 'none',
     expected: {
       owner: 200,
+      ownerNoRole: 200,
       otherDeveloper: 200,
       admin: 200,
       adminOwner: 200,
@@ -106,94 +119,213 @@ const MATRIX: Row[] = [
   {
     route: 'GET /v1/organizations',
     setup: 'none',
-    expected: { owner: 200, otherDeveloper: 200, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 200,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/backend-services',
     setup: 'none',
     body: validRegistration(),
-    expected: { owner: 201, otherDeveloper: 201, admin: 403, adminOwner: 201, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 201,
+      otherDeveloper: 201,
+      admin: 403,
+      adminOwner: 201,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/backend-services',
     setup: 'none',
-    expected: { owner: 200, otherDeveloper: 200, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 200,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/backend-services/{id}',
     setup: 'draft-secret',
-    expected: { owner: 200, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'PATCH /v1/backend-services/{id}',
     setup: 'draft-secret',
     body: { name: 'Renamed' },
     headers: { 'If-Match': '"1"', 'Content-Type': 'application/merge-patch+json' },
-    expected: { owner: 200, otherDeveloper: 404, admin: 403, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/backend-services/{id}/submit',
     setup: 'draft-secret',
-    expected: { owner: 200, otherDeveloper: 404, admin: 403, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/backend-services/{id}/rotate-secret',
     setup: 'draft-secret',
-    expected: { owner: 200, otherDeveloper: 404, admin: 403, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/backend-services/{id}/recheck-credentials',
     setup: 'draft-jwks',
-    expected: { owner: 200, otherDeveloper: 404, admin: 403, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/backend-services/{id}/history',
     setup: 'draft-secret',
-    expected: { owner: 200, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/backend-services/{id}/jwks-report',
     setup: 'draft-jwks',
-    expected: { owner: 200, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/backend-services/{id}/assertion-check',
     setup: 'draft-jwks',
     body: { environment: 'sandbox', clientAssertion: 'a.b.c' },
-    expected: { owner: 200, otherDeveloper: 404, admin: 403, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/admin/review-queue',
     setup: 'none',
-    expected: { owner: 403, otherDeveloper: 403, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 403,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/admin/backend-services',
     setup: 'none',
-    expected: { owner: 403, otherDeveloper: 403, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 403,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'GET /v1/admin/backend-services/{id}/production-policies',
     setup: 'under-review',
-    expected: { owner: 403, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/admin/backend-services/{id}/approve',
     setup: 'under-review',
     body: { revision: 1, policyHash: POLICY_HASH },
-    expected: { owner: 403, otherDeveloper: 404, admin: 202, adminOwner: 403, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 404,
+      admin: 202,
+      adminOwner: 403,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/admin/backend-services/{id}/reject',
     setup: 'under-review',
     body: { reason: 'Scopes too broad' },
-    expected: { owner: 403, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
   {
     route: 'POST /v1/admin/backend-services/{id}/deactivate',
     setup: 'active',
     body: { reason: 'Contract ended' },
-    expected: { owner: 403, otherDeveloper: 404, admin: 200, adminOwner: 200, ...unauthenticated },
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 404,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
   },
 ];
 
@@ -256,6 +388,8 @@ describe('authorization matrix', async () => {
 
   const headersFor: Record<Caller, () => Promise<Record<string, string>>> = {
     owner: () => ids.bearer(OWNER, ['developer']),
+    // The owner after losing the developer role: owning a service gives no power by itself.
+    ownerNoRole: () => ids.bearer(OWNER, []),
     otherDeveloper: () => ids.bearer(OTHER, ['developer']),
     admin: () => ids.bearer(ADMIN, ['admin']),
     adminOwner: () => ids.bearer(ADMIN_OWNER, ['developer', 'admin']),

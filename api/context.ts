@@ -7,6 +7,7 @@ import type { ApiConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { RetryTiming } from '../workflows/backend-service/types.js';
 import type { AuthVariables } from './auth/middleware.js';
+import type { CommandSigner } from './commands/signer.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { IdempotencyStore } from './idempotency/store.js';
 import type { OrganizationDirectory } from './organizations.js';
@@ -27,6 +28,8 @@ export interface ApiDependencies {
   verifier?: TokenVerifier;
   /** Default: the Temporal client with TEMPORAL_TASK_QUEUE and TEMPORAL_CALL_TIMEOUT_MS. */
   commands?: BackendServiceCommands;
+  /** Signs every command sent to a workflow; default: COMMAND_SIGNING_KEY (required then). */
+  commandSigner?: CommandSigner;
   /** Where create and rotate read the secret they reveal once; default: a 503 for the secret method. */
   secrets?: SecretStore;
   /** Default: empty when OrgBAC is off, 503 when on (no production Aidbox client wired). */

@@ -47,6 +47,8 @@ function fromWorkflow(refusal: UpdateRefused): ApiProblem {
       return new ApiProblem('self-approval', refusal.message, withStatus);
     case FailureType.Forbidden:
       return new ApiProblem('forbidden', refusal.message, withStatus);
+    case FailureType.CommandNotAuthorized:
+      return new ApiProblem('command-not-authorized', refusal.message, withStatus);
     case FailureType.InvalidInput: {
       const field = typeof refusal.details.field === 'string' ? refusal.details.field : '';
       return validationError([{ field, message: refusal.message }], refusal.message);

@@ -23,7 +23,7 @@ describe('Idempotency-Key', async () => {
   const sentUpdateIds: Array<string | undefined> = [];
   const rules = rulesOnlyCommands(db, secrets);
   const commands: BackendServiceCommands = {
-    start: (input) => rules.start(input),
+    start: (input, actor) => rules.start(input, actor),
     update: (id, def, arg, updateId) => {
       sentUpdateIds.push(updateId);
       return rules.update(id, def, arg, updateId);
@@ -185,10 +185,10 @@ describe('Idempotency-Key', async () => {
     let workerUp = false;
     const startedIds: string[] = [];
     const slowCommands: BackendServiceCommands = {
-      async start(input) {
+      async start(input, actor) {
         startedIds.push(input.serviceId);
         if (!workerUp) return 'started';
-        return rules.start(input);
+        return rules.start(input, actor);
       },
       update: (id, def, arg, updateId) => rules.update(id, def, arg, updateId),
     };

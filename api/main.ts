@@ -15,6 +15,8 @@ import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { createApp } from './app.js';
 import { identityFromConfig } from './auth/from-config.js';
+import { createCommandSigner } from './commands/signer.js';
+import { commandSigningKeyFromConfig } from '../platform/command-keys.js';
 import { aidboxOrganizationDirectory, noOrganizations, type OrganizationDirectory } from './organizations.js';
 
 const config = loadConfigOrExit(apiSchema);
@@ -23,6 +25,18 @@ const log = createLogger('api', config.LOG_LEVEL);
 function exitOnConfigError<T>(make: () => T): T {
   try {
     return make();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+async function exitOnConfigErrorAsync<T>(make: () => Promise<T>): Promise<T> {
+  try {
+    return await make();
   } catch (error) {
     if (error instanceof ConfigError) {
       console.error(error.message);
@@ -49,6 +63,7 @@ function organizationsFrom(cfg: ApiConfig): OrganizationDirectory | undefined {
 
 exitOnConfigError(() => checkAuthConfig(config));
 const keyring = exitOnConfigError(() => keyringFromConfig(config, config.APP_MODE));
+const commandSigningKey = await exitOnConfigErrorAsync(() => commandSigningKeyFromConfig(config));
 const { verifier, developmentIssuer } = await identityFromConfig(config);
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const temporal = createTemporalClient(config);
@@ -59,6 +74,9 @@ const app = createApp({
   temporal,
   log,
   verifier,
+  commandSigner: createCommandSigner(commandSigningKey, {
+    lifetimeSeconds: config.COMMAND_TOKEN_TTL_SECONDS,
+  }),
   secrets: createSecretStore(db, keyring),
   ...(organizations ? { organizations } : {}),
 });

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createDb } from '../db/database.js';
 import { freePort } from '../platform/ports.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
+import { testCommandSigner } from '../test-support/command-keys.js';
 import { UpdateRefused, createTemporalCommands, type BackendServiceCommands } from './services/commands.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
 import {
@@ -293,7 +294,11 @@ describe('errors are problem+json', async () => {
     const isolated = buildApp(db, deadTemporal, ids, {
       config: deadConfig,
       secrets,
-      commands: createTemporalCommands(deadTemporal, { taskQueue: 'nobody', callTimeoutMs: 800 }),
+      commands: createTemporalCommands(deadTemporal, {
+        taskQueue: 'nobody',
+        callTimeoutMs: 800,
+        signer: testCommandSigner(),
+      }),
     });
     const submit = await isolated.request(`/v1/backend-services/${state.serviceId}/submit`, {
       method: 'POST',

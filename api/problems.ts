@@ -8,6 +8,10 @@ export const PROBLEM_TYPES = {
   unauthenticated: { status: 401, title: 'A valid bearer token is required' },
   forbidden: { status: 403, title: 'Not allowed for your role' },
   'self-approval': { status: 403, title: 'Nobody may approve a service they own' },
+  'command-not-authorized': {
+    status: 403,
+    title: 'The service refused the command: its token did not verify (missing, forged, expired or replayed)',
+  },
   'not-found': { status: 404, title: 'Not found' },
   'invalid-transition': { status: 409, title: 'The service is not in a state that allows this' },
   'stale-review': { status: 409, title: 'What you reviewed is not what is under review' },

@@ -56,6 +56,7 @@ async function httpDriver(env: BenchEnvironment, taskQueue: string) {
     PRODUCTION_AIDBOX_URL: env.standins.production.url,
     PRODUCTION_ORGBAC: 'false',
     LOG_LEVEL: 'silent',
+    COMMAND_SIGNING_KEY: JSON.stringify(env.commandKeys.signingKey),
   });
   const app = createApp({
     config,
@@ -205,6 +206,7 @@ await withBenchEnvironment('api_overhead', { poolSize: 20 }, async (env) => {
     namespace: 'default',
     taskQueue,
     deps: env.deps,
+    commandVerification: { keys: env.commandKeys.verifyKeys },
     workflowBundle: { code: bundle.code },
   });
   const running = worker.run();

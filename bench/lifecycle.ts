@@ -4,6 +4,7 @@
  * updates and activities (bench/noop-workflow.ts) on the same dev server, measured in the same run.
  * Target: ≥ 0.5 of the ceiling at every concurrency. Also: where a lifecycle's time goes.
  */
+import { createCommandAuthActivities } from '../worker/command-verifier.js';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
@@ -98,7 +99,11 @@ async function startWorkers(env: BenchEnvironment) {
     connection: await env.nativeConnection(),
     taskQueue: queues.real,
     workflowBundle: { code: realBundle.code },
-    activities: timedActivities(createActivities(env.deps), account, doneWhenActive, done),
+    activities: {
+      ...timedActivities(createActivities(env.deps), account, doneWhenActive, done),
+      // The verifying local activity runs inside the update handler, not as a measured activity.
+      ...createCommandAuthActivities({ keys: env.commandKeys.verifyKeys }),
+    },
   });
   const noop = await Worker.create({
     connection: await env.nativeConnection(),

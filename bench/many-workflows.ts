@@ -56,6 +56,7 @@ function spawnWorker(
       WORKFLOW_BUNDLE_PATH: bundlePath,
       ...(cache ? { MAX_CACHED_WORKFLOWS: String(cache) } : {}),
       SECRET_KEYS: `bench:${env.secretKey.toString('base64')}`,
+      COMMAND_VERIFY_KEYS: JSON.stringify(env.commandKeys.verifyKeys),
       SANDBOX_AIDBOX_URL: env.environments.sandbox.baseUrl,
       SANDBOX_AIDBOX_CLIENT_ID: 'root',
       SANDBOX_AIDBOX_CLIENT_SECRET: env.environments.sandbox.clientSecret,

@@ -104,6 +104,16 @@ describe('environment variables against the config schemas', () => {
       environmentOf(compose.services.api).DATABASE_URL,
     );
   });
+
+  it('gives the command signing key to the API only and the verify keys to the worker only; the Web UI is read-only', () => {
+    const api = environmentOf(compose.services.api);
+    const worker = environmentOf(compose.services.worker);
+    expect(api.COMMAND_SIGNING_KEY).toMatch(/^\$\{COMMAND_SIGNING_KEY:\?/);
+    expect(api.COMMAND_VERIFY_KEYS).toBeUndefined();
+    expect(worker.COMMAND_VERIFY_KEYS).toMatch(/^\$\{COMMAND_VERIFY_KEYS:\?/);
+    expect(worker.COMMAND_SIGNING_KEY).toBeUndefined();
+    expect(environmentOf(compose.services['temporal-ui']).TEMPORAL_DISABLE_WRITE_ACTIONS).toBe('true');
+  });
 });
 
 describe('ports against the defaults', () => {

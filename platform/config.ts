@@ -1,6 +1,11 @@
 import { z } from 'zod';
 import { aidboxConfigSchema } from '../aidbox/config.js';
 import { credentialsSchema } from '../credentials/config.js';
+import {
+  MAX_COMMAND_TOKEN_LIFETIME_SECONDS,
+  commandSigningKeySchema,
+  commandVerifyKeysSchema,
+} from './command-tokens.js';
 
 /**
  * One zod-parsed configuration per process. Each process parses only the part it needs, fails fast
@@ -86,6 +91,18 @@ export const apiSchema = commonSchema.extend({
   PUBLIC_URL: url().optional(),
   /** Deadline of every Temporal call the API makes; past it the API answers 503 with Retry-After. */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+  /**
+   * The private JWK (P-256, with kid) that signs every command the API sends to a workflow
+   * (docs/decisions/signed-commands.md). Required in production; development makes one in DATA_DIR.
+   */
+  COMMAND_SIGNING_KEY: commandSigningKeySchema.optional(),
+  /** How long a command token is valid (exp − iat), at most five minutes. */
+  COMMAND_TOKEN_TTL_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_COMMAND_TOKEN_LIFETIME_SECONDS)
+    .default(MAX_COMMAND_TOKEN_LIFETIME_SECONDS),
   ...uiSchema.shape,
 });
 
@@ -96,6 +113,11 @@ export const workerSchema = commonSchema.extend({
   ...aidboxConfigSchema.shape,
   /** A workflow bundle built ahead of time; without it the worker bundles workflows/ at start (seconds). */
   WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
+  /**
+   * The public keys (a JWK Set, by kid) the worker verifies command tokens with; several while the
+   * API's key rotates. Required in production; development uses the pair in DATA_DIR.
+   */
+  COMMAND_VERIFY_KEYS: commandVerifyKeysSchema.optional(),
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */
@@ -151,7 +173,10 @@ export function parseConfig<S extends z.ZodType>(
   if (result.success) return result.data;
   const lines = result.error.issues.map((issue) => {
     const name = issue.path.join('.') || '(environment)';
-    const given = typeof cleaned[name] === 'string' ? ` (got ${JSON.stringify(cleaned[name])})` : '';
+    // Never echo key material (a private key pasted into the wrong variable included).
+    const sensitive = /KEY|SECRET/.test(name);
+    const given =
+      typeof cleaned[name] === 'string' && !sensitive ? ` (got ${JSON.stringify(cleaned[name])})` : '';
     return `  ${name}: ${issue.message}${given}`;
   });
   throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}\nSee .env.example for every variable.`);

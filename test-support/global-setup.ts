@@ -4,6 +4,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { createDb } from '../db/database.js';
 import { dropDatabase, ensureDatabase, migrateToLatest } from '../db/migrate.js';
+import { generateCommandKeyPair } from '../platform/command-tokens.js';
 import { freePort } from '../platform/ports.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
@@ -35,6 +36,9 @@ export async function setup(project: TestProject): Promise<void> {
   await migrateToLatest(db);
   await db.destroy();
 
+  // The run's command key pair: test clients and API sign with it, test workers verify with it.
+  const commandKeys = await generateCommandKeyPair('test-command-key');
+
   const bundlePath = path.join(scratch, 'workflow-bundle.js');
   writeFileSync(bundlePath, bundle.code);
 
@@ -43,6 +47,8 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', bundlePath);
   project.provide('temporalDbFile', temporalDbFile);
+  project.provide('commandSigningKey', JSON.stringify(commandKeys.signingKey));
+  project.provide('commandVerifyKeys', JSON.stringify(commandKeys.verifyKeys));
 }
 
 export async function teardown(): Promise<void> {
@@ -58,5 +64,9 @@ declare module 'vitest' {
     databaseUrl: string;
     workflowBundlePath: string;
     temporalDbFile: string;
+    /** COMMAND_SIGNING_KEY of the run (a private JWK, JSON). */
+    commandSigningKey: string;
+    /** COMMAND_VERIFY_KEYS of the run (a JWK Set, JSON). */
+    commandVerifyKeys: string;
   }
 }

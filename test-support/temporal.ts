@@ -3,7 +3,9 @@ import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDependencies } from '../activities/index.js';
+import type { CommandVerification } from '../worker/command-verifier.js';
 import { createWorker } from '../worker/create-worker.js';
+import { testCommandVerification, testSigningInterceptor } from './command-keys.js';
 
 /** Everything the SDK logged in this test process (worker and activities), for the secret-absence test. */
 export const workerLogLines: string[] = [];
@@ -25,10 +27,19 @@ export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
 }
 
-/** A client of the run's dev server. */
-export async function testClient(address = inject('temporalAddress')): Promise<Client> {
+/**
+ * A client of the run's dev server. It signs starts and updates with the run's command key, as the
+ * API does; `{ signed: false }` is an outsider's client that sends what it is given.
+ */
+export async function testClient(
+  address = inject('temporalAddress'),
+  options: { signed?: boolean } = {},
+): Promise<Client> {
   const connection = await Connection.connect({ address });
-  return new Client({ connection });
+  return new Client({
+    connection,
+    ...(options.signed === false ? {} : { interceptors: { workflow: [testSigningInterceptor()] } }),
+  });
 }
 
 export interface RunningWorker {
@@ -40,7 +51,13 @@ export interface RunningWorker {
 /** A worker on a fresh task queue, running the run's shared workflow bundle, until `stop()`. */
 export async function startTestWorker(
   deps: ActivityDependencies,
-  options: { taskQueue?: string; address?: string; maxCachedWorkflows?: number } = {},
+  options: {
+    taskQueue?: string;
+    address?: string;
+    maxCachedWorkflows?: number;
+    /** Default: the run's verify keys. */
+    commandVerification?: CommandVerification;
+  } = {},
 ): Promise<RunningWorker> {
   quietRuntime();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue();
@@ -52,6 +69,7 @@ export async function startTestWorker(
     namespace: 'default',
     taskQueue,
     deps,
+    commandVerification: options.commandVerification ?? testCommandVerification(),
     workflowBundle: { codePath: inject('workflowBundlePath') },
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
   });

@@ -33,6 +33,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       TEMPORAL_TASK_QUEUE: options.taskQueue,
       WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
       SECRET_KEYS: `test:${options.secretKey.toString('base64')}`,
+      COMMAND_VERIFY_KEYS: inject('commandVerifyKeys'),
       SANDBOX_AIDBOX_URL: sandbox.baseUrl,
       SANDBOX_AIDBOX_CLIENT_ID: sandbox.clientId,
       SANDBOX_AIDBOX_CLIENT_SECRET: sandbox.clientSecret,

@@ -1,5 +1,6 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
+import { createCommandAuthActivities, type CommandVerification } from './command-verifier.js';
 import { WORKFLOWS_PATH } from './workflow-bundle.js';
 
 export interface CreateWorkerOptions {
@@ -7,6 +8,8 @@ export interface CreateWorkerOptions {
   namespace: string;
   taskQueue: string;
   deps: ActivityDependencies;
+  /** How command tokens are judged (the `verifyCommand` local activity): the verify keys, or off (tests only). */
+  commandVerification: CommandVerification;
   /** A pre-built bundle (tests bundle once per run); without it the worker bundles workflows/ itself. */
   workflowBundle?: WorkflowBundleOption;
   maxCachedWorkflows?: number;
@@ -17,7 +20,10 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
     connection: options.connection,
     namespace: options.namespace,
     taskQueue: options.taskQueue,
-    activities: createActivities(options.deps),
+    activities: {
+      ...createActivities(options.deps),
+      ...createCommandAuthActivities(options.commandVerification),
+    },
     ...(options.workflowBundle
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),

@@ -1,6 +1,7 @@
 import { Runtime, DefaultLogger } from '@temporalio/worker';
 import { createDb } from '../db/database.js';
-import { loadConfigOrExit, workerSchema } from '../platform/config.js';
+import { commandVerifyKeysFromConfig } from '../platform/command-keys.js';
+import { ConfigError, loadConfigOrExit, workerSchema } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
@@ -18,6 +19,11 @@ Runtime.install({
   ),
 });
 
+const commandVerifyKeys = await commandVerifyKeysFromConfig(config).catch((error: unknown) => {
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(error.message);
+  process.exit(78); // EX_CONFIG
+});
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const connection = await connectWorker(config);
 const worker = await createWorker({
@@ -25,6 +31,7 @@ const worker = await createWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: activityDependenciesFromConfig(config, db),
+  commandVerification: { keys: commandVerifyKeys },
   ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 

@@ -101,12 +101,15 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         { body: input, reserveServiceId: newServiceId },
         async ({ reservedServiceId, deadline }) => {
           const serviceId = reservedServiceId ?? newServiceId();
-          await services.commands.start({
-            serviceId,
-            ownerId: principal.sub,
-            registration,
-            createdAt: services.now().toISOString(),
-          });
+          await services.commands.start(
+            {
+              serviceId,
+              ownerId: principal.sub,
+              registration,
+              createdAt: services.now().toISOString(),
+            },
+            actorOf(c),
+          );
           // Read your writes: answer once the projection exists (with the secret's version, for that method).
           const row = await waitForService(services.db, serviceId, deadline, (r) =>
             registration.authMethod.type === 'client_secret' ? r.state.credentials.secret !== null : true,

@@ -6,17 +6,21 @@ import { findService, type ServiceRow } from './read-model.js';
 /**
  * Who may do what (ARCHITECTURE.md): a developer sees only services they own, others' answer
  * 404; administrators see every service; a visible service with the wrong role answers 403.
+ * Owning a service gives no power by itself: an owner whose token lost the `developer` role
+ * (and is no administrator) gets 403, before anything reaches Temporal.
  */
 export async function loadVisibleService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
   const row = await findService(db, id);
   if (!row || !(row.state.ownerId === principal.sub || isAdmin(principal))) throw notFound();
+  if (!isAdmin(principal)) requireRole(principal, 'developer');
   return row;
 }
 
-/** Owner-only actions: an administrator who does not own the service sees it, but may not act (403). */
+/** Owner-only actions, with the developer role: an administrator who does not own the service sees it, but may not act (403). */
 export async function loadOwnedService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
   const row = await loadVisibleService(db, id, principal);
   if (row.state.ownerId !== principal.sub) throw forbidden('Only the owner of the service may do this.');
+  requireRole(principal, 'developer');
   return row;
 }
 

@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
-import type { UpdateResult } from '../../workflows/backend-service/types.js';
+import type { Actor, UpdateResult } from '../../workflows/backend-service/types.js';
 import type { Services } from '../context.js';
 import { unavailable } from '../problems.js';
 import { refuseIfDeactivated } from './access.js';
@@ -10,7 +10,7 @@ import { findService, waitForService, type ServiceRow } from './read-model.js';
  * projection version the update produced: read your writes. A deactivated service is answered
  * from the read model (its workflow has completed), before and after the call.
  */
-export async function applyUpdate<Ret extends UpdateResult, Arg>(
+export async function applyUpdate<Ret extends UpdateResult, Arg extends { actor: Actor }>(
   services: Services,
   row: ServiceRow,
   definition: UpdateDefinition<Ret, [Arg]>,

@@ -2,7 +2,8 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowIdOf } from '../../workflows/backend-service/messages.js';
-import type { BackendServiceInput, RetryTiming } from '../../workflows/backend-service/types.js';
+import type { Actor, BackendServiceInput, RetryTiming } from '../../workflows/backend-service/types.js';
+import type { CommandSigner } from '../commands/signer.js';
 
 /**
  * The API's port to Temporal: start a service's workflow, send it an update. Every call has a
@@ -10,9 +11,12 @@ import type { BackendServiceInput, RetryTiming } from '../../workflows/backend-s
  * forever; past the deadline the error mapper answers 503 with Retry-After.
  */
 export interface BackendServiceCommands {
-  /** Starts the workflow; `already-started` when a retry of the same create started it before. */
-  start(input: BackendServiceInput): Promise<'started' | 'already-started'>;
-  update<Ret, Arg>(
+  /**
+   * Starts the workflow as `actor`; `already-started` when a retry of the same create started it
+   * before. The start and every update carry a command token (docs/decisions/signed-commands.md).
+   */
+  start(input: BackendServiceInput, actor: Actor): Promise<'started' | 'already-started'>;
+  update<Ret, Arg extends { actor: Actor }>(
     serviceId: string,
     definition: UpdateDefinition<Ret, [Arg]>,
     arg: Arg,
@@ -36,7 +40,7 @@ export const BACKEND_SERVICE_WORKFLOW = 'backendService';
 
 export function createTemporalCommands(
   client: Client,
-  options: { taskQueue: string; callTimeoutMs: number; retry?: RetryTiming },
+  options: { taskQueue: string; callTimeoutMs: number; signer: CommandSigner; retry?: RetryTiming },
 ): BackendServiceCommands {
   // A deadline on the gRPC calls, and an abort just after it so no SDK retry outlives the request.
   const withDeadline = <T>(fn: () => Promise<T>) =>
@@ -44,13 +48,21 @@ export function createTemporalCommands(
       client.withDeadline(Date.now() + options.callTimeoutMs, fn),
     );
   return {
-    async start(input) {
+    async start(input, actor) {
+      const workflowId = workflowIdOf(input.serviceId);
+      // The token signs exactly what is sent, retry timings included.
+      const argument = await options.signer.signArgument({
+        workflowId,
+        name: 'start',
+        actor,
+        argument: options.retry && !input.retry ? { ...input, retry: options.retry } : input,
+      });
       try {
         await withDeadline(() =>
           client.workflow.start(BACKEND_SERVICE_WORKFLOW, {
-            workflowId: workflowIdOf(input.serviceId),
+            workflowId,
             taskQueue: options.taskQueue,
-            args: [options.retry && !input.retry ? { ...input, retry: options.retry } : input],
+            args: [argument],
             // A deactivated service's ID never comes back (temporal-style 1.3).
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             workflowIdConflictPolicy: 'FAIL',
@@ -64,10 +76,18 @@ export function createTemporalCommands(
       }
     },
     async update(serviceId, definition, arg, updateId) {
-      const handle = client.workflow.getHandle(workflowIdOf(serviceId));
+      const workflowId = workflowIdOf(serviceId);
+      const handle = client.workflow.getHandle(workflowId);
+      // Signed per call: a retry with the same update ID carries a fresh token (and jti).
+      const signed = await options.signer.signArgument({
+        workflowId,
+        name: definition.name,
+        actor: arg.actor,
+        argument: arg,
+      });
       try {
         return await withDeadline(() =>
-          handle.executeUpdate(definition, { args: [arg], ...(updateId ? { updateId } : {}) }),
+          handle.executeUpdate(definition, { args: [signed], ...(updateId ? { updateId } : {}) }),
         );
       } catch (error) {
         if (error instanceof WorkflowUpdateFailedError && error.cause instanceof ApplicationFailure) {

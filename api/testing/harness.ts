@@ -38,6 +38,7 @@ export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
     PRODUCTION_AIDBOX_PUBLIC_URL: 'https://fhir.payerbox.test',
     PRODUCTION_ORGBAC: 'false',
     LOG_LEVEL: 'silent',
+    COMMAND_SIGNING_KEY: inject('commandSigningKey'),
     ...overrides,
   });
 }

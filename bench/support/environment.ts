@@ -1,5 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
+import { commandSigningInterceptor } from '../../api/commands/signing-interceptor.js';
+import { createCommandSigner } from '../../api/commands/signer.js';
+import { generateCommandKeyPair, type CommandKeyPair } from '../../platform/command-tokens.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import type { ActivityDependencies } from '../../activities/index.js';
 import { AidboxClient, type AidboxEnvironment } from '../../aidbox/client.js';
@@ -30,6 +33,8 @@ export interface BenchEnvironment {
   environments: Record<Environment, AidboxEnvironment>;
   deps: ActivityDependencies;
   secretKey: Buffer;
+  /** The bench's command key pair: its client and API sign, its workers verify. */
+  commandKeys: CommandKeyPair;
   nativeConnection(): Promise<NativeConnection>;
   stop(): Promise<void>;
 }
@@ -68,6 +73,7 @@ export async function startBenchEnvironment(
     let cliPath = '';
     let temporal: DevServer | undefined;
     let client: Client | undefined;
+    const commandKeys = await generateCommandKeyPair('bench-command-key');
     if (options.temporal ?? true) {
       const cli = await resolveTemporalCli();
       if (cli.type !== 'path') throw new Error('the benchmarks need a Temporal CLI binary (see README)');
@@ -75,7 +81,12 @@ export async function startBenchEnvironment(
       temporal = await startDevServer({ cli: cli.path, port: await freePort(), headless: true });
       cleanups.push(() => temporal!.stop());
       const connection = await Connection.connect({ address: temporal.address });
-      client = new Client({ connection });
+      client = new Client({
+        connection,
+        interceptors: {
+          workflow: [commandSigningInterceptor(createCommandSigner(commandKeys.signingKey))],
+        },
+      });
       cleanups.push(() => connection.close());
     }
     const rootClientSecret = randomBytes(18).toString('base64url');
@@ -112,6 +123,7 @@ export async function startBenchEnvironment(
     };
     return {
       cliPath,
+      commandKeys,
       databaseUrl,
       db,
       get temporal() {

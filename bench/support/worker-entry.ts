@@ -5,6 +5,7 @@
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../../db/database.js';
+import { commandVerifyKeysFromConfig } from '../../platform/command-keys.js';
 import { loadConfigOrExit, workerSchema } from '../../platform/config.js';
 import { activityDependenciesFromConfig } from '../../worker/activity-dependencies.js';
 import { createWorker } from '../../worker/create-worker.js';
@@ -18,6 +19,7 @@ const worker = await createWorker({
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: activityDependenciesFromConfig(config, db),
+  commandVerification: { keys: await commandVerifyKeysFromConfig(config) },
   workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH! },
   // Unset: the SDK default the product's worker runs with (derived from the heap limit).
   ...(process.env.MAX_CACHED_WORKFLOWS

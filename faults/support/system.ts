@@ -1,3 +1,4 @@
+import { testSigningInterceptor } from '../../test-support/command-keys.js';
 import { randomBytes } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { inject } from 'vitest';
@@ -89,7 +90,7 @@ export async function startFaultSystem(options: FaultSystemOptions = {}): Promis
     orgbac: { sandbox: false, production: true },
   };
   const connection = await Connection.connect({ address: temporalAddress });
-  const client = new Client({ connection });
+  const client = new Client({ connection, interceptors: { workflow: [testSigningInterceptor()] } });
   const taskQueue = uniqueTaskQueue('faults');
 
   const system: FaultSystem = {

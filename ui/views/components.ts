@@ -45,6 +45,8 @@ const ACTION_LABELS: Record<string, string> = {
   reject: 'Rejected at review',
   deactivate: 'Deactivated',
   'rotate-secret': 'Secret rotated',
+  // A command whose token did not verify: nothing changed, and "who" is only what it claimed.
+  'refused-command': 'Refused command (not from the API)',
 };
 
 /** A captioned table with column headers: the shape of every list the pages show. */
@@ -80,7 +82,9 @@ export function historyTable(items: HistoryItem[]): Html {
         html`<tr>
           <td>${when(h.at)}</td>
           <td>${ACTION_LABELS[h.action] ?? h.action}</td>
-          <td>${h.actor}</td>
+          <td>
+            ${h.action === 'refused-command' ? html`${h.actor} <em>(claimed, unverified)</em>` : h.actor}
+          </td>
           <td>${h.from && h.from !== h.to ? html`${STATUS_LABELS[h.from]} → ` : ''}${STATUS_LABELS[h.to]}</td>
           <td>${h.revision}</td>
           <td>${h.reason ?? ''}</td>

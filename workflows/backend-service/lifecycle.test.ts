@@ -15,6 +15,7 @@ import {
   waitForProjection,
 } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
+import type { ServiceState } from './types.js';
 import {
   approveUpdate,
   deactivateUpdate,
@@ -167,7 +168,7 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
       access_token: string;
     };
     await handle.executeUpdate(deactivateUpdate, { args: [{ actor: bob, reason: 'contract ended' }] });
-    const final = await handle.result();
+    const final = (await handle.result()) as ServiceState;
     expect(final.status).toBe('rejected');
     expect(final.rejection).toMatchObject({ kind: 'deactivated', reason: 'contract ended', by: 'bob' });
     expect(final.cleanup).toEqual({ done: true, lastError: null });

@@ -14,7 +14,8 @@ import { inject } from 'vitest';
 
 /**
  * Histories of the main paths, recorded from real runs on the dev server (see
- * workflows/backend-service/lifecycle.test.ts, RECORD_HISTORIES=1) and committed. Replaying them
+ * workflows/backend-service/lifecycle.test.ts and signed-commands.test.ts, RECORD_HISTORIES=1) and
+ * committed. Replaying them
  * against today's workflow code proves a change is deterministic for running services. Never
  * regenerate a history to make a failing replay pass.
  */
@@ -24,6 +25,8 @@ const RECORDED_HISTORIES = [
   'reject-and-resubmit.json',
   'provisioning-retry.json',
   'continue-as-new.json',
+  // Issue 13: signed start and updates, and a refused (forged) approval, recorded after the change.
+  'signed-commands.json',
 ] as const;
 
 const HISTORIES_DIR = fileURLToPath(new URL('./__histories__/', import.meta.url));

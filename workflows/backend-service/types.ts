@@ -173,14 +173,24 @@ export interface HistoryEntry {
     | 'approval-failed'
     | 'reject'
     | 'deactivate'
-    | 'rotate-secret';
+    | 'rotate-secret'
+    /** A command whose token did not verify; `actor` is who it claimed to be (unverified). */
+    | 'refused-command';
   from: ServiceStatus | null;
   to: ServiceStatus;
   reason: string | null;
   revision: number;
 }
 
-export interface BackendServiceInput {
+/**
+ * Every command the API sends carries a command token (docs/decisions/signed-commands.md): a JWS
+ * naming the workflow, the command, the actor and the digest of the argument without this field.
+ */
+export interface SignedCommand {
+  commandToken?: string;
+}
+
+export interface BackendServiceInput extends SignedCommand {
   serviceId: string;
   ownerId: string;
   registration: Registration;
@@ -200,6 +210,16 @@ export interface BackendServiceInput {
 export interface CarriedState {
   state: ServiceState;
   recentUpdates: RecentUpdate[];
+  /** Command tokens seen lately (their jti), so a replayed token is refused across runs too. */
+  recentCommands?: RecentCommand[];
+}
+
+export interface RecentCommand {
+  jti: string;
+  /** The update that used it: a retry of that same update is no replay. */
+  updateId: string | null;
+  /** Seconds since the epoch; forgotten once expired (an expired token is refused anyway). */
+  exp: number;
 }
 
 export interface RecentUpdate {
@@ -209,27 +229,27 @@ export interface RecentUpdate {
 
 // ---- messages ----
 
-export interface EditInput {
+export interface EditInput extends SignedCommand {
   actor: Actor;
   expectedRevision: number;
   registration: Registration;
 }
-export interface SubmitInput {
+export interface SubmitInput extends SignedCommand {
   actor: Actor;
 }
-export interface ApproveInput {
+export interface ApproveInput extends SignedCommand {
   actor: Actor;
   revision: number;
   policyHash: string;
 }
-export interface DecisionInput {
+export interface DecisionInput extends SignedCommand {
   actor: Actor;
   reason: string;
 }
-export interface RotateSecretInput {
+export interface RotateSecretInput extends SignedCommand {
   actor: Actor;
 }
-export interface RecheckCredentialsInput {
+export interface RecheckCredentialsInput extends SignedCommand {
   actor: Actor;
 }
 
@@ -263,4 +283,6 @@ export const FailureType = {
   ProjectionFailed: 'ProjectionFailed',
   /** A deactivation cancelled the job this update was waiting for: 409. */
   CancelledByDeactivation: 'CancelledByDeactivation',
+  /** The command's token is missing, forged, expired, replayed or for another workflow or argument: 403. */
+  CommandNotAuthorized: 'CommandNotAuthorized',
 } as const;

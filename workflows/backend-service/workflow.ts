@@ -36,6 +36,7 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
+import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
 import {
   refuseApprove,
   refuseDeactivate,
@@ -49,6 +50,7 @@ import {
 import {
   DEFAULT_RETRY_TIMING,
   FailureType,
+  type Actor,
   type ApproveInput,
   type BackendServiceInput,
   type DecisionInput,
@@ -79,7 +81,8 @@ type Job =
   | { kind: 'reject'; input: DecisionInput }
   | { kind: 'deactivate'; input: DecisionInput }
   | { kind: 'rotateSecret'; input: RotateSecretInput }
-  | { kind: 'recheckCredentials'; input: RecheckCredentialsInput };
+  | { kind: 'recheckCredentials'; input: RecheckCredentialsInput }
+  | { kind: 'refusedCommand'; entry: HistoryEntry };
 
 interface QueuedJob {
   job: Job;
@@ -111,7 +114,10 @@ class RoundFailed extends Error {
  * activities. Update handlers validate (refusals leave no trace), queue a job and wait for its
  * outcome.
  */
-export async function backendService(input: BackendServiceInput): Promise<ServiceState> {
+export async function backendService(input: BackendServiceInput): Promise<ServiceState | RefusedStart> {
+  // A start that did not come from the API (no valid start token) provisions nothing.
+  const refusedStart = await refuseForgedStart(input);
+  if (refusedStart) return refusedStart;
   const timing = input.retry ?? DEFAULT_RETRY_TIMING;
   const continueAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   const state: ServiceState = input.carried?.state ?? initialState(input);
@@ -124,6 +130,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   let running: { queued: QueuedJob | null; scope: CancellationScope } | undefined;
   /** Set by `project` when the read model refused the state for good during the current job. */
   let jobProjectionError: ProjectionError | undefined;
+  const commandAuth = createCommandAuth({
+    carried: input.carried?.recentCommands,
+    state: () => state,
+    recordRefusal: (entry) => queue.push({ job: { kind: 'refusedCommand', entry } }),
+  });
 
   /** Aidbox calls: a bounded number of attempts per round; the workflow records each failed round. */
   const activityOptions = (summary?: string): ActivityOptions => ({
@@ -167,7 +178,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     input: i,
   }));
 
-  function registerUpdate<Ret, I>(
+  function registerUpdate<Ret, I extends { actor: Actor }>(
     definition: UpdateDefinition<Ret, [I]>,
     refuseFn: (state: ServiceState, input: I) => Refusal | undefined,
     toJob: (input: I) => Job,
@@ -175,7 +186,9 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   ) {
     setHandler(
       definition,
-      async (updateInput: I): Promise<Ret> => {
+      async (signedInput: I): Promise<Ret> => {
+        // First of all: only a verified command goes on (command-auth.ts); the job acts as its actor.
+        const updateInput = await authorizeUpdate(commandAuth, definition.name, signedInput);
         const id = currentUpdateInfo()?.id;
         const earlier = recentUpdates.find((r) => r.id === id);
         if (earlier) return earlier.result as Ret;
@@ -252,7 +265,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       if (queue.length === 0) {
         await continueAsNew<typeof backendService>({
           ...input,
-          carried: { state, recentUpdates },
+          carried: { state, recentUpdates, recentCommands: commandAuth.recentCommands },
         });
       }
     }
@@ -322,6 +335,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           return void answer(await rotateSecret(job.input));
         case 'recheckCredentials':
           return void answer(await recheckCredentials());
+        case 'refusedCommand':
+          return void answer(await project(job.entry));
       }
     } catch (error) {
       if (isCancellation(error)) {
@@ -390,6 +405,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         return refuseRotateSecret(state, job.input);
       case 'recheckCredentials':
         return refuseRecheckCredentials(state, job.input);
+      case 'refusedCommand':
+        return undefined;
     }
   }
 
