@@ -7,6 +7,7 @@ import { createTokenVerifier } from './auth/verifier.js';
 import type { ApiDependencies, AppEnv, Services } from './context.js';
 import { toProblem } from './errors.js';
 import { checkPostgres, checkTemporal } from './health.js';
+import { limitBodySize, limitJsonDepth, strictTransportSecurity } from './http-limits.js';
 import { createIdempotencyStore } from './idempotency/store.js';
 import { noOrganizations, organizationsNotConfigured } from './organizations.js';
 import { ApiProblem, notFound, problemResponse } from './problems.js';
@@ -68,10 +69,15 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   const services = withDefaults(deps);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  app.use('*', strictTransportSecurity(deps.config.PUBLIC_URL));
+  // Before anything reads a body: CSRF (ui/handler.ts), the validators, the depth check.
+  app.use('*', limitBodySize());
+
   registerHealthRoutes(app, deps);
   registerDocsRoutes(app);
 
   app.use('/v1/*', requireBearer(deps.verifier ?? createTokenVerifier([])));
+  app.use('/v1/*', limitJsonDepth());
   registerOrganizationRoutes(app, services);
   registerServiceRoutes(app, services);
   registerAdminRoutes(app, services);
