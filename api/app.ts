@@ -1,6 +1,7 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
+import { createSessionStore } from '../db/session-store.js';
 import { systemResolver } from '../platform/network.js';
 import { requireBearer } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/verifier.js';
@@ -82,7 +83,7 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   registerServiceRoutes(app, services);
   registerAdminRoutes(app, services);
   // The portal and review pages (ui/): they call these routes in-process with the user's token.
-  mountUi(app, deps);
+  mountUi(app, { ...deps, uiSessions: deps.uiSessions ?? createSessionStore(deps.db) });
 
   app.notFound(() => problemResponse(notFound('No such route.')));
 
