@@ -1,5 +1,5 @@
 import { isOrganizationId } from '../scopes/derive.js';
-import { unavailable } from './problems.js';
+import { unavailable, validationError } from './problems.js';
 
 /**
  * Organizations a service may be bound to (api.md: `GET /v1/organizations`), read from the
@@ -69,7 +69,13 @@ export function aidboxOrganizationDirectory(production: {
 }): OrganizationDirectory {
   return {
     async list({ search, cursor, limit }) {
-      const page = cursor && /^\d{1,6}$/.test(cursor) ? Number(cursor) : 1;
+      if (cursor !== undefined && !/^[1-9]\d{0,5}$/.test(cursor)) {
+        throw validationError(
+          [{ field: 'cursor', message: 'not a cursor this API returned; start again from the first page' }],
+          'The cursor is not valid.',
+        );
+      }
+      const page = cursor ? Number(cursor) : 1;
       const result = await production.listOrganizations({
         ...(search ? { name: search } : {}),
         count: limit,
