@@ -68,6 +68,7 @@ export const commonErrors = {
   400: problem('Invalid input: `errors` names each field'),
   401: problem('Missing, expired or untrusted bearer token'),
   403: problem('Not allowed for your role'),
+  413: problem('The request body is larger than 64 KiB'),
   503: problem('Temporal, a worker or PostgreSQL is unavailable; see Retry-After'),
 } as const;
 export const serviceErrors = { ...commonErrors, 404: problem('No such service, or not yours') } as const;
