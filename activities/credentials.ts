@@ -4,7 +4,7 @@ import { createJwksFetcher, type JwksFetcherOptions } from '../credentials/jwks-
 import type { JwksReport } from '../credentials/jwks-report.js';
 import { UnknownSecretKey, SecretDecryptionFailed } from '../credentials/secret-crypto.js';
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
-import { sanitizeOutsideValue } from '../platform/text-safety.js';
+import { sanitizeOutsideValue } from '../platform/text-rules.js';
 
 /**
  * Credential activities. Nothing here returns, logs or throws a plaintext secret: results and

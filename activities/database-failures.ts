@@ -1,6 +1,6 @@
 import { ApplicationFailure } from '@temporalio/common';
 import { permanentDatabaseError } from '../db/errors.js';
-import { escapeForbiddenCharacters } from '../platform/text-safety.js';
+import { escapeForbiddenCharacters } from '../platform/text-rules.js';
 
 /** The failure type of an activity whose statement PostgreSQL refused for good. */
 export const DATABASE_REFUSED = 'DatabaseRefused';

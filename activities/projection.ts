@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database.js';
 import { permanentDatabaseError } from '../db/errors.js';
-import { escapeForbiddenCharacters, sanitizeOutsideValue } from '../platform/text-safety.js';
+import { escapeForbiddenCharacters, sanitizeOutsideValue } from '../platform/text-rules.js';
 import type {
   HistoryEntry,
   ProjectedState,

@@ -339,6 +339,16 @@ export class AidboxClient {
     return this.searchPage<OrganizationResource>('Organization', params, page);
   }
 
+  /**
+   * The Organizations whose `partOf` is this one (FHIR search parameter `partof`); the answer is
+   * filtered again here, so a server that ignored the parameter cannot make every Organization a child.
+   */
+  async listChildOrganizations(id: string): Promise<OrganizationResource[]> {
+    const target = referenceTo('Organization', id);
+    const all = await this.searchAll<OrganizationResource>('Organization', { partof: target });
+    return all.filter((o) => o.partOf?.reference === target);
+  }
+
   async readOrganization(id: string): Promise<OrganizationResource | undefined> {
     const { status, body } = await this.call<OrganizationResource>(
       'GET',

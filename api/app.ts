@@ -1,12 +1,14 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
+import { createSessionStore } from '../db/session-store.js';
 import { systemResolver } from '../platform/network.js';
 import { requireBearer } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/verifier.js';
 import type { ApiDependencies, AppEnv, Services } from './context.js';
 import { toProblem } from './errors.js';
 import { checkPostgres, checkTemporal } from './health.js';
+import { limitBodySize, limitJsonDepth, strictTransportSecurity } from './http-limits.js';
 import { createIdempotencyStore } from './idempotency/store.js';
 import { noOrganizations, organizationsNotConfigured } from './organizations.js';
 import { ApiProblem, notFound, problemResponse } from './problems.js';
@@ -80,15 +82,20 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   const services = withDefaults(deps);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
+  app.use('*', strictTransportSecurity(deps.config.PUBLIC_URL));
+  // Before anything reads a body: CSRF (ui/handler.ts), the validators, the depth check.
+  app.use('*', limitBodySize());
+
   registerHealthRoutes(app, deps);
   registerDocsRoutes(app);
 
   app.use('/v1/*', requireBearer(deps.verifier ?? createTokenVerifier([])));
+  app.use('/v1/*', limitJsonDepth());
   registerOrganizationRoutes(app, services);
   registerServiceRoutes(app, services);
   registerAdminRoutes(app, services);
   // The portal and review pages (ui/): they call these routes in-process with the user's token.
-  mountUi(app, deps);
+  mountUi(app, { ...deps, uiSessions: deps.uiSessions ?? createSessionStore(deps.db) });
 
   app.notFound(() => problemResponse(notFound('No such route.')));
 

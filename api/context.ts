@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import type { JwksFetcher } from '../credentials/jwks-fetch.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { Db } from '../db/database.js';
+import type { SessionRegistry } from '../db/session-store.js';
 import type { ApiConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { RetryTiming } from '../workflows/backend-service/types.js';
@@ -37,6 +38,8 @@ export interface ApiDependencies {
   /** Fetches a registered JWKS for the assertion check; default: the credentials fetcher, system resolver. */
   jwksFetcher?: JwksFetcher;
   idempotency?: IdempotencyStore;
+  /** Server-side sessions of the pages; default: the PostgreSQL store on `db`. */
+  uiSessions?: SessionRegistry;
   /** Retry timings passed to new workflows (tests: fast rounds). */
   workflowRetry?: RetryTiming;
   now?: () => Date;

@@ -3,6 +3,7 @@ import { AidboxClient } from '../aidbox/client.js';
 import { keyringFromConfig } from '../credentials/keyring.js';
 import { createSecretStore } from '../credentials/secret-store.js';
 import { createDb } from '../db/database.js';
+import { createSessionStore } from '../db/session-store.js';
 import {
   apiSchema,
   checkAuthConfig,
@@ -78,6 +79,7 @@ const app = createApp({
     lifetimeSeconds: config.COMMAND_TOKEN_TTL_SECONDS,
   }),
   secrets: createSecretStore(db, keyring),
+  uiSessions: createSessionStore(db),
   ...(organizations ? { organizations } : {}),
 });
 

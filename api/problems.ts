@@ -21,6 +21,7 @@ export const PROBLEM_TYPES = {
     title: 'A request with this Idempotency-Key is still being processed',
   },
   'precondition-failed': { status: 412, title: 'The service changed since you read it' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
   'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used with another request body' },
   'precondition-required': { status: 428, title: 'If-Match is required' },
   'provisioning-failed': { status: 502, title: 'Aidbox did not accept the change' },

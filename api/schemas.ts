@@ -1,7 +1,14 @@
 import { z } from '@hono/zod-openapi';
 import { scopesInputSchema } from '../scopes/build.js';
-import { CLIENT_ID_PATTERN, ORGANIZATION_ID_PATTERN } from '../scopes/derive.js';
+import { CLIENT_ID_PATTERN } from '../scopes/derive.js';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from './problems.js';
+import {
+  multiLineText,
+  organizationIdText,
+  refuseBlank,
+  refuseForbiddenCharacters,
+  singleLineText,
+} from './text-fields.js';
 
 /**
  * Request and response schemas of api.md. The OpenAPI document is generated from these, so what
@@ -61,6 +68,7 @@ export const commonErrors = {
   400: problem('Invalid input: `errors` names each field'),
   401: problem('Missing, expired or untrusted bearer token'),
   403: problem('Not allowed for your role'),
+  413: problem('The request body is larger than 64 KiB'),
   503: problem('Temporal, a worker or PostgreSQL is unavailable; see Retry-After'),
 } as const;
 export const serviceErrors = { ...commonErrors, 404: problem('No such service, or not yours') } as const;
@@ -76,6 +84,7 @@ export const transitionErrors = {
 export const IdempotencyKeyHeader = z.object({
   'idempotency-key': z
     .string()
+    .superRefine(refuseForbiddenCharacters('Idempotency-Key'))
     .regex(/^[\x21-\x7E]{1,255}$/, { error: 'Idempotency-Key is 1–255 printable ASCII characters' })
     .optional()
     .openapi({
@@ -85,7 +94,10 @@ export const IdempotencyKeyHeader = z.object({
 });
 
 export const PageQuery = {
-  cursor: z.string().max(512).optional().openapi({ description: 'Opaque cursor from nextCursor' }),
+  cursor: singleLineText('cursor')
+    .max(512)
+    .optional()
+    .openapi({ description: 'Opaque cursor from nextCursor' }),
   limit: z.coerce.number().int().min(1).max(100).default(20),
 };
 
@@ -94,20 +106,21 @@ const Status = z.enum(['draft', 'under_review', 'active', 'rejected']);
 // ---- registration ----
 
 export const AuthMethodInput = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('jwks_uri'), jwksUri: z.string().min(1).max(2048) }),
+  z.strictObject({ type: z.literal('jwks_uri'), jwksUri: singleLineText('jwksUri').min(1).max(2048) }),
   z.strictObject({ type: z.literal('client_secret') }),
 ]);
 
 export const RegistrationInput = z
   .strictObject({
-    name: z.string().trim().min(1).max(200),
-    description: z.string().max(4000).default(''),
-    contactEmail: z.email({ error: 'must be an e-mail address' }).max(320),
+    name: singleLineText('name').trim().min(1).max(200).superRefine(refuseBlank('name')),
+    description: multiLineText('description').max(4000).default(''),
+    contactEmail: z
+      .email({ error: 'must be an e-mail address' })
+      .max(320)
+      .superRefine(refuseForbiddenCharacters('contactEmail')),
     authMethod: AuthMethodInput,
     scopes: scopesInputSchema,
-    organizationId: z
-      .string()
-      .regex(ORGANIZATION_ID_PATTERN, { error: 'must be a FHIR id (letters, digits, - and .; at most 64)' })
+    organizationId: organizationIdText()
       .nullable()
       .default(null)
       .openapi({ description: 'Required when OrgBAC is on' }),
@@ -228,8 +241,8 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
 export const ServiceListQuery = z.object({ status: Status.optional(), ...PageQuery });
 export const AdminListQuery = z.object({
   status: Status.optional(),
-  ownerId: z.string().min(1).max(255).optional(),
-  organizationId: z.string().min(1).max(64).optional(),
+  ownerId: singleLineText('ownerId').min(1).max(255).optional(),
+  organizationId: organizationIdText().optional(),
   ...PageQuery,
 });
 
@@ -306,6 +319,10 @@ export const ProductionPoliciesResponse = z
         severity: z.enum(['high', 'medium', 'low']),
         message: z.string(),
         scopes: z.array(z.string()),
+        organizations: z
+          .array(z.string())
+          .optional()
+          .openapi({ description: 'The bound Organization and those nested under it (OrgBAC)' }),
       }),
     ),
     /** The previous review of a resubmitted service, to show what changed since. */
@@ -331,11 +348,14 @@ export const ApproveBody = z
   .openapi('ApproveRequest');
 
 export const ReasonBody = z
-  .strictObject({ reason: z.string().trim().min(1).max(2000) })
+  .strictObject({ reason: multiLineText('reason').trim().min(1).max(2000) })
   .openapi('DecisionRequest');
 
 export const OrganizationSchema = z
   .object({ id: z.string(), name: z.string().nullable(), partOf: z.string().nullable() })
   .openapi('Organization');
 
-export const OrganizationsQuery = z.object({ search: z.string().max(200).optional(), ...PageQuery });
+export const OrganizationsQuery = z.object({
+  search: singleLineText('search').max(200).optional(),
+  ...PageQuery,
+});

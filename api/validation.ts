@@ -15,7 +15,13 @@ export function fieldErrors(issues: readonly z.core.$ZodIssue[], target: string,
   const errors: FieldError[] = [];
   for (const issue of issues) {
     if (target !== 'json') {
-      errors.push({ field: String(issue.path[0] ?? target), message: issue.message });
+      const name = String(issue.path[0] ?? target);
+      // Header schemas use lower-case keys (how Hono reads them); name the header as people write it.
+      const field =
+        target === 'header'
+          ? name.replace(/(^|-)([a-z])/g, (_m, dash: string, c: string) => dash + c.toUpperCase())
+          : name;
+      errors.push({ field, message: issue.message });
       continue;
     }
     const at = base + pointer(issue.path);

@@ -1,7 +1,7 @@
 import { X509Certificate } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { findForbiddenCharacter } from '../platform/text-safety.js';
+import { findForbiddenCharacter } from '../platform/text-rules.js';
 import { checkInlineJwks } from './check-jwks.js';
 import type { KeyReport } from './jwks-report.js';
 import { validateJwks, type JwksRuleId } from './jwks-validate.js';

@@ -1,6 +1,11 @@
 import { createPublicKey, X509Certificate, type JsonWebKey as NodeJsonWebKey } from 'node:crypto';
 import { calculateJwkThumbprint, type JWK } from 'jose';
-import { escapeForbiddenCharacters, findForbiddenCharacter } from '../platform/text-safety.js';
+import {
+  describeForbidden,
+  escapeForbiddenCharacters,
+  findForbiddenCharacter,
+  type ForbiddenCharacter,
+} from '../platform/text-rules.js';
 import type { DocumentFinding, KeyReport, KeyStatus, RuleCheck, Severity } from './jwks-report.js';
 
 /**
@@ -69,24 +74,25 @@ function describeKey(index: number, kid: unknown): string {
 function findUnprintableMember(
   value: unknown,
   path: string,
-): { path: string; codePoint: string; kind: string } | undefined {
+): { path: string; found: ForbiddenCharacter } | undefined {
   if (typeof value === 'string') {
     const found = findForbiddenCharacter(value);
-    return found ? { path, codePoint: found.codePoint, kind: found.kind } : undefined;
+    return found ? { path, found } : undefined;
   }
   if (Array.isArray(value)) {
     for (const [index, item] of value.entries()) {
-      const found = findUnprintableMember(item, `${path}[${index}]`);
-      if (found) return found;
+      const inner = findUnprintableMember(item, `${path}[${index}]`);
+      if (inner) return inner;
     }
   }
   if (isRecord(value)) {
     for (const [key, item] of Object.entries(value)) {
-      const shownKey = escapeForbiddenCharacters(key);
-      const keyProblem = findForbiddenCharacter(key);
-      if (keyProblem) return { path: `${path}.${shownKey}`, ...keyProblem };
-      const found = findUnprintableMember(item, path === '' ? shownKey : `${path}.${shownKey}`);
-      if (found) return found;
+      const member =
+        path === '' ? escapeForbiddenCharacters(key) : `${path}.${escapeForbiddenCharacters(key)}`;
+      const inKey = findForbiddenCharacter(key);
+      if (inKey) return { path: member, found: inKey };
+      const inner = findUnprintableMember(item, member);
+      if (inner) return inner;
     }
   }
   return undefined;
@@ -394,7 +400,7 @@ async function checkKey(
     if (unprintable) {
       c.fail(
         'D15',
-        `${c.label} has a ${unprintable.kind} (${unprintable.codePoint}) in '${unprintable.path}'; key members must be printable text, so this key is refused`,
+        `${c.label} is refused: ${describeForbidden(`'${unprintable.path}'`, unprintable.found)} on the key server (key members must be printable text)`,
       );
     }
   }

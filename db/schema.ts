@@ -74,10 +74,19 @@ export interface IdempotencyRecordsTable {
   expires_at: string;
 }
 
+/** Server-side page sessions (db/migrations/2026-11-30T0130_ui-sessions.ts); the ID's hash only. */
+export interface UiSessionsTable {
+  id_hash: string;
+  subject: string;
+  created_at: Timestamp;
+  expires_at: string;
+}
+
 export interface Database {
   platform_probe: PlatformProbeTable;
   backend_services: BackendServicesTable;
   backend_service_history: BackendServiceHistoryTable;
   client_secret: ClientSecretTable;
   idempotency_records: IdempotencyRecordsTable;
+  ui_sessions: UiSessionsTable;
 }

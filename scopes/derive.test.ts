@@ -139,7 +139,7 @@ describe('derivePolicies (aidbox-contract 2.4)', () => {
       for (const id of enumOf(policy, 'operation', 'id')) expect(String(id)).toMatch(/^orgbac-/);
     }
     expect(notes).toContain(
-      "Only the API of Organization/org.acme is granted (not the root FHIR API, not parent, child or sibling organizations' APIs).",
+      "Only the API of Organization/org.acme is granted (not the root FHIR API, not parent or sibling organizations' APIs). Under Aidbox OrgBAC that API also serves the data of every Organization nested under org.acme (its children, their children, …).",
     );
   });
 

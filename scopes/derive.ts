@@ -62,8 +62,16 @@ export class ScopeDerivationError extends Error {
 }
 
 export const CLIENT_ID_PATTERN = /^bs-[a-z0-9]{1,32}$/;
-/** FHIR id (R4 datatypes "id"). */
+/** FHIR id (R4 datatypes "id", https://hl7.org/fhir/R4/datatypes.html#id). */
 export const ORGANIZATION_ID_PATTERN = /^[A-Za-z0-9\-.]{1,64}$/;
+
+/**
+ * An Organization ID we put into a URL path: a FHIR id that is not `.` or `..`, which the id rule
+ * allows but a URL resolves as path segments (`/fhir/Organization/.` is the collection search).
+ */
+export function isOrganizationId(id: string): boolean {
+  return ORGANIZATION_ID_PATTERN.test(id) && id !== '.' && id !== '..';
+}
 
 /** Types whose names are listed in a description; larger sets are counted instead. */
 const LISTED_TYPES_LIMIT = 12;
@@ -73,7 +81,7 @@ export function derivePolicies(input: DerivePoliciesInput): DerivedPolicySet {
   if (!CLIENT_ID_PATTERN.test(clientId)) {
     throw new ScopeDerivationError(`client id must be bs- followed by 1–32 lowercase letters or digits`);
   }
-  if (organizationId !== null && !ORGANIZATION_ID_PATTERN.test(organizationId)) {
+  if (organizationId !== null && !isOrganizationId(organizationId)) {
     throw new ScopeDerivationError(
       `organization id must be a FHIR id (letters, digits, "-", ".", at most 64)`,
     );
@@ -133,7 +141,7 @@ export function derivePolicies(input: DerivePoliciesInput): DerivedPolicySet {
   );
   if (organizationId !== null) {
     notes.push(
-      `Only the API of Organization/${organizationId} is granted (not the root FHIR API, not parent, child or sibling organizations' APIs).`,
+      `Only the API of Organization/${organizationId} is granted (not the root FHIR API, not parent or sibling organizations' APIs). Under Aidbox OrgBAC that API also serves the data of every Organization nested under ${organizationId} (its children, their children, …).`,
     );
   }
 

@@ -9,7 +9,11 @@ import { isWildcardExcludedType, wildcardResourceTypes } from './resource-types.
 export type RiskSeverity = 'high' | 'medium' | 'low';
 
 export type RiskCode =
-  'wildcard-resource-type' | 'write-operations' | 'v1-wildcard-permissions' | 'server-configuration-type';
+  | 'wildcard-resource-type'
+  | 'write-operations'
+  | 'v1-wildcard-permissions'
+  | 'server-configuration-type'
+  | 'organization-includes-children';
 
 /** Plain JSON, shown on the review page. */
 export interface ScopeRiskFlag {
@@ -18,6 +22,8 @@ export interface ScopeRiskFlag {
   message: string;
   /** The scope strings that raised the flag. */
   scopes: string[];
+  /** The Organizations the flag is about (organization flags only). */
+  organizations?: string[];
 }
 
 const WRITE_WORDS: Record<string, string> = { c: 'create', u: 'update', d: 'delete' };
@@ -74,4 +80,27 @@ export function scopeRiskFlags(scopes: readonly ParsedScope[]): ScopeRiskFlag[] 
   }
 
   return flags;
+}
+
+/**
+ * The binding's reach under OrgBAC: Aidbox lets a client bound to an Organization read the data of
+ * every Organization nested under it ("Every organization has access to their own resources and to
+ * the nested organization resources",
+ * https://github.com/Aidbox/documentation/blob/master/modules-1/security-and-access-control/multitenancy/organization-based-hierarchical-access-control.md).
+ * `descendants` comes from the production Organization lookup.
+ */
+export function organizationRiskFlags(
+  organizationId: string | null,
+  descendants: readonly string[],
+): ScopeRiskFlag[] {
+  if (organizationId === null || descendants.length === 0) return [];
+  return [
+    {
+      code: 'organization-includes-children',
+      severity: 'high',
+      message: `Organization/${organizationId} has nested Organizations: ${descendants.join(', ')}. Under OrgBAC the binding includes them, so the service also reaches their data. Bind to the narrowest Organization that holds the data it needs.`,
+      scopes: [],
+      organizations: [organizationId, ...descendants],
+    },
+  ];
 }

@@ -24,6 +24,15 @@ export type Answer<T> =
   | { ok: true; status: number; body: T; headers: Headers }
   | { ok: false; status: number; problem: Problem; headers: Headers };
 
+function canCarry(name: string, value: string): boolean {
+  try {
+    new Headers({ [name]: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export type Service = PresentedService;
 export type ServiceWithSecret = Service & { clientSecret?: string | null; clientSecretShown?: boolean };
 export type ReviewQueueItem = Service & { submittedAt: string; waitingSeconds: number };
@@ -83,6 +92,19 @@ export class ApiClient {
     if (options.body !== undefined) headers['Content-Type'] = options.contentType ?? 'application/json';
     if (options.idempotencyKey) headers['Idempotency-Key'] = options.idempotencyKey;
     if (options.ifMatch) headers['If-Match'] = options.ifMatch;
+    // Form values end up in these headers; one a header cannot carry at all (NUL, CR, LF, beyond
+    // Latin-1) would throw in the client, so it is answered here as the API answers a bad header.
+    for (const [name, value] of Object.entries(headers)) {
+      if (canCarry(name, value)) continue;
+      const problem: Problem = {
+        type: '/problems/validation-error',
+        title: 'The request is not valid',
+        status: 400,
+        detail: 'The request has invalid fields; see errors.',
+        errors: [{ field: name, message: `${name} contains characters a header cannot carry` }],
+      };
+      return { ok: false, status: 400, problem, headers: new Headers() };
+    }
     const response = await this.fetcher(path, {
       method,
       headers,

@@ -18,8 +18,8 @@ export interface PageContext {
   api: ApiClient;
   /** Form fields of a POST (after the CSRF check). */
   form: Record<string, string>;
-  /** Drops the session cookie (sign-out, or a token the API no longer accepts). */
-  endSession(): void;
+  /** Ends the session on the server and drops the cookie (sign-out, or a token the API no longer accepts). */
+  endSession(): Promise<void>;
   render(
     title: string,
     area: 'portal' | 'admin' | 'login',
@@ -40,7 +40,7 @@ export type PageHandler = (ctx: PageContext) => Promise<Response>;
 export function makeHandler(deps: HandlerDeps) {
   return (options: { signedIn: boolean }, handler: PageHandler) =>
     async (c: Context): Promise<Response> => {
-      const { session, fresh } = deps.sessions.ensure(c);
+      const { session, fresh } = await deps.sessions.ensure(c);
       let form: Record<string, string> = {};
       if (c.req.method === 'POST') {
         const checked = await checkCsrf(c, session, deps.publicOrigin);
@@ -69,7 +69,7 @@ export function makeHandler(deps: HandlerDeps) {
         );
       };
       const api = new ApiClient(deps.fetcher, session.user?.token ?? '');
-      const endSession = () => deps.sessions.clear(c);
+      const endSession = () => deps.sessions.end(c, session);
       return handler({ c, session, viewer, csrf: session.csrf, api, form, render, endSession });
     };
 }
@@ -131,7 +131,7 @@ export async function problemPage(
   area: 'portal' | 'admin',
 ): Promise<Response> {
   if (problem.status === 401) {
-    ctx.endSession();
+    await ctx.endSession();
     return toLogin(ctx.c, 'session-ended');
   }
   const titles: Record<number, string> = {

@@ -65,7 +65,12 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
     return;
   }
 
-  const sessions = new SessionStore(createSealer(sessionSecret), cookiePolicy(config.APP_MODE));
+  if (!deps.uiSessions) throw new Error('mountUi needs the session store (createApp passes it)');
+  const sessions = new SessionStore(
+    createSealer(sessionSecret),
+    cookiePolicy(config.APP_MODE),
+    deps.uiSessions,
+  );
   const publicOrigin = config.PUBLIC_URL ? new URL(config.PUBLIC_URL).origin : null;
   const handle = makeHandler({
     sessions,
@@ -117,6 +122,7 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
     oidc,
     rolesClaim: config.AUTH_ROLES_CLAIM,
     redirectUri: (requestUrl) => `${publicOrigin ?? new URL(requestUrl).origin}/login/callback`,
+    origin: (requestUrl) => publicOrigin ?? new URL(requestUrl).origin,
   });
   registerPortalRoutes(ui, { handle, orgbac: config.PRODUCTION_ORGBAC });
   registerAdminRoutes(ui, {

@@ -1,19 +1,30 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
+import type { SessionRegistry } from '../db/session-store.js';
 
 /**
  * The browser session: a sealed cookie (AES-256-GCM, key derived from UI_SESSION_SECRET) holding
  * the bearer token the pages call the API with, the CSRF synchronizer token, and who is signed in
  * (for the header only: every authorization decision is the API's, on the token).
  * Sealed rather than signed so the token is not readable from the cookie jar or logs either.
+ * A signed-in session also names a server-side session (`sid`, db/session-store.ts): the cookie
+ * counts only while that one is live, so sign-out ends it for every copy of the cookie.
  */
 export interface Session {
   /** CSRF synchronizer token, present for anonymous visitors too (the sign-in forms need one). */
   csrf: string;
   /** Unix seconds after which the session is over (the token's `exp`, or 1 h for an anonymous one). */
   exp: number;
-  user?: { sub: string; roles: string[]; token: string };
+  user?: {
+    sub: string;
+    roles: string[];
+    token: string;
+    /** The server-side session (SessionRegistry). */
+    sid: string;
+    /** How the user signed in: an OIDC session also ends at the provider on sign-out. */
+    via: 'oidc' | 'development';
+  };
 }
 
 /** A short-lived sealed cookie for the OIDC round trip (state, nonce, PKCE verifier, where to go next). */
@@ -26,6 +37,8 @@ export interface OidcTransaction {
 }
 
 const ANONYMOUS_SECONDS = 3600;
+/** However long the token lives, a page session ends after 12 hours (README "Security"). */
+export const MAX_SESSION_SECONDS = 12 * 3600;
 const VERSION = 1;
 
 export interface CookieSealer {
@@ -96,11 +109,18 @@ export class SessionStore {
   constructor(
     private readonly sealer: CookieSealer,
     private readonly policy: CookiePolicy,
+    private readonly registry: SessionRegistry,
   ) {}
 
-  read(c: Context): Session | null {
+  async read(c: Context): Promise<Session | null> {
     const session = this.sealer.open<Session>(getCookie(c, cookieName(this.policy.secure(c), 'bsr_session')));
     if (!session || typeof session.csrf !== 'string' || session.exp * 1000 < Date.now()) return null;
+    // Signed in only while the server still has the session: a cookie kept after sign-out is dead.
+    if (
+      session.user &&
+      !(typeof session.user.sid === 'string' && (await this.registry.isLive(session.user.sid)))
+    )
+      return null;
     return session;
   }
 
@@ -108,8 +128,8 @@ export class SessionStore {
    * The current session, or a new anonymous one. A new one is only written when a page is rendered
    * (`fresh`), so a response that signs in sets one session cookie, not two.
    */
-  ensure(c: Context): { session: Session; fresh: boolean } {
-    const current = this.read(c);
+  async ensure(c: Context): Promise<{ session: Session; fresh: boolean }> {
+    const current = await this.read(c);
     if (current) return { session: current, fresh: false };
     return {
       session: { csrf: newToken(), exp: Math.floor(Date.now() / 1000) + ANONYMOUS_SECONDS },
@@ -127,6 +147,23 @@ export class SessionStore {
       sameSite: 'Lax',
     });
     return session;
+  }
+
+  /** A new signed-in session (fresh CSRF token: no fixation), live on the server until `exp` or sign-out. */
+  async signIn(
+    c: Context,
+    user: { sub: string; roles: string[]; token: string; via: 'oidc' | 'development' },
+    tokenExp: number,
+  ): Promise<void> {
+    const exp = Math.min(tokenExp, Math.floor(Date.now() / 1000) + MAX_SESSION_SECONDS);
+    const sid = await this.registry.create({ subject: user.sub, expiresAt: new Date(exp * 1000) });
+    this.write(c, { csrf: newToken(), exp, user: { ...user, sid } });
+  }
+
+  /** Sign-out: the server forgets the session, the browser drops the cookie. */
+  async end(c: Context, session: Session): Promise<void> {
+    if (session.user?.sid) await this.registry.end(session.user.sid);
+    this.clear(c);
   }
 
   clear(c: Context): void {

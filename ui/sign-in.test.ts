@@ -59,6 +59,7 @@ async function startProvider(): Promise<Provider> {
           authorization_endpoint: `${url}/authorize`,
           token_endpoint: `${url}/token`,
           jwks_uri: `${url}/jwks`,
+          end_session_endpoint: `${url}/logout`,
           code_challenge_methods_supported: ['S256'],
         });
       }
@@ -241,6 +242,35 @@ describe('production sign-in (OIDC authorization code + PKCE)', () => {
     });
     expect(out.status).toBe(303);
     expect(cookieFrom(out, '__Host-bsr_session').line).toMatch(/Max-Age=0/);
+    // The session ends at the provider too (RP-Initiated Logout), coming back to our sign-in page.
+    const endSession = new URL(out.headers.get('Location')!);
+    expect(`${endSession.origin}${endSession.pathname}`).toBe(`${provider.url}/logout`);
+    expect(Object.fromEntries(endSession.searchParams)).toEqual({
+      client_id: CLIENT_ID,
+      post_logout_redirect_uri: 'http://localhost/login?notice=signed-out',
+    });
+    // The server forgot the session: the cookie copied before sign-out no longer opens the portal.
+    const replayed = await app.request('/portal', { headers: { Cookie: session.pair } });
+    expect(replayed.status).toBe(303);
+    expect(replayed.headers.get('Location')).toMatch(/^\/login/);
+  });
+
+  it('after the callback, next= stays on our origin', async () => {
+    for (const [next, landing] of [
+      ['/\t/evil.example', '/portal'],
+      ['/%09/evil.example', '/portal'],
+      ['//evil.example', '/portal'],
+      ['/\\evil.example', '/portal'],
+      ['https://evil.example', '/portal'],
+      ['/portal/services/x', '/portal/services/x'], // negative control: our own path is kept
+    ]) {
+      const { tx, callback } = await startSignIn(next);
+      const done = await app.request(`${callback.pathname}${callback.search}`, {
+        headers: { Cookie: tx.pair },
+      });
+      expect(done.status, next).toBe(303);
+      expect(done.headers.get('Location'), next).toBe(landing);
+    }
   });
 
   it('refuses a callback whose state does not match, or without the transaction cookie', async () => {
@@ -273,9 +303,24 @@ describe('production sign-in (OIDC authorization code + PKCE)', () => {
   });
 
   it('never redirects off the site after sign-in', () => {
-    expect(safeNext('/portal/services/bs-1')).toBe('/portal/services/bs-1');
-    for (const next of ['//evil.example/x', 'https://evil.example', '/\\evil.example', '', undefined])
-      expect(safeNext(next)).toBeNull();
+    const origin = 'https://registry.payerbox.test';
+    expect(safeNext('/portal/services/bs-1?tab=a#h', origin)).toBe('/portal/services/bs-1?tab=a#h');
+    for (const next of [
+      '//evil.example/x',
+      'https://evil.example',
+      '/\\evil.example',
+      '/\t/evil.example',
+      '/\r/evil.example',
+      '/\n/evil.example',
+      '/%09/evil.example',
+      '/%2F/evil.example',
+      '/%5Cevil.example',
+      '/%E0%A4%A',
+      'javascript:alert(1)',
+      '',
+      undefined,
+    ])
+      expect(safeNext(next, origin), String(next)).toBeNull();
   });
 
   it('in production without UI_SESSION_SECRET the pages answer 503 and the API keeps working', async () => {

@@ -337,7 +337,13 @@ describe('the portal and the review UI in a browser', () => {
     await admin.getByRole('link', { name: jwksName }).click();
     const jwksReview = await mainText(admin);
     expect(jwksReview).toContain('Valid:');
-    expect(jwksReview).toContain('No risk flags');
+    // Bound to org-payer-a, which has a child: the reviewer is told the binding reaches it too.
+    expect(jwksReview).toContain(
+      'Risk (high): Organization/org-payer-a has nested Organizations: org-payer-a-east.',
+    );
+    expect(jwksReview).toContain(
+      'The binding includes the Organizations nested under Organization/org-payer-a: org-payer-a-east.',
+    );
     expect(jwksReview).toContain('Production access policies');
     expect(jwksReview).toContain(`${jwksId}--`);
     if (shots) await shot(admin, '08-review-page');

@@ -1,3 +1,4 @@
+import { escapeForbiddenCharacters } from '../platform/text-rules.js';
 import { createLocalJWKSet, decodeJwt, errors, jwtVerify, type JWK } from 'jose';
 import type {
   CommandAuthActivities,
@@ -53,7 +54,8 @@ async function verifyCommandToken(
   const refuse = (reason: string): CommandCheckResult => ({
     verified: false,
     reason,
-    claimedActor: claimedSub(token, argument),
+    // Whatever the caller claims comes from outside: kept escaped, it can always be projected.
+    claimedActor: escapeForbiddenCharacters(claimedSub(token, argument)),
   });
   if (!token) return refuse('no command token');
   let claims: Partial<CommandClaims>;

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { parseScopeList } from '../../scopes/parse.js';
-import { scopeRiskFlags } from '../../scopes/risk.js';
+import { organizationRiskFlags, scopeRiskFlags } from '../../scopes/risk.js';
 import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/backend-service/messages.js';
 import type { SubmissionSnapshot } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
@@ -48,6 +48,34 @@ function previousReview(previous: SubmissionSnapshot | null) {
     registration: previous.registration as unknown as Record<string, unknown>,
     policyHash: previous.productionPolicies.policyHash,
     policies: previous.productionPolicies.policies as unknown as Array<Record<string, unknown>>,
+  };
+}
+
+/**
+ * What an OrgBAC binding reaches beyond its own Organization: the nested Organizations the
+ * production lookup returns, as a note and a risk flag. A failed lookup is said, not hidden.
+ */
+async function organizationBinding(services: Services, organizationId: string | null) {
+  if (organizationId === null || !services.environments.productionOrgbac) return { notes: [], riskFlags: [] };
+  let descendants: string[];
+  try {
+    descendants = await services.organizations.descendants(organizationId);
+  } catch {
+    return {
+      notes: [
+        `The Organizations nested under Organization/${organizationId} could not be looked up right now; the binding includes any there are. Reload to check again.`,
+      ],
+      riskFlags: [],
+    };
+  }
+  return {
+    notes:
+      descendants.length > 0
+        ? [
+            `The binding includes the Organizations nested under Organization/${organizationId}: ${descendants.join(', ')}.`,
+          ]
+        : [`Organization/${organizationId} has no nested Organizations today.`],
+    riskFlags: organizationRiskFlags(organizationId, descendants),
   };
 }
 
@@ -144,15 +172,19 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
           },
         );
       }
+      const binding = await organizationBinding(services, submission.registration.organizationId);
       return json({
         serviceId: id,
         revision: submission.revision,
         submittedAt: submission.submittedAt,
         policyHash: submission.productionPolicies.policyHash,
         policies: submission.productionPolicies.policies,
-        notes: submission.productionPolicies.notes,
+        notes: [...submission.productionPolicies.notes, ...binding.notes],
         scopes: submission.registration.scopes.strings,
-        riskFlags: scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
+        riskFlags: [
+          ...scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
+          ...binding.riskFlags,
+        ],
         previousSubmission: previousReview(row.state.previousSubmission),
       });
     },

@@ -45,7 +45,7 @@ const INIT_SCRIPT = `window.ui = SwaggerUIBundle({
 
 // Scripts only from this origin: the page works offline and nothing is pulled from a CDN.
 const DOCS_CSP =
-  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'";
+  "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self'; connect-src 'self'; frame-ancestors 'none'";
 
 /** Static files of the docs page: not API routes, so not in the OpenAPI document. */
 export const DOCS_ASSET_PATH = '/docs/assets/:file';

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { ServiceState, ServiceStatus } from '../../workflows/backend-service/types.js';
+import { CLIENT_ID_PATTERN } from '../../scopes/derive.js';
 import { validationError } from '../problems.js';
 
 /**
@@ -59,20 +60,40 @@ function encodeCursor(value: object): string {
   return Buffer.from(JSON.stringify(value)).toString('base64url');
 }
 
-function decodeCursor<T>(cursor: string, keys: Array<keyof T & string>): T {
+/** What our cursors hold: an ISO timestamp as toISOString() writes it (db/database.ts) and a service ID. */
+const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const isInstant = (value: unknown): value is string =>
+  typeof value === 'string' &&
+  ISO_INSTANT.test(value) &&
+  !Number.isNaN(Date.parse(value)) &&
+  new Date(value).toISOString() === value; // 2026-02-30 parses in JS but PostgreSQL refuses it
+
+/**
+ * Decodes a cursor this API returned, or refuses it with a 400 naming `cursor`. Every part is checked
+ * here because the values go into SQL casts: a well-formed but forged cursor (`{"c":"1","i":"x"}`)
+ * would otherwise reach PostgreSQL and fail there.
+ */
+function decodeCursor<T>(cursor: string, [timeKey, idKey]: [keyof T & string, keyof T & string]): T {
+  let value: unknown;
   try {
-    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as Record<string, unknown>;
-    if (
-      keys.every((k) => typeof value[k] === 'string') &&
-      !Number.isNaN(Date.parse(value[keys[0]!] as string))
-    ) {
-      return value as T;
-    }
+    value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
-    // fall through
+    value = undefined;
+  }
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const record = value as Record<string, unknown>;
+    const id = record[idKey];
+    if (
+      Object.keys(record).length === 2 &&
+      isInstant(record[timeKey]) &&
+      typeof id === 'string' &&
+      CLIENT_ID_PATTERN.test(id)
+    ) {
+      return record as T;
+    }
   }
   throw validationError(
-    [{ field: 'cursor', message: 'not a cursor this API returned' }],
+    [{ field: 'cursor', message: 'not a cursor this API returned; start again from the first page' }],
     'The cursor is not valid.',
   );
 }

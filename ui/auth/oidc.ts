@@ -46,6 +46,12 @@ export interface OidcClient {
     verifier: string;
     nonce: string;
   }): Promise<OidcTokens>;
+  /**
+   * Where to send the browser to end its session at the provider (OpenID Connect RP-Initiated
+   * Logout 1.0, https://openid.net/specs/openid-connect-rpinitiated-1_0.html), or null when the
+   * discovery document has no `end_session_endpoint`.
+   */
+  endSessionUrl(params: { postLogoutRedirectUri: string }): Promise<string | null>;
 }
 
 export function createOidcClient(settings: OidcSettings, fetchImpl: typeof fetch = fetch): OidcClient {
@@ -85,6 +91,16 @@ export function createOidcClient(settings: OidcSettings, fetchImpl: typeof fetch
         code_challenge: pkceChallenge(verifier),
         code_challenge_method: 'S256',
       }).toString();
+      return url.toString();
+    },
+
+    async endSessionUrl({ postLogoutRedirectUri }) {
+      const d = await discover();
+      if (!d.end_session_endpoint) return null;
+      const url = new URL(d.end_session_endpoint);
+      // client_id instead of id_token_hint (section 2 allows either): the ID token is not kept.
+      url.searchParams.set('client_id', settings.clientId);
+      url.searchParams.set('post_logout_redirect_uri', postLogoutRedirectUri);
       return url.toString();
     },
 

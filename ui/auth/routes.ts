@@ -2,9 +2,12 @@ import type { Hono } from 'hono';
 import { html } from 'hono/html';
 import type { LocalIssuer } from '../../api/auth/local-issuer.js';
 import type { PageContext, makeHandler } from '../handler.js';
-import { newToken, type SessionStore } from '../session.js';
+import type { SessionStore } from '../session.js';
 import { csrfField } from '../views/layout.js';
 import { describeToken, OidcError, randomValue, type OidcClient } from './oidc.js';
+import { safeNext } from './safe-next.js';
+
+export { safeNext } from './safe-next.js';
 
 /**
  * Sign-in and sign-out. Development mode: pick a development user and roles; the development
@@ -19,6 +22,8 @@ export interface AuthRouteDeps {
   rolesClaim: string;
   /** Where the identity provider sends the browser back. */
   redirectUri: (requestUrl: string) => string;
+  /** Our origin (PUBLIC_URL's, else the request's): where `next=` must stay. */
+  origin: (requestUrl: string) => string;
 }
 
 const DEV_SESSION_SECONDS = 8 * 3600;
@@ -37,22 +42,17 @@ const NOTICES: Record<string, string> = {
   'session-ended': 'Your session has ended. Sign in again.',
 };
 
-/** Only a path of this site: never `//host` or a full URL (open redirect). */
-export function safeNext(next: string | undefined): string | null {
-  if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return null;
-  return next;
-}
-
 const home = (roles: string[]) =>
   roles.includes('developer') || !roles.includes('admin') ? '/portal' : '/admin';
 
 export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
   const { handle, sessions } = deps;
+  const nextOf = (ctx: PageContext, next: string | undefined) => safeNext(next, deps.origin(ctx.c.req.url));
 
   ui.get(
     '/login',
     handle({ signedIn: false }, async (ctx) => {
-      const next = safeNext(ctx.c.req.query('next')) ?? '';
+      const next = nextOf(ctx, ctx.c.req.query('next')) ?? '';
       const notice = NOTICES[ctx.c.req.query('notice') ?? ''] ?? null;
       const error = ctx.c.req.query('error') ? 'Sign-in did not complete. Try again.' : null;
       const body = html`<h1>Sign in</h1>
@@ -85,19 +85,19 @@ export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
       const sub = (ctx.form.sub ?? '').trim();
       const roles = ROLES.filter((role) => ctx.form[`role-${role}`] !== undefined);
       if (!SUBJECT.test(sub)) {
-        return ctx.render('Sign in', 'login', devLoginForms(ctx, safeNext(ctx.form.next) ?? ''), {
+        return ctx.render('Sign in', 'login', devLoginForms(ctx, nextOf(ctx, ctx.form.next) ?? ''), {
           error: 'The user name is 1–64 letters, digits, dots, dashes, underscores or @.',
           status: 400,
         });
       }
       const issuer = await deps.developmentIssuer();
       const token = await issuer.sign(sub, [...roles], { expiresInSeconds: DEV_SESSION_SECONDS });
-      sessions.write(ctx.c, {
-        csrf: newToken(),
-        exp: Math.floor(Date.now() / 1000) + DEV_SESSION_SECONDS - 60,
-        user: { sub, roles: [...roles], token },
-      });
-      return ctx.c.redirect(safeNext(ctx.form.next) ?? home([...roles]), 303);
+      await sessions.signIn(
+        ctx.c,
+        { sub, roles: [...roles], token, via: 'development' },
+        Math.floor(Date.now() / 1000) + DEV_SESSION_SECONDS - 60,
+      );
+      return ctx.c.redirect(nextOf(ctx, ctx.form.next) ?? home([...roles]), 303);
     }),
   );
 
@@ -109,7 +109,7 @@ export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
         state: randomValue(),
         nonce: randomValue(),
         verifier: randomValue(),
-        next: safeNext(ctx.c.req.query('next')) ?? '',
+        next: nextOf(ctx, ctx.c.req.query('next')) ?? '',
         exp: Math.floor(Date.now() / 1000) + 600,
       };
       try {
@@ -161,12 +161,13 @@ export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
           nonce: tx.nonce,
         });
         const who = describeToken(tokens.accessToken, deps.rolesClaim);
-        sessions.write(ctx.c, {
-          csrf: newToken(),
-          exp: who.exp,
-          user: { sub: who.sub, roles: who.roles, token: tokens.accessToken },
-        });
-        return ctx.c.redirect(safeNext(tx.next) ?? home(who.roles), 303);
+        await sessions.signIn(
+          ctx.c,
+          { sub: who.sub, roles: who.roles, token: tokens.accessToken, via: 'oidc' },
+          who.exp,
+        );
+        // Checked again here: the rule may be stricter than when the transaction was made.
+        return ctx.c.redirect(nextOf(ctx, tx.next) ?? home(who.roles), 303);
       } catch (e) {
         return signInFailed(ctx, e);
       }
@@ -176,8 +177,17 @@ export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
   ui.post(
     '/logout',
     handle({ signedIn: false }, async (ctx) => {
-      ctx.endSession();
-      return ctx.c.redirect('/login?notice=signed-out', 303);
+      const via = ctx.session.user?.via;
+      await ctx.endSession();
+      const signedOut = '/login?notice=signed-out';
+      // An OIDC session also ends at the provider when it offers RP-Initiated Logout.
+      if (via === 'oidc' && deps.oidc) {
+        const url = await deps.oidc
+          .endSessionUrl({ postLogoutRedirectUri: `${deps.origin(ctx.c.req.url)}${signedOut}` })
+          .catch(() => null);
+        if (url) return ctx.c.redirect(url, 303);
+      }
+      return ctx.c.redirect(signedOut, 303);
     }),
   );
 }
