@@ -18,6 +18,7 @@ describe('/healthz and /readyz', () => {
     const config = parseConfig(apiSchema, {
       TEMPORAL_ADDRESS: temporalAddress,
       DATABASE_URL: inject('databaseUrl'),
+      COMMAND_SIGNING_KEY: inject('commandSigningKey'),
     });
     const temporal = createTemporalClient(config);
     cleanups.push(() => temporal.connection.close());

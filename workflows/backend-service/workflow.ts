@@ -115,9 +115,6 @@ class RoundFailed extends Error {
  * outcome.
  */
 export async function backendService(input: BackendServiceInput): Promise<ServiceState | RefusedStart> {
-  // A start that did not come from the API (no valid start token) provisions nothing.
-  const refusedStart = await refuseForgedStart(input);
-  if (refusedStart) return refusedStart;
   const timing = input.retry ?? DEFAULT_RETRY_TIMING;
   const continueAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   const state: ServiceState = input.carried?.state ?? initialState(input);
@@ -237,6 +234,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   // ---- main loop ----
+  // A start that did not come from the API (no valid start token) provisions nothing. Checked once
+  // the handlers exist: an update delivered with the start is then queued, not rejected for want
+  // of a handler, and runs only after this check.
+  const refusedStart = await refuseForgedStart(input);
+  if (refusedStart) return refusedStart;
   publishSearchAttributes();
   for (;;) {
     const woke = await condition(
@@ -730,11 +732,13 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function settleSecret(): Promise<void> {
     const secret = state.credentials.secret;
     if (!secret || !state.productionProvisioned || state.sandbox.revision === null) return;
-    await acts.settleSecrets({
-      serviceId: state.serviceId,
-      secretVersion: secret.version,
-      productionHasSecret: true,
-    });
+    await CancellationScope.nonCancellable(() =>
+      acts.settleSecrets({
+        serviceId: state.serviceId,
+        secretVersion: secret.version,
+        productionHasSecret: true,
+      }),
+    );
   }
 
   /** Provisions the sandbox when the credentials are valid and it serves an older revision (or none). */
@@ -836,9 +840,12 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.projectionVersion += 1;
     state.updatedAt = now();
     publishSearchAttributes();
-    const outcome = await acts.projectService.executeWithOptions(
-      internalOptions('Project to the read model'),
-      [{ state, history }],
+    // Shielded from a deactivation's cancel: a change already made to the state is always recorded
+    // with its history entry (the projection is quick; only a PostgreSQL outage makes it wait).
+    const outcome = await CancellationScope.nonCancellable(() =>
+      acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
+        { state, history },
+      ]),
     );
     // Histories recorded before projection outcomes existed answer nothing here.
     if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
