@@ -8,7 +8,7 @@ import { sanitizeOutsideValue } from '../platform/text-rules.js';
 
 /**
  * Credential activities. Nothing here returns, logs or throws a plaintext secret: results and
- * failures go into Temporal history, which operators read in the Web UI (ARCHITECTURE.md, Secrets).
+ * failures go into Temporal history, which operators read in the Web UI (docs/architecture.md, Secrets).
  */
 
 export type AidboxEnvironment = 'sandbox' | 'production';

@@ -12,11 +12,11 @@ import type { BackendServiceActivities } from './backend-service-contract.js';
 /**
  * Aidbox provisioning activities. Each is idempotent (deterministic IDs, create-or-merge-patch,
  * PUT upserts, DELETE 404/410 as done), so a retry or a worker killed mid-call creates no duplicate
- * (ARCHITECTURE.md, "Activities touching Aidbox are idempotent").
+ * (docs/architecture.md, "Activities touching Aidbox").
  */
 export interface ProvisioningDependencies {
   aidbox: Record<Environment, AidboxClient>;
-  /** Whether each environment runs OrgBAC (production in Payerbox; aidbox-contract section 3). */
+  /** Whether each environment runs OrgBAC (production in Payerbox; docs/aidbox-contract.md §3). */
   orgbac: Record<Environment, boolean>;
   secretStore: SecretStore;
 }

@@ -6,7 +6,7 @@ export interface ScopeActivities {
   /**
    * The scope → AccessPolicy derivation as an activity, so its result (plain JSON) is recorded in
    * history and later changes to the mapping never break the replay of running workflows
-   * (temporal-style 1.7 "Deriving the access policy from SMART scopes").
+   * (docs/architecture.md, "Deriving policies in an activity").
    */
   derivePolicies(input: DerivePoliciesInput): Promise<DerivedPolicySet>;
 }

@@ -1,7 +1,7 @@
 /**
  * Sample data (issue 3): a few Patients, Observations, Encounters and a Group at the root API; with
  * OrgBAC on (the production instance) also a small organization tree, each organization holding
- * data of its own, stamped as if written through its API (aidbox-contract section 3):
+ * data of its own, stamped as if written through its API (docs/aidbox-contract.md §3):
  *
  *   org-payer-a            org-payer-b     (siblings)
  *     └─ org-payer-a-east                  (child of a)
@@ -55,7 +55,7 @@ function clinicalSet(store: ResourceStore, prefix: string, label: string, tenant
 }
 
 export function loadSampleData(store: ResourceStore, orgbac: boolean): void {
-  // Payerbox's test patient for "Test Launch" (aidbox-contract section 7.3) plus a small set.
+  // Payerbox's test patient for "Test Launch" (docs/aidbox-contract.md §7.3) plus a small set.
   store.put('Patient', 'test-pt-1', { name: [{ family: 'Test', given: ['Patient'] }], gender: 'unknown' });
   clinicalSet(store, '', '');
   if (!orgbac) return;

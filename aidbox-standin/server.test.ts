@@ -1,5 +1,5 @@
 /**
- * The stand-in over HTTP: REST semantics (aidbox-contract section 6), admin Basic auth, discovery
+ * The stand-in over HTTP: REST semantics (docs/aidbox-contract.md §6), admin Basic auth, discovery
  * (section 5), Bearer tokens, enforcement and revocation (sections 2, 4, 8), export (section 5) and
  * fault injection.
  */

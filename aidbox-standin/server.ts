@@ -1,12 +1,12 @@
 /**
  * THIS IS NOT AIDBOX: a stand-in for the subset of Aidbox the registry uses (README.md lists it,
- * with the aidbox-contract section behind each behaviour). It imports no product code, so it judges
+ * with the docs/aidbox-contract.md section behind each behaviour). It imports no product code, so it judges
  * the product's output independently.
  *
  * The Aidbox stand-in's HTTP server: wires the store, authentication, the policy engine and the
  * REST handlers. `startStandin` starts one instance in-process (tests: 127.0.0.1, port 0).
  *
- * Request path (aidbox-contract section 2.5 "Order of checks"): fault injection → routing (404) →
+ * Request path (docs/aidbox-contract.md §2.5, order of checks): fault injection → routing (404) →
  * public endpoints (health, discovery, token, metadata) → authentication (401) → SMART scope layer
  * for `atv: 2` tokens (403) → AccessPolicy engine (403, or 401 when anonymous) → handler.
  * The root Basic client bypasses the scope layer and the engine (section 6, root client).
@@ -42,17 +42,17 @@ export interface StandinOptions {
   host?: string;
   /** The base URL callers use (token `iss`, assertion `aud` = `<publicUrl>/auth/token`); default `http://127.0.0.1:<port>`. */
   publicUrl?: string;
-  /** OrgBAC on (the production instance, aidbox-contract section 3). */
+  /** OrgBAC on (the production instance, docs/aidbox-contract.md §3). */
   orgbac?: boolean;
   rootClientId?: string;
   rootClientSecret: string;
   sampleData?: boolean;
-  /** Governs the jwks_uri fetch rules (ARCHITECTURE.md "Development mode"). */
+  /** Governs the jwks_uri fetch rules (docs/architecture.md "Development mode"). */
   appMode?: 'development' | 'production';
   /** Name resolution for jwks_uri fetches; default `localhostOnlyResolver` in development, the system's in production. */
   resolver?: Resolver;
   faults?: Partial<FaultSettings>;
-  /** Allowed clock skew for client assertions (smart-rules A6: 30–60 s). */
+  /** Allowed clock skew for client assertions (docs/smart-rules.md A6: 30–60 s). */
   clockSkewSeconds?: number;
   jwksCacheMs?: number;
   /** Status polls answered 202 before an export's manifest (default 1). */

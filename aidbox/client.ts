@@ -1,8 +1,8 @@
 /**
- * The product's typed Aidbox REST client (aidbox-contract section 8), one instance per environment
+ * The product's typed Aidbox REST client (docs/aidbox-contract.md §8), one instance per environment
  * (sandbox, production): base URL + admin Basic credentials.
  *
- * Idempotent by construction (ARCHITECTURE.md, "Activities touching Aidbox are idempotent"):
+ * Idempotent by construction (docs/architecture.md, "Activities touching Aidbox"):
  * - a Client is created with PUT only when absent, and only then carries the secret; an existing
  *   Client is changed by merge-patch, so the stored secret hash is never dropped (section 6,
  *   "Do not PUT a full Client without the secret");
@@ -360,7 +360,7 @@ export class AidboxClient {
 
   // ---- helpers ----------------------------------------------------------------------------
 
-  /** DELETE where 200, 204, 404 and 410 all mean "gone" (section 6; ARCHITECTURE.md). */
+  /** DELETE where 200, 204, 404 and 410 all mean "gone" (section 6; docs/architecture.md). */
   private async delete(path: string): Promise<void> {
     await this.call('DELETE', path, { accept: [404, 410] });
   }

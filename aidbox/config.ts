@@ -22,7 +22,7 @@ export const aidboxConfigSchema = z.object({
   PRODUCTION_AIDBOX_PUBLIC_URL: z.url().optional(),
   PRODUCTION_AIDBOX_CLIENT_ID: z.string().min(1).default('root'),
   PRODUCTION_AIDBOX_CLIENT_SECRET: z.string().min(1).optional(),
-  /** Whether production runs OrgBAC (aidbox-contract section 3: Payerbox's PHI Aidbox does). */
+  /** Whether production runs OrgBAC (docs/aidbox-contract.md §3: Payerbox's PHI Aidbox does). */
   PRODUCTION_ORGBAC: bool(true),
 });
 

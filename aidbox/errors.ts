@@ -1,5 +1,5 @@
 /**
- * Error classes of every Aidbox call (ARCHITECTURE.md, "Activities touching Aidbox are idempotent"):
+ * Error classes of every Aidbox call (docs/architecture.md, "Activities touching Aidbox"):
  * - retryable: network failures and timeouts, 5xx, 408, 409, 412, 423, 429 (Retry-After kept as a hint);
  * - permanent: every other 4xx; it becomes a clear error on the service, never a stuck workflow;
  * - DELETE answering 404 or 410 is not an error at all (the client treats it as done).

@@ -1,6 +1,6 @@
 /**
  * The Aidbox resources the registry writes, and builders for the two Client shapes of
- * aidbox-contract section 1: client secret (1.2) and SMART Backend Services with a JWKS URI (1.3),
+ * docs/aidbox-contract.md §1: client secret (1.2) and SMART Backend Services with a JWKS URI (1.3),
  * with the optional OrgBAC tenant binding and UDAP B2B extension (1.4).
  */
 export const JWT_BEARER_ASSERTION = 'urn:ietf:params:oauth:client-assertion-type:jwt-bearer';

@@ -13,7 +13,7 @@ import {
   routeTestResources,
 } from './testing/harness.js';
 
-/** No input produces a 500 (ARCHITECTURE.md, Refusals): the last-resort handler is never reached. */
+/** No input produces a 500 (docs/architecture.md, Refusals): the last-resort handler is never reached. */
 describe('fuzzed requests never reach the last-resort 500', async () => {
   const { config, db, temporal } = routeTestResources();
   const ids = await createIdentities();

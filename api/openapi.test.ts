@@ -5,7 +5,7 @@ import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from './problems.js';
 import { DOCS_ASSET_PATH } from './routes/docs.js';
 import { buildApp, createIdentities, testConfig } from './testing/harness.js';
 
-/** api.md's route table: the contract the portal relies on. */
+/** docs/api.md's route table: the contract the portal relies on. */
 const API_MD_ROUTES = [
   'GET /healthz',
   'GET /readyz',

@@ -2,7 +2,7 @@ import { isOrganizationId } from '../scopes/derive.js';
 import { unavailable, validationError } from './problems.js';
 
 /**
- * Organizations a service may be bound to (api.md: `GET /v1/organizations`), read from the
+ * Organizations a service may be bound to (docs/api.md: `GET /v1/organizations`), read from the
  * production Aidbox. Injected: the Aidbox client (aidbox/) provides the real one.
  */
 export interface Organization {

@@ -1,5 +1,5 @@
 /**
- * RFC 9457 problem types of this API (api.md: "each `type` URI is listed in the OpenAPI document").
+ * RFC 9457 problem types of this API (docs/api.md, Errors: each `type` URI is listed in the OpenAPI document).
  * The type URIs are relative references resolved against the API's base URL, so they stay the same
  * in every deployment; `/problems/{name}` answers with the description below.
  */

@@ -11,7 +11,7 @@ import {
 } from './text-fields.js';
 
 /**
- * Request and response schemas of api.md. The OpenAPI document is generated from these, so what
+ * Request and response schemas of docs/api.md. The OpenAPI document is generated from these, so what
  * is documented is what is validated. Request bodies are strict: an unknown field is a 400.
  */
 

@@ -1,8 +1,8 @@
 import ipaddr from 'ipaddr.js';
 
 /**
- * Which addresses the JWKS fetcher may connect to (ARCHITECTURE.md, JWKS fetching; smart-rules U3;
- * perf-reliability §5.1 step 2). Only globally routable unicast passes: the same allow-only-unicast
+ * Which addresses the JWKS fetcher may connect to (docs/architecture.md, JWKS fetching; docs/smart-rules.md U3;
+ * JWKS fetching step 2). Only globally routable unicast passes: the same allow-only-unicast
  * stance as request-filtering-agent, so a range nobody thought of is refused rather than allowed.
  */
 export type AddressVerdict = { allowed: true } | { allowed: false; range: string; reason: string };

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { checkAssertion, type AssertionCheck, type AssertionCheckId } from './assertion-checker.js';
 import { ecKeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
 
-/** Every check of the assertion checker, passing and failing (smart-rules A3–A8). */
+/** Every check of the assertion checker, passing and failing (docs/smart-rules.md A3–A8). */
 
 const CLIENT_ID = 'bs-acme1';
 const JWKS_URI = 'https://acme.example.test/.well-known/jwks.json';

@@ -10,8 +10,8 @@ import {
 
 /**
  * Would this environment's token endpoint accept this `client_assertion`? Check by check, per
- * smart-rules §3.3 (A3–A8) and SMART client-confidential-asymmetric [SP1], with Aidbox's
- * deviations named where they matter (aidbox-contract §4, §10). It never records the `jti`
+ * docs/smart-rules.md §3.3 (A3–A8) and SMART client-confidential-asymmetric [SP1], with Aidbox's
+ * deviations named where they matter (docs/aidbox-contract.md §4, §10). It never records the `jti`
  * (the assertion stays usable) and never issues a token.
  */
 
@@ -20,7 +20,7 @@ export type AssertionCheckId =
 
 export interface AssertionCheck {
   id: AssertionCheckId;
-  /** smart-rules id. */
+  /** Rule id of docs/smart-rules.md. */
   rule: string;
   /** 'skipped' when an earlier failure makes the check meaningless (e.g. no key → no signature check). */
   status: 'passed' | 'failed' | 'skipped';

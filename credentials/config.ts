@@ -20,7 +20,7 @@ const milliseconds = (fallback: number, max: number) =>
 
 export const credentialsSchema = z.object({
   /**
-   * Keys that encrypt client secrets at rest (ARCHITECTURE.md, Secrets). Required in production;
+   * Keys that encrypt client secrets at rest (docs/architecture.md, Secrets). Required in production;
    * in development a key is generated into DATA_DIR on first start when unset.
    */
   SECRET_KEYS: secretKeyList.optional(),
@@ -31,7 +31,7 @@ export const credentialsSchema = z.object({
     .optional(),
   /** Where the development secret key lives (same variable and default as `npm start`). */
   DATA_DIR: z.string().min(1).default('data'),
-  // JWKS fetch limits (ARCHITECTURE.md, JWKS fetching). The defaults are the architecture's numbers;
+  // JWKS fetch limits (docs/architecture.md, JWKS fetching). The defaults are the architecture's numbers;
   // they are configurable downwards for tests, and upwards only within sane bounds.
   JWKS_FETCH_CONNECT_TIMEOUT_MS: milliseconds(3_000, 10_000),
   JWKS_FETCH_TOTAL_TIMEOUT_MS: milliseconds(5_000, 10_000),

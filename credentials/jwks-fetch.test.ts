@@ -9,7 +9,7 @@ import { createTestCa, type TestCa } from './test-support/test-ca.js';
 import { rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
 
 /**
- * The JWKS fetch against servers on 127.0.0.1 only (ARCHITECTURE.md, "Tests never open a
+ * The JWKS fetch against servers on 127.0.0.1 only (docs/architecture.md, "Tests never open a
  * connection to a non-loopback address"). Every fetcher here gets an injected resolver and the
  * fake network's connector, which records every connection and refuses every non-loopback one.
  * PUBLIC is a pretend public address: the fake network delivers it to the loopback HTTPS server,

@@ -5,8 +5,8 @@ import { DEVELOPMENT_LOCALHOST_ADDRESS, publicUnicastOnly, type AddressPolicy } 
 import { checkJwksUrl, type AppMode } from './jwks-url.js';
 
 /**
- * Fetches a JWKS from an address someone else chose (ARCHITECTURE.md, JWKS fetching; smart-rules
- * U1–U5; perf-reliability §5.1). The guard sits in the connector, so the address checked is the
+ * Fetches a JWKS from an address someone else chose (docs/architecture.md, JWKS fetching; docs/smart-rules.md
+ * U1–U5; docs/architecture.md, JWKS fetching). The guard sits in the connector, so the address checked is the
  * address connected to, on the first request and on the one redirect allowed; a name that
  * re-resolves elsewhere between the two (DNS rebinding) is checked again.
  */
@@ -73,7 +73,7 @@ export interface JwksFetchFailed {
   ok: false;
   url: string;
   kind: JwksFetchFailureKind;
-  /** smart-rules id the failure breaks. */
+  /** Rule id of docs/smart-rules.md the failure breaks. */
   rule: string;
   /** For the developer: the cause in a sentence; never a response body, never an internal address. */
   message: string;

@@ -4,7 +4,7 @@ import { validateJwks, type JwksValidationOptions } from './jwks-validate.js';
 import { ecKeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
 
 /**
- * Property (smart-rules D5; RFC 7518 §6.2.2, §6.3.2, §6.4.1): no JWKS that contains private key
+ * Property (docs/smart-rules.md D5; RFC 7518 §6.2.2, §6.3.2, §6.4.1): no JWKS that contains private key
  * material is ever accepted, whatever else the set holds. The negative control runs the same
  * property against a validator with D5 switched off and must find a counterexample, which shows
  * the property has teeth.

@@ -8,7 +8,7 @@ export type Severity = 'error' | 'warning';
 
 /** One rule applied to one key, passed or failed, in a sentence a developer understands. */
 export interface RuleCheck {
-  /** smart-rules id (D3, D5, …) or U-rule for document-level findings. */
+  /** Rule id of docs/smart-rules.md (D3, D5, …) or U-rule for document-level findings. */
   rule: string;
   passed: boolean;
   /** What a failure costs: an error makes the key (and the set) unacceptable, a warning does not. */

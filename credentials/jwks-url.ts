@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 
 /**
- * Rules on the JWKS URL itself, before any name is resolved (smart-rules U1, U2;
- * perf-reliability §5.1 step 1; ARCHITECTURE.md, JWKS fetching and Development mode).
+ * Rules on the JWKS URL itself, before any name is resolved (docs/smart-rules.md U1, U2;
+ * docs/architecture.md, JWKS fetching step 1 and Development mode).
  */
 export type AppMode = 'development' | 'production';
 
@@ -63,7 +63,7 @@ export function checkJwksUrl(raw: string, mode: AppMode): JwksUrlVerdict {
     };
   }
   if (url.port !== '') {
-    // perf-reliability §5.1 step 1: only the default https port, so the fetcher cannot be used to probe ports.
+    // docs/architecture.md, JWKS fetching step 1: only the default https port, so the fetcher cannot be used to probe ports.
     return {
       ok: false,
       rule: 'U3',

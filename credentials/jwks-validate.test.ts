@@ -8,7 +8,7 @@ import { validateJwks, type JwksRuleId } from './jwks-validate.js';
 import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
 import { createTestCa } from './test-support/test-ca.js';
 
-/** smart-rules §3.2, rule by rule, on key sets generated here. */
+/** docs/smart-rules.md §3.2, rule by rule, on key sets generated here. */
 
 let rsa2048: TestKeyPair;
 let rsa2048b: TestKeyPair;

@@ -9,14 +9,14 @@ import {
 import type { DocumentFinding, KeyReport, KeyStatus, RuleCheck, Severity } from './jwks-report.js';
 
 /**
- * Judges a JWKS document key by key against smart-rules §3.2 (D1–D12, D14; D13's sandbox/production
+ * Judges a JWKS document key by key against docs/smart-rules.md §3.2 (D1–D12, D14; D13's sandbox/production
  * clause does not apply to this product and "shared with another client" needs other clients' sets,
  * so it is left to the reviewer tooling). Pure apart from the thumbprint digest: no I/O.
  */
 
 /** SMART requires servers to support at least one of RS384/ES384 (SP1 req 308/310); Aidbox verifies these two. */
 export const DEFAULT_ALLOWED_ALGORITHMS = ['RS384', 'ES384'] as const;
-/** ARCHITECTURE.md, JWKS fetching: 20 keys at most (smart-rules D11). */
+/** docs/architecture.md, JWKS fetching: 20 keys at most (docs/smart-rules.md D11). */
 export const DEFAULT_MAX_KEYS = 20;
 const MAX_KID_LENGTH = 256;
 
@@ -69,7 +69,7 @@ function describeKey(index: number, kid: unknown): string {
  * D15 (a product rule, not SMART's): every text member of a key is printable text. A control
  * character, lone surrogate or bidirectional override in a kid (or any other member) is refused,
  * named by its JSON path and code point; the report shows the value escaped, never raw
- * (platform/text-safety.ts says why each is refused).
+ * (platform/text-rules.ts says why each is refused).
  */
 function findUnprintableMember(
   value: unknown,

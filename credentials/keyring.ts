@@ -5,7 +5,7 @@ import { ConfigError } from '../platform/config.js';
 import type { CredentialsConfig } from './config.js';
 
 /**
- * The keys that encrypt client secrets at rest (ARCHITECTURE.md, Secrets). The active key ID
+ * The keys that encrypt client secrets at rest (docs/architecture.md, Secrets). The active key ID
  * encrypts new secrets; every other key ID only decrypts, so a rotated-out key keeps old
  * ciphertexts readable until they are deleted.
  */

@@ -3,7 +3,7 @@ import type { SecretKeyring } from './keyring.js';
 
 /**
  * Client secrets: generation, fingerprint, and AES-256-GCM encryption at rest
- * (ARCHITECTURE.md, Secrets; perf-reliability.md §6; smart-rules K-S1).
+ * (docs/architecture.md, Secrets; docs/smart-rules.md K-S1).
  */
 
 /** 256 random bits (RFC 6749 §10.10 asks for ≤ 2^-160 guessing odds), base64url: 43 characters. */

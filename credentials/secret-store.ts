@@ -10,7 +10,7 @@ import {
 } from './secret-crypto.js';
 
 /**
- * Encrypted client secrets in PostgreSQL (ARCHITECTURE.md, Secrets). The plaintext exists only in
+ * Encrypted client secrets in PostgreSQL (docs/architecture.md, Secrets). The plaintext exists only in
  * memory: it is encrypted before the insert, decrypted for the one reveal and for provisioning.
  * No method result other than `reveal` and `readForProvisioning` carries it, and no error message does.
  */

@@ -48,7 +48,7 @@ export const temporalSchema = z.object({
 });
 
 /**
- * Who may call the API (api.md, Identity): bearer JWTs of the configured OIDC issuer and, in
+ * Who may call the API (docs/api.md, Identity): bearer JWTs of the configured OIDC issuer and, in
  * development mode only, of the built-in development issuer (a key pair generated into DATA_DIR).
  * The cross-field rules (production refuses the development issuer; some issuer must exist) are
  * checked by `checkAuthConfig`, so this stays a plain object other fragments can extend.
@@ -128,7 +128,7 @@ export const startSchema = commonSchema.extend({
   PORT: port(3000),
   TEMPORAL_PORT: port(7233),
   TEMPORAL_UI_PORT: port(8233),
-  /** The Aidbox stand-ins (api.md, Defaults: Payerbox's quickstart uses the same split). */
+  /** The Aidbox stand-ins (docs/api.md, Defaults: Payerbox's quickstart uses the same split). */
   SANDBOX_AIDBOX_PORT: port(8090),
   PRODUCTION_AIDBOX_PORT: port(8080),
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,

@@ -4,7 +4,7 @@ export type { Logger };
 
 /**
  * Paths pino blanks out wherever they appear, so a secret handed to a log call by mistake never
- * reaches the log. The design rule (ARCHITECTURE.md, Secrets) is stronger: secrets are never
+ * reaches the log. The design rule (docs/architecture.md, Secrets) is stronger: secrets are never
  * logged at all; this is the net under it.
  */
 export const REDACTED_PATHS = [

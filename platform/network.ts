@@ -3,7 +3,7 @@ import { lookup } from 'node:dns/promises';
 /**
  * Name resolution is injected wherever the product or the Aidbox stand-in makes an outbound request
  * to an address someone else chose (JWKS URIs). Tests must never open a connection to a
- * non-loopback address (ARCHITECTURE.md, "Tests never open a connection…"), so they inject
+ * non-loopback address (docs/architecture.md, "Tests never open a connection…"), so they inject
  * `localhostOnlyResolver`; production uses `systemResolver`.
  */
 export interface ResolvedAddress {

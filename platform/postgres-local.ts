@@ -5,7 +5,7 @@ import pg from 'pg';
 import { DEFAULT_DATABASE_URL } from './config.js';
 
 /**
- * Where `npm start` gets PostgreSQL (ARCHITECTURE.md, "Real components"):
+ * Where `npm start` gets PostgreSQL (docs/architecture.md, "Real components"):
  * DATABASE_URL, else the default local server, else a private cluster made with initdb/pg_ctl in
  * the gitignored data folder. initdb and pg_ctl refuse to run as root, so as root the private
  * cluster runs as the unprivileged `postgres` user (PRIVATE_PG_USER) when it exists.

@@ -5,7 +5,7 @@ import path from 'node:path';
 
 /**
  * Finds the Temporal CLI (which embeds the dev server) for scripts and tests, in the order of
- * ARCHITECTURE.md ("The Temporal CLI binary"):
+ * docs/architecture.md ("The Temporal CLI binary"):
  *   1. TEMPORAL_CLI_PATH
  *   2. `temporal` on PATH
  *   3. the Go-installed binary ($GOBIN, else $(go env GOPATH)/bin, else ~/go/bin)

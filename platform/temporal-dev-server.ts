@@ -33,7 +33,7 @@ export function devServerArgs(options: DevServerOptions): string[] {
     'server',
     'start-dev',
     // Bind to loopback only, and never call home: the version check contacts Temporal's servers
-    // (ARCHITECTURE.md, tests section).
+    // (docs/architecture.md, tests section).
     '--ip',
     '127.0.0.1',
     '--port',

@@ -1,14 +1,14 @@
 /**
  * The scope builder: the registration form's input (one scope version, rows of resource type or `*`
- * with Create/Read/Update/Delete/Search) → canonical scope strings (issue 5; api.md `scopes`;
+ * with Create/Read/Update/Delete/Search) → canonical scope strings (issue 5; docs/api.md `scopes`;
  * Payerbox Backend Services page, step "Set the system scopes").
  *
- * - Rules are merged per type (smart-rules 3.4 S7: "Observation.r Observation.s" = "Observation.rs").
+ * - Rules are merged per type (docs/smart-rules.md §3.4 S7: "Observation.r Observation.s" = "Observation.rs").
  * - A type whose permissions `*` already grants is dropped, with a note saying so.
  * - `*` first, then types in code-unit order; v2 permissions in `cruds` order.
- * - v1 can say only read (= r+s), write (= c+u+d) and `*` (smart-rules 3.4 S2); a v1 selection that is
+ * - v1 can say only read (= r+s), write (= c+u+d) and `*` (docs/smart-rules.md §3.4 S2); a v1 selection that is
  *   not made of whole groups is refused with a message suggesting v2.
- * Refusals name the field as a JSON pointer into the registration input (api.md, problem+json errors).
+ * Refusals name the field as a JSON pointer into the registration input (docs/api.md, problem+json errors).
  */
 import { z } from 'zod';
 import type { Operation, Permission } from './permissions.js';
@@ -47,7 +47,7 @@ export const scopeRuleSchema = z.strictObject({
     .min(1, { error: 'choose at least one operation' }),
 });
 
-/** The `scopes` part of the registration input (api.md). `strings` is computed, never accepted. */
+/** The `scopes` part of the registration input (docs/api.md). `strings` is computed, never accepted. */
 export const scopesInputSchema = z.strictObject({
   version: z.enum(['v1', 'v2'], { error: 'version must be v1 or v2' }),
   rules: z

@@ -1,6 +1,6 @@
 /**
  * The derivation: (client ID, SMART system scopes, organization or none) → Aidbox AccessPolicy resources,
- * following aidbox-contract 2.4 (our design; the Payerbox portal's own mapping is not public).
+ * following docs/aidbox-contract.md §2.4 (our design; the Payerbox portal's own mapping is not public).
  *
  * Every policy:
  * - is `link`ed to `Client/<id>` and still matches `client.id` and `client.active: true` in its body
@@ -9,7 +9,7 @@
  *   with `params.organization/id` = org and the `orgbac-fhir-*` operation ids only (2.4 step 4, 8; 3);
  *   REST policies also name their types in `uri`, export policies their exact paths;
  * - allows operation ids per interaction (operation-ids.ts), so write never implies read (SMART "write
- *   access does not imply read access"; smart-rules 3.4 S4);
+ *   access does not imply read access"; docs/smart-rules.md §3.4 S4);
  * - constrains `params.resource/type` to an `$enum` of FHIR types: `*` is expanded to FHIR R4 types and
  *   never to Aidbox's own (2.4 step 4; resource-types.ts).
  * One small matcho policy per permission set (2.4 step 5: several small policies rather than one `or`),
@@ -29,7 +29,7 @@ import { ORGBAC_FHIR_OPERATIONS, ROOT_FHIR_OPERATIONS, restOperationIds } from '
 import { compareResourceTypes, wildcardResourceTypes } from './resource-types.js';
 import { sha256OfCanonicalJson } from './canonical-json.js';
 
-/** An Aidbox AccessPolicy as the derivation writes it (aidbox-contract 2.1). Plain JSON. */
+/** An Aidbox AccessPolicy as the derivation writes it (docs/aidbox-contract.md §2.1). Plain JSON. */
 export interface AccessPolicy {
   resourceType: 'AccessPolicy';
   id: string;
@@ -40,7 +40,7 @@ export interface AccessPolicy {
 }
 
 export interface DerivePoliciesInput {
-  /** `bs-` + 1–32 lowercase letters or digits (ARCHITECTURE.md "IDs"). */
+  /** `bs-` + 1–32 lowercase letters or digits (docs/architecture.md "IDs"). */
   clientId: string;
   /** Canonical scope strings, or their parsed form. */
   scopes: ReadonlyArray<string | ParsedScope>;
@@ -114,7 +114,7 @@ export function derivePolicies(input: DerivePoliciesInput): DerivedPolicySet {
           ...api.base,
           // The type twice: in the routed params and in the path itself. Either alone would do on the
           // stand-in; together they hold even if a server let a query parameter shadow the route's
-          // `resource/type` (aidbox-contract 2.1 says only that query and route params are merged).
+          // `resource/type` (docs/aidbox-contract.md §2.1 says only that query and route params are merged).
           uri: `#${api.uriPrefix}(?:${types.map(escapeRegex).join('|')})(?:/|$)`,
           operation: { id: { $enum: operationIds } },
           params: { ...api.params, 'resource/type': { $enum: types } },
@@ -248,7 +248,7 @@ function exportPolicies(
   }
   const ops = api.table.export;
   const kickOff = [ops.systemLevel, ops.patientLevel];
-  // Payerbox davinci-data-export: the caller must be allowed to read the Group (aidbox-contract 5).
+  // Payerbox davinci-data-export: the caller must be allowed to read the Group (docs/aidbox-contract.md §5).
   if (grants.get('Group')?.has('r')) kickOff.push(ops.groupLevel);
   const everyType = wildcardResourceTypes().every((t) => exportable.includes(t));
   const alternatives = exportable.map(escapeRegex).join('|');

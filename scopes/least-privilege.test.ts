@@ -270,7 +270,7 @@ type Case = typeof caseArb extends fc.Arbitrary<infer T> ? T : never;
 // ---------------------------------------------------------------------------------------------------
 // The property
 
-/** The Client as Aidbox holds it (internal format, aidbox-contract 1.1, 1.4, 2.1). */
+/** The Client as Aidbox holds it (internal format, docs/aidbox-contract.md §1.1, §1.4, §2.1). */
 function callerResource(c: Case): Record<string, unknown> | undefined {
   const tenant =
     c.organizationId === null

@@ -5,7 +5,7 @@
  * SMART App Launch 2.x, "Scopes and Launch Context", permission table:
  *   c = type create; r = read, vread, instance history; u = update (incl. update-as-create), patch;
  *   d = delete; s = type search, type history (system search/history: see below).
- * Aidbox operation ids: aidbox-contract 2.1 (FHIR API list) and 2.4 step 3; OrgBAC ids: 2.4 step 3, 3.
+ * Aidbox operation ids: docs/aidbox-contract.md §2.1 (FHIR API list) and 2.4 step 3; OrgBAC ids: 2.4 step 3, 3.
  *
  * Decisions (each one is the stricter reading; the oracle in least-privilege.test.ts encodes the same):
  * - Conditional update/patch need u AND s, conditional delete needs d AND s: the server searches with the
@@ -13,10 +13,10 @@
  * - System-level search and history (`GET /fhir?…`, `GET /fhir/_history`) and compartment search
  *   (`GET /fhir/Patient/1/Observation`) are never granted: they span types the scope set may not cover.
  * - Transaction/batch bundles (`POST /fhir`, FhirTransaction / orgbac-fhir-bundle) are never granted: the
- *   AccessPolicy layer sees only the bundle, not its entries (aidbox-contract 2.5: entries are checked one
+ *   AccessPolicy layer sees only the bundle, not its entries (docs/aidbox-contract.md §2.5: entries are checked one
  *   by one only in the scope layer, which a client without `atv: 2` tokens does not get).
  * - The Aidbox-format API (`/<Type>`), `$`-operations other than bulk export, and `/fhir/metadata` are
- *   never granted by derived policies (`uri` is anchored to the FHIR API; aidbox-contract 2.4 step 4).
+ *   never granted by derived policies (`uri` is anchored to the FHIR API; docs/aidbox-contract.md §2.4 step 4).
  */
 import type { Permission } from './permissions.js';
 
@@ -29,7 +29,7 @@ export interface OperationGrant {
 export interface ApiOperationTable {
   /** Type-level REST interactions, keyed by operation id. */
   rest: readonly OperationGrant[];
-  /** Bulk export kick-off per level, status, cancel (aidbox-contract 5). */
+  /** Bulk export kick-off per level, status, cancel (docs/aidbox-contract.md §5). */
   export: {
     systemLevel: string;
     patientLevel: string;
@@ -66,9 +66,9 @@ export const ROOT_FHIR_OPERATIONS: ApiOperationTable = {
 
 /**
  * OrgBAC ids (kebab-case). Only read, search, create, patch and bundle are confirmed publicly
- * (aidbox-contract 2.4 step 3, 9 caveats); the others are the names the stand-in's router chose
+ * (docs/aidbox-contract.md §2.4 step 3, §9 caveats); the others are the names the stand-in's router chose
  * (aidbox-standin/policy/request.ts OPERATION_IDS). `POST _search` is `orgbac-fhir-search` there too.
- * To verify against a real Aidbox before production (aidbox-contract 9, "Fidelity caveats").
+ * To verify against a real Aidbox before production (docs/aidbox-contract.md §9, "Fidelity caveats").
  */
 export const ORGBAC_FHIR_OPERATIONS: ApiOperationTable = {
   rest: [

@@ -1,5 +1,5 @@
 /**
- * The scope-string parser for backend services (smart-rules 3.4; SMART App Launch 2.x "Scopes and Launch
+ * The scope-string parser for backend services (docs/smart-rules.md §3.4; SMART App Launch 2.x "Scopes and Launch
  * Context"; SMART Backend Services). Accepts `system/<Type|*>.<permissions>` only, with v1 permissions
  * (`read`, `write`, `*`) or v2 permissions (a non-empty, in-order subset of `cruds`). Everything else is
  * refused with a reason a developer can act on.
@@ -52,7 +52,7 @@ export interface ParseOptions {
 /** RFC 6749 §3.3 scope-token: printable ASCII except space, `"` and `\`. */
 const SCOPE_TOKEN = /^[\x21\x23-\x5B\x5D-\x7E]+$/;
 
-/** v2 permissions: an in-order subset of `cruds` (smart-rules 3.4 S1). Emptiness is checked apart. */
+/** v2 permissions: an in-order subset of `cruds` (docs/smart-rules.md §3.4 S1). Emptiness is checked apart. */
 const V2_PERMISSIONS = /^c?r?u?d?s?$/;
 
 /** OpenID Connect scopes: a backend service has no user to identify (SMART Backend Services; S8). */
@@ -133,7 +133,7 @@ export function parseScope(scope: string, options: ParseOptions = {}): ScopePars
   const resourceType = rest.slice(0, dot);
   const permissionPart = rest.slice(dot + 1);
 
-  // Aidbox rejects the whole token when a system/ scope carries search parameters (aidbox-contract 2.4
+  // Aidbox rejects the whole token when a system/ scope carries search parameters (docs/aidbox-contract.md §2.4
   // step 6, 2.5), so such a scope could never be used; refuse it at registration instead.
   if (permissionPart.includes('?')) {
     return refuse(

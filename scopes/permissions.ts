@@ -1,7 +1,7 @@
 /**
  * SMART permissions: the five v2 letters, their order, and how v1 and the registration form map onto
  * them (SMART App Launch 2.x, "Scopes and Launch Context", scope syntax and v1 → v2 mapping;
- * smart-rules 3.4 S1, S2).
+ * docs/smart-rules.md §3.4 S1, S2).
  */
 
 /** A v2 permission letter: create, read, update, delete, search. */
@@ -10,7 +10,7 @@ export type Permission = 'c' | 'r' | 'u' | 'd' | 's';
 /** The canonical order of v2 permission letters ("cruds"). */
 export const CRUDS: readonly Permission[] = Object.freeze(['c', 'r', 'u', 'd', 's']);
 
-/** The registration form's operation names (api.md `scopes.rules[].operations`). */
+/** The registration form's operation names (docs/api.md `scopes.rules[].operations`). */
 export type Operation = 'create' | 'read' | 'update' | 'delete' | 'search';
 
 export const OPERATIONS: readonly Operation[] = Object.freeze([
@@ -37,7 +37,7 @@ export const OPERATION_OF_PERMISSION: Readonly<Record<Permission, Operation>> = 
   s: 'search',
 });
 
-/** v1 permission words and the v2 letters each stands for (smart-rules 3.4 S2). */
+/** v1 permission words and the v2 letters each stands for (docs/smart-rules.md §3.4 S2). */
 export type V1Permission = 'read' | 'write' | '*';
 
 export const V1_READ: readonly Permission[] = Object.freeze(['r', 's']);
@@ -76,7 +76,7 @@ export function v1PermissionFor(permissions: Iterable<Permission>): V1Permission
   return null;
 }
 
-/** Write letters (anything that changes data): flagged for reviewers (smart-rules 3.4 S10). */
+/** Write letters (anything that changes data): flagged for reviewers (docs/smart-rules.md §3.4 S10). */
 export function isWritePermission(p: Permission): boolean {
   return p === 'c' || p === 'u' || p === 'd';
 }

@@ -1,10 +1,10 @@
 /**
  * Which resource types a scope may name, and which ones `*` stands for.
  *
- * - A scope names a FHIR R4 resource type that the server supports (smart-rules 3.4 S3; SMART Backend
+ * - A scope names a FHIR R4 resource type that the server supports (docs/smart-rules.md §3.4 S3; SMART Backend
  *   Services: a request for data the server does not support SHOULD fail).
  * - Aidbox serves its own system resources (Client, AccessPolicy, User, Session, …) under `/fhir` too
- *   (aidbox-contract 2.4 step 4, 5 "Base URL conventions"). They are not FHIR types, so no scope can name
+ *   (docs/aidbox-contract.md §2.4 step 4, §5 "Base URL conventions"). They are not FHIR types, so no scope can name
  *   them and `*` never covers them.
  */
 
@@ -160,7 +160,7 @@ export const FHIR_R4_RESOURCE_TYPES: readonly string[] = Object.freeze([
 ]);
 
 /**
- * Aidbox's own resource types (aidbox-contract 1, 2.1, 2.4 step 4; Aidbox "core module resources").
+ * Aidbox's own resource types (docs/aidbox-contract.md §1, §2.1, §2.4 step 4; Aidbox "core module resources").
  * Not FHIR types: a scope naming one is refused, and `*` never expands to one. The list is for messages
  * and tests; what protects them is that only FHIR_R4_RESOURCE_TYPES can ever be granted (an allow-list).
  */
@@ -241,7 +241,7 @@ export function isWildcardExcludedType(type: string): boolean {
 
 /**
  * What the server supports: the FHIR R4 list, optionally narrowed to the types a CapabilityStatement
- * declares (smart-rules 3.4 S3: "narrowed by the sandbox CapabilityStatement when available").
+ * declares (docs/smart-rules.md §3.4 S3: narrowed by the sandbox CapabilityStatement when known).
  */
 export interface SupportedResourceTypes {
   /** Types a scope may name. Always a subset of FHIR_R4_RESOURCE_TYPES. */

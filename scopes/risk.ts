@@ -31,7 +31,7 @@ const WRITE_WORDS: Record<string, string> = { c: 'create', u: 'update', d: 'dele
 export function scopeRiskFlags(scopes: readonly ParsedScope[]): ScopeRiskFlag[] {
   const flags: ScopeRiskFlag[] = [];
 
-  // SMART App Launch "Wildcard scopes"; smart-rules 3.4 S5: `*` covers every type, now and in future.
+  // SMART App Launch "Wildcard scopes"; docs/smart-rules.md §3.4 S5: `*` covers every type, now and in future.
   const wildcard = scopes.filter((s) => s.resourceType === '*');
   if (wildcard.length > 0) {
     const writes = wildcard.some((s) => s.permissions.some(isWritePermission));
@@ -43,7 +43,7 @@ export function scopeRiskFlags(scopes: readonly ParsedScope[]): ScopeRiskFlag[] 
     });
   }
 
-  // smart-rules 3.4 S4, S10: write access changes production data; most backend services only read.
+  // docs/smart-rules.md §3.4 S4, S10: write access changes production data; most backend services only read.
   const writing = scopes.filter((s) => s.permissions.some(isWritePermission));
   if (writing.length > 0) {
     const words = new Set(

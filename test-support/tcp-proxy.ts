@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 
 /**
  * A loopback TCP proxy that a test can cut and restore, to take a dependency (PostgreSQL) away
- * from the code under test without touching the machine's server (ARCHITECTURE.md, quality bars:
+ * from the code under test without touching the machine's server (docs/architecture.md, "Tests and the network rule":
  * "PostgreSQL cut off (through a proxy, never by stopping the machine's server)").
  *
  * - `cut()`: every open connection is destroyed (the client sees ECONNRESET mid-query) and new

@@ -15,7 +15,7 @@ export function activityDependenciesFromConfig(config: WorkerConfig, db: Db): Ac
     secretStore: createSecretStore(db, keyringFromConfig(config, config.APP_MODE)),
     jwksFetcher: {
       mode: config.APP_MODE,
-      // Development mode exempts only `localhost` from the JWKS address rules (ARCHITECTURE.md), so a
+      // Development mode exempts only `localhost` from the JWKS address rules (docs/architecture.md), so a
       // resolver that knows nothing else is all it needs; production resolves through the system.
       resolver: config.APP_MODE === 'development' ? localhostOnlyResolver : systemResolver,
       limits: {

@@ -1,7 +1,7 @@
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 
 /**
- * The search attributes operators filter on in Temporal Web (ARCHITECTURE.md, "Search attributes").
+ * The search attributes operators filter on in Temporal Web (docs/architecture.md, "Search attributes").
  * Registered on every server we start (dev server, tests, compose). No names or e-mails: the owner
  * is the OIDC `sub`.
  */

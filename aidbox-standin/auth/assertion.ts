@@ -1,5 +1,5 @@
 /**
- * private_key_jwt client assertions at `/auth/token` (aidbox-contract section 4; smart-rules 3.3).
+ * private_key_jwt client assertions at `/auth/token` (docs/aidbox-contract.md §4; docs/smart-rules.md §3.3).
  * Every check names its rule. Any failure is `invalid_client` (A9), with the status of section 4.
  */
 import { decodeJwt, decodeProtectedHeader, errors as joseErrors, importJWK, jwtVerify, type JWK } from 'jose';
@@ -56,7 +56,7 @@ async function resolveKey(
   let candidates: JWK[];
   try {
     candidates = pick(await context.clientKeys(client, false));
-    // Unknown kid: fetch once more, the client may have rotated (A8, smart-rules U7).
+    // Unknown kid: fetch once more, the client may have rotated (A8, docs/smart-rules.md U7).
     if (candidates.length === 0 && typeof client.jwks_uri === 'string')
       candidates = pick(await context.clientKeys(client, true));
   } catch (error) {

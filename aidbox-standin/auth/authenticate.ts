@@ -1,5 +1,5 @@
 /**
- * Who is calling (aidbox-contract sections 6 "Admin authentication" and 9.4, 9.7):
+ * Who is calling (docs/aidbox-contract.md §6 "Admin authentication" and §9.4, §9.7):
  * - `Basic`: the root client from configuration (full access, no policy), or a stored Client whose
  *   `grant_types` include `basic` (its requests go through the policy engine);
  * - `Bearer`: a token this stand-in issued: a JWT verified against its own key, or an opaque token;

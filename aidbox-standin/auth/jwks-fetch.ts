@@ -1,5 +1,5 @@
 /**
- * Fetching a client's `jwks_uri` (aidbox-contract section 4 "JWKS fetching"; ARCHITECTURE.md
+ * Fetching a client's `jwks_uri` (docs/aidbox-contract.md §4 "JWKS fetching"; docs/architecture.md
  * "JWKS fetching" and "Tests never open a connection to a non-loopback address").
  *
  * - Names are resolved by an injected resolver (tests and development: `localhostOnlyResolver`).
@@ -8,7 +8,7 @@
  * - Production mode: https only, no IP literals, only public unicast addresses.
  * - Development mode additionally allows the host `localhost` (http or https); nothing else.
  * - No redirects, 3 s connect, 5 s total, 64 KiB, 20 keys at most.
- * - Cache 5 minutes (the Smartbox g(10) attestation, section 4); `refresh` re-fetches (unknown kid, smart-rules A8).
+ * - Cache 5 minutes (the Smartbox g(10) attestation, section 4); `refresh` re-fetches (unknown kid, docs/smart-rules.md A8).
  */
 import ipaddr from 'ipaddr.js';
 import type { JWK } from 'jose';
@@ -124,7 +124,7 @@ export function createJwksFetcher(options: JwksFetcherOptions): JwksFetcher {
       throw new JwksFetchError('jwks_uri document is not JSON');
     }
     const keys = (document as { keys?: unknown })?.keys;
-    if (!Array.isArray(keys) || keys.length === 0) throw new JwksFetchError('jwks_uri document has no keys'); // smart-rules D1
+    if (!Array.isArray(keys) || keys.length === 0) throw new JwksFetchError('jwks_uri document has no keys'); // docs/smart-rules.md D1
     if (keys.length > maxKeys) throw new JwksFetchError(`jwks_uri document has more than ${maxKeys} keys`); // D11
     return keys.filter((k): k is JWK => typeof k === 'object' && k !== null);
   }

@@ -1,6 +1,6 @@
 /**
  * The stand-in's own signing key: access tokens are RS256 JWTs verified against
- * `<base>/.well-known/jwks.json` (aidbox-contract section 4, "Aidbox-issued JWT"). A fresh key per
+ * `<base>/.well-known/jwks.json` (docs/aidbox-contract.md §4, "Aidbox-issued JWT"). A fresh key per
  * start, like an Aidbox without BOX_SECURITY_AUTH_KEYS_* configured.
  */
 import { calculateJwkThumbprint, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';

@@ -1,6 +1,6 @@
 /**
- * Scope handling of the token endpoint for `client_credentials` (aidbox-contract sections 2.5 and
- * 9.6; smart-rules A10 and section 3.4):
+ * Scope handling of the token endpoint for `client_credentials` (docs/aidbox-contract.md §2.5 and
+ * §9.6; docs/smart-rules.md A10 and §3.4):
  * - space-separated; an empty request is `invalid_scope` (A10);
  * - only `system/` scopes (section 2.5: patient/user scopes are rejected for client_credentials);
  * - a `system/` scope with search parameters is refused (section 2.4 step 6: Aidbox rejects the
@@ -19,7 +19,7 @@ export interface SystemScope {
 
 const V1: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
 
-/** Parses `system/<Type|*>.<perms>`; undefined when it is not one (smart-rules 3.4 grammar, S1). */
+/** Parses `system/<Type|*>.<perms>`; undefined when it is not one (docs/smart-rules.md §3.4 grammar, S1). */
 export function parseSystemScope(text: string): SystemScope | undefined {
   const match = /^system\/([A-Za-z]+|\*)\.([a-z*]+)$/.exec(text);
   if (!match) return undefined;

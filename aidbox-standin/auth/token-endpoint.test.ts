@@ -1,8 +1,8 @@
 /**
- * Table-driven tests of `POST /auth/token`: every rule of smart-rules 3.3 with a passing and a
+ * Table-driven tests of `POST /auth/token`: every rule of docs/smart-rules.md §3.3 with a passing and a
  * failing vector, keys and assertions generated here with jose, the client's JWKS served by a
  * 127.0.0.1 server reached as `localhost` through `localhostOnlyResolver`. Statuses and bodies per
- * aidbox-contract section 4.
+ * docs/aidbox-contract.md §4.
  */
 import { randomUUID } from 'node:crypto';
 import {

@@ -1,6 +1,6 @@
 /**
- * `POST /auth/token` for `grant_type=client_credentials` (aidbox-contract sections 4 and 9.6;
- * smart-rules 3.3): client_secret_basic, client_secret_post (form or JSON body) and
+ * `POST /auth/token` for `grant_type=client_credentials` (docs/aidbox-contract.md §4 and §9.6;
+ * docs/smart-rules.md §3.3): client_secret_basic, client_secret_post (form or JSON body) and
  * private_key_jwt. Issues RS256 JWT access tokens for clients with `token_format: jwt` and opaque
  * tokens otherwise (section 1.1), and records a Session per token (section 4), whose deletion
  * revokes the token (section 8 call 4).

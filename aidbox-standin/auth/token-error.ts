@@ -1,6 +1,6 @@
 /**
- * OAuth errors of `/auth/token`: `{error, error_description}` (aidbox-contract section 4). Section
- * 4's table gives 400 for invalid_client too; smart-rules A9 would prefer 401. The stand-in answers
+ * OAuth errors of `/auth/token`: `{error, error_description}` (docs/aidbox-contract.md §4). Section
+ * 4's table gives 400 for invalid_client too; docs/smart-rules.md A9 would prefer 401. The stand-in answers
  * as Aidbox is documented to (400).
  */
 export class TokenError extends Error {

@@ -1,5 +1,5 @@
 /**
- * Bulk export, enough to authorize and follow `$export` requests (aidbox-contract sections 5 and 9.11):
+ * Bulk export, enough to authorize and follow `$export` requests (docs/aidbox-contract.md §5 and §9.11):
  * - kick-off (system, Patient, Group level) answers 202 with `Content-Location: <base>/fhir/$export-status/<id>`;
  * - only one export at a time: a kick-off while one runs answers 429;
  * - the status answers 202 for the first poll(s), then 200 with a manifest whose files are served

@@ -1,5 +1,5 @@
 /**
- * OrgBAC visibility (aidbox-contract section 3) on the production-shaped stand-in: sibling denied,
+ * OrgBAC visibility (docs/aidbox-contract.md §3) on the production-shaped stand-in: sibling denied,
  * parent sees child, child does not see parent; writes through an organization's API are stamped.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

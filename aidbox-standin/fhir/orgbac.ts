@@ -1,5 +1,5 @@
 /**
- * Organization-based access control (aidbox-contract section 3):
+ * Organization-based access control (docs/aidbox-contract.md §3):
  * - a resource written through `/Organization/<org>/fhir/...` is stamped with the
  *   `https://aidbox.app/tenant-organization-id` meta extension naming that organization;
  * - it is visible through its own organization's API and every ancestor's (via `Organization.partOf`);

@@ -1,5 +1,5 @@
 /**
- * PATCH bodies (aidbox-contract section 6): JSON merge-patch (RFC 7386; `application/merge-patch+json`
+ * PATCH bodies (docs/aidbox-contract.md §6): JSON merge-patch (RFC 7386; `application/merge-patch+json`
  * or `?_method=merge-patch`) and JSON Patch (RFC 6902; the body must be an array, else 400). Plain
  * `application/json` is read by shape: an array is a JSON Patch, an object a merge-patch.
  */

@@ -1,5 +1,5 @@
 /**
- * The REST handlers behind every resource route (aidbox-contract section 6; sections 3 and 5 for
+ * The REST handlers behind every resource route (docs/aidbox-contract.md §6; §3 and §5 for
  * OrgBAC and export). One function per route action, shared by the HTTP server and by transaction
  * bundle entries.
  */

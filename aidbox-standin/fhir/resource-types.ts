@@ -1,7 +1,7 @@
 /**
- * Resource types the stand-in serves (aidbox-contract section 9.1: Client, AccessPolicy,
+ * Resource types the stand-in serves (docs/aidbox-contract.md §9.1: Client, AccessPolicy,
  * Organization, Session and a few clinical types). Aidbox serves hundreds; a type outside this list
- * answers 404 here, and a scope naming one is `invalid_scope` (smart-rules S3: a type the server
+ * answers 404 here, and a scope naming one is `invalid_scope` (docs/smart-rules.md S3: a type the server
  * does not support).
  */
 export const CLINICAL_TYPES = [

@@ -1,5 +1,5 @@
 /**
- * The search subset the stand-in answers (aidbox-contract section 9.1: `_id` and the custom
+ * The search subset the stand-in answers (docs/aidbox-contract.md §9.1: `_id` and the custom
  * `status` / `created-by` / `client` parameters; plus what listing Organizations and finding a
  * client's policies need). Unknown parameters are ignored (FHIR lenient handling). Paging is
  * Aidbox's `_count` + `_page` (1-based).

@@ -1,5 +1,5 @@
 /**
- * Health and discovery documents (aidbox-contract sections 5 and 6, 9.5).
+ * Health and discovery documents (docs/aidbox-contract.md §5 and §6, §9.5).
  */
 import { ASSERTION_ALGORITHMS } from '../auth/assertion.js';
 import { CLINICAL_TYPES } from '../fhir/resource-types.js';

@@ -1,5 +1,5 @@
 /**
- * Fault injection for reliability tests (issue 3; ARCHITECTURE.md "Reliability: … Aidbox failing
+ * Fault injection for reliability tests (issue 3; docs/decisions/aidbox-standin.md "Faults on demand": Aidbox failing
  * or slow"). Not an Aidbox behaviour: a test control.
  * - `errorRate`: share of requests answered 503 without being applied;
  * - `latencyMs`: added before every request;

@@ -1,5 +1,5 @@
 /**
- * Error bodies as Aidbox sends them (aidbox-contract section 6, "Error body"): always a FHIR
+ * Error bodies as Aidbox sends them (docs/aidbox-contract.md §6, "Error body"): always a FHIR
  * OperationOutcome, auth-layer 401/403 included. The token endpoint is the exception: OAuth
  * `{error, error_description}` bodies (section 4).
  */

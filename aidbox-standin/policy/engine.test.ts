@@ -1,5 +1,5 @@
 /**
- * Golden tests of the AccessPolicy engine: the examples of aidbox-contract sections 2.3 and 3, and
+ * Golden tests of the AccessPolicy engine: the examples of docs/aidbox-contract.md §2.3 and §3, and
  * Payerbox-style policies ($one-of, `.path`, present?). Each policy has a request that must pass
  * and one that must be denied; the requests are built by the same router the server uses.
  */

@@ -1,5 +1,5 @@
 /**
- * The AccessPolicy engine of the Aidbox stand-in (aidbox-contract sections 2.1 and 9.9).
+ * The AccessPolicy engine of the Aidbox stand-in (docs/aidbox-contract.md §2.1 and §9.9).
  *
  * - Candidate selection: global policies (no `link`) plus the policies linked to the request's
  *   Client, User or Operation; several links are OR'ed, so one matching link makes a candidate.

@@ -1,5 +1,5 @@
 /**
- * The matcho pattern language of Aidbox AccessPolicies (aidbox-contract section 2.1; Aidbox docs
+ * The matcho pattern language of Aidbox AccessPolicies (docs/aidbox-contract.md §2.1; Aidbox docs
  * `reference/matcho-dsl-reference.md`).
  *
  * - literals (string, number, boolean) compare by value;
@@ -31,7 +31,7 @@ export function resolveContextPath(context: Json, path: string): Json {
 
 function deepEqual(a: Json, b: Json): boolean {
   // Missing and null are the same to Clojure-born Aidbox; this is also the root of the `.path`
-  // gotcha: two missing sides compare equal (aidbox-contract section 2.1).
+  // gotcha: two missing sides compare equal (docs/aidbox-contract.md §2.1).
   if (isNil(a) && isNil(b)) return true;
   if (Array.isArray(a) && Array.isArray(b))
     return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
@@ -117,7 +117,7 @@ function matchSpecialKey(subject: Json, key: string, argument: Json, context: Js
  * `.path` expressions.
  *
  * `$one-of` next to sibling keys: the docs say not to do that, Payerbox's own shipped policy does
- * (aidbox-contract section 10). The stand-in evaluates both (logical and), which is what such a
+ * (docs/aidbox-contract.md §10). The stand-in evaluates both (logical and), which is what such a
  * policy's author means; it is not verified against Aidbox.
  */
 export function matcho(subject: Json, pattern: Json, context: Json): boolean {

@@ -1,5 +1,5 @@
 /**
- * Routing and the policy request object of the Aidbox stand-in (aidbox-contract sections 2.1, 3, 5).
+ * Routing and the policy request object of the Aidbox stand-in (docs/aidbox-contract.md §2.1, §3, §5).
  *
  * `routeRequest` maps method + path to what the server does and to Aidbox's operation id; the HTTP
  * server dispatches with it, and `buildPolicyRequest` builds from it the object AccessPolicies
@@ -60,7 +60,7 @@ export interface Route {
 }
 
 /**
- * Operation ids per API (aidbox-contract section 2.1). The OrgBAC ids marked "chosen" are not
+ * Operation ids per API (docs/aidbox-contract.md §2.1). The OrgBAC ids marked "chosen" are not
  * confirmed publicly (section 2.4 step 3, section 9 caveats): only read, search, create, patch and
  * bundle are. The stand-in uses the kebab-case pattern of the confirmed ones.
  */

@@ -1,5 +1,5 @@
 /**
- * Types of the stand-in's AccessPolicy engine (aidbox-contract section 2.1).
+ * Types of the stand-in's AccessPolicy engine (docs/aidbox-contract.md §2.1).
  */
 
 /** A reference as it appears in `AccessPolicy.link`: both spellings occur in the docs (section 2.2). */
@@ -30,7 +30,7 @@ export interface AccessPolicyResource extends PolicyRule {
 }
 
 /**
- * The request object policies match against (aidbox-contract section 2.1). Keys are Aidbox's own
+ * The request object policies match against (docs/aidbox-contract.md §2.1). Keys are Aidbox's own
  * spellings (`request-method`, `query-string`, `params.resource/type`, …). It is an open record so
  * that matcho `.path` expressions can reach any part of it.
  */

@@ -1,6 +1,6 @@
 /**
  * Aidbox's internal resource format, the one AccessPolicies see in `client`/`user`
- * (aidbox-contract section 2.1; Aidbox docs `aidbox-and-fhir-formats.md`):
+ * (docs/aidbox-contract.md §2.1; Aidbox docs `aidbox-and-fhir-formats.md`):
  * - a choice element `valueReference: {...}` becomes `value: { Reference: {...} }`;
  * - a reference `{reference: "Organization/org-a"}` becomes `{resourceType: "Organization", id: "org-a"}`.
  * So an OrgBAC tenant binding is matched as `meta.extension[].value.Reference.id`.

@@ -1,5 +1,5 @@
 /**
- * The stand-in's resource store, in memory, with Aidbox REST semantics (aidbox-contract sections 6
+ * The stand-in's resource store, in memory, with Aidbox REST semantics (docs/aidbox-contract.md §6
  * and 9.1): versioned resources (`meta.versionId`, `meta.lastUpdated`), `If-Match` (412), tombstones
  * so a read of a deleted resource answers 410, full history, and snapshots for atomic transaction
  * bundles.

@@ -1,5 +1,5 @@
 /**
- * Shapes Aidbox refuses with 422 (aidbox-contract sections 1.1, 2.1, 9.2): unknown AccessPolicy
+ * Shapes Aidbox refuses with 422 (docs/aidbox-contract.md §1.1, §2.1, §9.2): unknown AccessPolicy
  * engines, malformed engine payloads, `grant_types` outside Aidbox's list, a `jwks_uri` that is not
  * a URL, a body whose `resourceType` contradicts the URL, ids outside the FHIR id rule.
  */

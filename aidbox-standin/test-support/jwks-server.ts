@@ -1,6 +1,6 @@
 /**
  * A tiny JWKS host for tests: listens on 127.0.0.1 port 0 and is reached as `http://localhost:<port>`,
- * the one name `localhostOnlyResolver` answers (ARCHITECTURE.md, test network rule).
+ * the one name `localhostOnlyResolver` answers (docs/architecture.md, "Tests and the network rule").
  */
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';

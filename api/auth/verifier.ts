@@ -11,7 +11,7 @@ import {
 import type { Principal } from './principal.js';
 
 /**
- * Bearer token verification (api.md, Identity): signature against the trusted issuer's keys,
+ * Bearer token verification (docs/api.md, Identity): signature against the trusted issuer's keys,
  * `iss`, `aud`, `exp`/`nbf`, an asymmetric algorithm; roles from an array claim.
  */
 export interface TrustedIssuer {

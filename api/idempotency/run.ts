@@ -6,7 +6,7 @@ import { ApiProblem, unavailable } from '../problems.js';
 import { hashParts, updateIdOf, type IdempotencyScope, type StoredAnswer } from './store.js';
 
 /**
- * Runs a mutating request under its Idempotency-Key (ARCHITECTURE.md, Idempotency). The handler
+ * Runs a mutating request under its Idempotency-Key (docs/architecture.md, Idempotency). The handler
  * returns its answer without any secret; this adds the secret when it may be shown (the first
  * answer, or a replay while the version was never shown) and marks every such answer no-store.
  */
@@ -158,7 +158,7 @@ async function respond(
 
 /**
  * Shown, and already in every Aidbox that holds the client (a rotation of a live service): the
- * ciphertext has no further use (ARCHITECTURE.md, Secrets). Otherwise the workflow deletes it once
+ * ciphertext has no further use (docs/architecture.md, Secrets). Otherwise the workflow deletes it once
  * the last environment has the secret. Best effort: a failure leaves it for that later moment.
  */
 async function forgetIfEverywhere(

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 
 /**
- * Idempotency records in PostgreSQL (ARCHITECTURE.md, Idempotency): keyed by (principal,
+ * Idempotency records in PostgreSQL (docs/architecture.md, Idempotency): keyed by (principal,
  * method + concrete path, key), 24 h lifetime. Same key and body: the first answer. Same key,
  * other body: refused. Still in flight: refused, unless the record is older than the request
  * deadline (its request died), when the retry takes it over. 5xx answers are never stored: the

@@ -4,7 +4,7 @@ import { ApiProblem, forbidden, notFound } from '../problems.js';
 import { findService, type ServiceRow } from './read-model.js';
 
 /**
- * Who may do what (ARCHITECTURE.md): a developer sees only services they own, others' answer
+ * Who may do what (docs/architecture.md): a developer sees only services they own, others' answer
  * 404; administrators see every service; a visible service with the wrong role answers 403.
  * Owning a service gives no power by itself: an owner whose token lost the `developer` role
  * (and is no administrator) gets 403, before anything reaches Temporal.

@@ -63,7 +63,7 @@ export function createTemporalCommands(
             workflowId,
             taskQueue: options.taskQueue,
             args: [argument],
-            // A deactivated service's ID never comes back (temporal-style 1.3).
+            // A deactivated service's ID never comes back (docs/architecture.md, IDs).
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             workflowIdConflictPolicy: 'FAIL',
           }),

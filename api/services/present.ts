@@ -1,7 +1,7 @@
 import type { ProjectedState, ServiceState } from '../../workflows/backend-service/types.js';
 
 /**
- * The service as api.md "The service" shows it: registration, status, credentials (never a secret),
+ * The service as docs/api.md "The service" shows it: registration, status, credentials (never a secret),
  * and the environment constants a developer needs to call Aidbox.
  */
 export interface EnvironmentSettings {
@@ -22,7 +22,7 @@ const trimSlash = (url: string) => url.replace(/\/+$/, '');
 export function environmentConstants(publicUrl: string, organizationId: string | null): EnvironmentConstants {
   const root = trimSlash(publicUrl);
   // Under OrgBAC the FHIR API sits under the Organization; token and SMART configuration stay at the root
-  // (aidbox-contract section 3).
+  // (docs/aidbox-contract.md §3).
   const fhirBaseUrl = organizationId
     ? `${root}/Organization/${encodeURIComponent(organizationId)}/fhir`
     : `${root}/fhir`;

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // Migrations are append-only: never edit one that has landed; add a new, later-named file instead.
 
 /**
- * Client secrets at rest (ARCHITECTURE.md, Secrets): AES-256-GCM ciphertext with its key ID, bound
+ * Client secrets at rest (docs/architecture.md, Secrets): AES-256-GCM ciphertext with its key ID, bound
  * to (service_id, secret_version) through the additional data. There is no plaintext column. The
  * ciphertext columns are cleared once the secret has been shown and production has it, or at
  * deactivation; the row stays so a replay can say "shown" and the fingerprint remains.

@@ -1,7 +1,7 @@
 import { sql, type Kysely } from 'kysely';
 
 // The read model: a projection of each Backend Service workflow's state, written by the projection
-// activity and ordered by projection_version (ARCHITECTURE.md, "State changes go through the workflow").
+// activity and ordered by projection_version (docs/architecture.md, "State changes go through the workflow").
 // Append-only migration: never edit it once landed.
 
 export async function up(db: Kysely<unknown>): Promise<void> {

@@ -3,7 +3,7 @@ import { sql, type Kysely } from 'kysely';
 // Migrations are append-only: never edit one that has landed; add a new, later-named file instead.
 
 /**
- * Idempotency records of the API (ARCHITECTURE.md, Idempotency): one per (principal, method +
+ * Idempotency records of the API (docs/architecture.md, Idempotency): one per (principal, method +
  * concrete path, Idempotency-Key), kept 24 h. A record is in flight while its request runs
  * (`locked_at`; null once a 5xx released it, so the retry takes over at once) and completed with
  * the first answer. `response_body` never holds a secret: a replay re-reads `secret_version` from

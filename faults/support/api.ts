@@ -105,7 +105,7 @@ export async function startFaultApi(
   };
 }
 
-/** A problem+json body as RFC 9457 and api.md describe it (type, title, status, detail). */
+/** A problem+json body as RFC 9457 and docs/api.md describe it (type, title, status, detail). */
 export function isProblem(contentType: string | null, body: unknown, status: number): boolean {
   if (contentType !== 'application/problem+json') return false;
   const b = body as Record<string, unknown> | null;

@@ -437,7 +437,7 @@ describe('Backend Service workflow, through its whole life on real Temporal, Pos
       });
       expect(JSON.stringify(waiting.approval?.lastError)).not.toMatch(/OperationOutcome|issue/);
 
-      // Meanwhile the refusals of ARCHITECTURE.md ("Approval in progress") hold.
+      // Meanwhile the refusals of docs/architecture.md ("Approval in progress") hold.
       expect(
         (await updateFailure(handle.executeUpdate(rejectUpdate, { args: [{ actor: bob, reason: 'x' }] })))
           .type,

@@ -13,7 +13,7 @@ import {
 /**
  * Which message the service accepts in which state: the validators of the workflow's updates.
  * Pure functions (no Temporal API) so they are unit-tested directly. A refusal here leaves no trace
- * in history (ARCHITECTURE.md, "Refusals").
+ * in history (docs/architecture.md, "Refusals").
  */
 export interface Refusal {
   type: (typeof FailureType)[keyof typeof FailureType];

@@ -5,7 +5,7 @@ import type { DerivedPolicySet } from '../../scopes/derive.js';
  * The Backend Service entity: its state, its messages and their results. Everything here is plain
  * JSON (it travels through Temporal history, the read model and the API) and never carries a
  * secret: a client secret appears only as `{ version, fingerprint }`.
- * Field names follow api.md ("The service").
+ * Field names follow docs/api.md ("The service").
  */
 
 export type ServiceStatus = 'draft' | 'under_review' | 'active' | 'rejected';
@@ -20,7 +20,7 @@ export interface ScopeRule {
   operations: Operation[];
 }
 
-/** What the developer registers (api.md, "Registration input"), plus the scope strings the server computed. */
+/** What the developer registers (docs/api.md, "The service": registration input), plus the scope strings the server computed. */
 export interface Registration {
   name: string;
   description: string;
@@ -43,7 +43,7 @@ export interface Rejection {
   at: string;
 }
 
-/** Status and kind only: never an Aidbox response body (ARCHITECTURE.md, "Activities touching Aidbox"). */
+/** Status and kind only: never an Aidbox response body (docs/architecture.md, "Activities touching Aidbox"). */
 export interface ProvisioningError {
   environment: Environment;
   operation: string;
@@ -140,7 +140,7 @@ export interface ProjectionOutcome {
   projectionError: ProjectionError | null;
 }
 
-/** Timings of retries, from workflow input so tests run fast (ARCHITECTURE.md, quality bars). */
+/** Timings of retries, from workflow input so tests run fast (docs/architecture.md, "Tests and the network rule"). */
 export interface RetryTiming {
   /** First retry interval of an activity within a round. */
   initialIntervalMs: number;

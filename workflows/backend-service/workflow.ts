@@ -109,7 +109,7 @@ class RoundFailed extends Error {
 }
 
 /**
- * One long-lived workflow per Backend Service (ARCHITECTURE.md, "Shape"). State is initialised
+ * One long-lived workflow per Backend Service (docs/architecture.md, "Shape"). State is initialised
  * first, then the handlers are registered, then the main loop runs: the only place that calls
  * activities. Update handlers validate (refusals leave no trace), queue a job and wait for its
  * outcome.
@@ -498,7 +498,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function provisionProduction(approver: string): Promise<void> {
     const submission = state.submission!;
     const clientId = state.serviceId;
-    // Production gets the Client inactive, then its policies, then active (aidbox-contract section 8,
+    // Production gets the Client inactive, then its policies, then active (docs/aidbox-contract.md §8,
     // "Ordering advice"): the client can never act before its policies exist.
     const steps: Array<{ summary: string; run: () => Promise<void> }> = [
       {
@@ -727,7 +727,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   /**
    * The stored ciphertext is deleted once it was shown and every Aidbox that holds the client has
-   * the secret (ARCHITECTURE.md, Secrets): while the sandbox client is still to be created, it needs it.
+   * the secret (docs/architecture.md, Secrets): while the sandbox client is still to be created, it needs it.
    */
   async function settleSecret(): Promise<void> {
     const secret = state.credentials.secret;
@@ -756,7 +756,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         const policies = await acts.derivePolicies.executeWithOptions(
           internalOptions('Derive sandbox access policies'),
           [
-            // The sandbox has no OrgBAC (aidbox-contract section 3): its policies are never organization-bound.
+            // The sandbox has no OrgBAC (docs/aidbox-contract.md §3): its policies are never organization-bound.
             { clientId: state.serviceId, scopes: registration.scopes.strings, organizationId: null },
           ],
         );
