@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AidboxPermanentError, AidboxRetryableError, errorForStatus, parseRetryAfter } from './errors.js';
 
-describe('Aidbox error classes (ARCHITECTURE.md)', () => {
+describe('Aidbox error classes (docs/architecture.md)', () => {
   it.each([408, 409, 412, 423, 429, 500, 502, 503, 504])('%s is retryable', (status) => {
     expect(errorForStatus('PUT', '/fhir/Client/x', status)).toBeInstanceOf(AidboxRetryableError);
   });

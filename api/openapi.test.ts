@@ -70,7 +70,7 @@ describe('the OpenAPI document and the registered routes', async () => {
     expect([...documented].filter((r) => !registered.has(r))).toEqual([]);
   });
 
-  it("holds every route of api.md's table", () => {
+  it("holds every route of docs/api.md's table", () => {
     expect(API_MD_ROUTES.filter((r) => !documented.has(r))).toEqual([]);
   });
 

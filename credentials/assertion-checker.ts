@@ -65,8 +65,8 @@ const DEFAULTS = {
 } as const;
 
 const RESULT_NOTE =
-  'SMART answers any authentication failure with 401 invalid_client (smart-rules A9); Aidbox answers 400 invalid_client ' +
-  '(aidbox-contract §4). This check neither records the jti nor issues a token: the assertion can still be sent once before it expires.';
+  'SMART answers any authentication failure with 401 invalid_client; Aidbox answers 400 invalid_client ' +
+  'instead. This check neither records the jti nor issues a token: the assertion can still be sent once before it expires.';
 
 type Outcome = Omit<AssertionCheck, 'id' | 'rule'>;
 
@@ -173,7 +173,7 @@ export function checkAssertionCore(input: AssertionCheckInput): {
       passed(
         allowed,
         show(alg),
-        'ES384 is allowed by SMART. Note: the Aidbox documentation lists only RS384 for client assertions; Payerbox lists RS384 and ES384 (aidbox-contract §10), so RS384 is the safest choice.',
+        'ES384 is allowed by SMART. Note: the Aidbox documentation lists only RS384 for client assertions; Payerbox lists RS384 and ES384, so RS384 is the safest choice.',
       ),
     );
   } else if (algOk) {
@@ -384,7 +384,7 @@ export function checkAssertionCore(input: AssertionCheckInput): {
         passed(
           expectedKey,
           `key ${show(kid)} (${family})`,
-          "Exactly one registered key matches. Note: Aidbox caches a client's JWKS for up to 5 minutes (aidbox-contract §4), so a key published in the last few minutes may not be seen yet.",
+          "Exactly one registered key matches. Note: Aidbox caches a client's JWKS for up to 5 minutes, so a key published in the last few minutes may not be seen yet.",
         ),
       );
     } else if (matches.length === 0) {

@@ -280,7 +280,7 @@ const vectors: Vector[] = [
   },
 ];
 
-describe('validateJwks: smart-rules §3.2 vectors', () => {
+describe('validateJwks: docs/smart-rules.md D-rule vectors', () => {
   it.each(vectors)('$name', async (vector) => {
     const result = await validateJwks({
       keys: vector.keys(),

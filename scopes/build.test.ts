@@ -92,7 +92,7 @@ describe('buildScopes: canonical strings', () => {
     expect(value.notes).toEqual(['system/Patient.read was dropped: system/*.read already grants it.']);
   });
 
-  it('the zod schema accepts the api.md shape', () => {
+  it('the zod schema accepts the docs/api.md shape', () => {
     expect(
       scopesInputSchema.safeParse({ version: 'v2', rules: [{ resource: 'Patient', operations: ['read'] }] })
         .success,

@@ -17,7 +17,7 @@ function enumOf(policy: AccessPolicy, ...path: string[]): unknown[] {
   return (node as { $enum: unknown[] }).$enum;
 }
 
-describe('derivePolicies (aidbox-contract 2.4)', () => {
+describe('derivePolicies (docs/aidbox-contract.md 2.4)', () => {
   it('links every policy to the client and matches client.id and active: true, uri anchored to /fhir/', () => {
     const { policies } = derivePolicies({
       clientId: 'bs-acme',

@@ -8,7 +8,7 @@ import { derivePolicies } from './derive.js';
 
 const examples = [
   {
-    title: 'v2 read+search on Patient and Observation (aidbox-contract 2.3), no OrgBAC',
+    title: 'v2 read+search on Patient and Observation, no OrgBAC',
     clientId: 'bs-acmereporting',
     organizationId: null,
     scopes: {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseScope, parseScopeList } from './parse.js';
 import { supportedTypesFromCapabilityStatement } from './resource-types.js';
 
-describe('parseScope: accepted scopes (smart-rules 3.4)', () => {
+describe('parseScope: accepted scopes (docs/smart-rules.md, scopes)', () => {
   it.each([
     ['system/Patient.rs', 'v2', 'Patient', ['r', 's'], null],
     ['system/Patient.c', 'v2', 'Patient', ['c'], null],
@@ -187,7 +187,7 @@ describe('parseScope: every refusal and its message', () => {
 });
 
 describe('parseScopeList', () => {
-  it('splits on spaces and reports each refusal (mixed v1 and v2 accepted, smart-rules 3.4 S2)', () => {
+  it('splits on spaces and reports each refusal (mixed v1 and v2 accepted, docs/smart-rules.md S2)', () => {
     const { scopes, refusals } = parseScopeList('system/Patient.rs  system/*.read openid patient/Patient.r');
     expect(scopes.map((s) => s.scope)).toEqual(['system/Patient.rs', 'system/*.read']);
     expect(refusals.map((r) => [r.scope, r.code])).toEqual([

@@ -417,7 +417,7 @@ const vectors: Vector[] = [
   },
 ];
 
-describe('POST /auth/token (smart-rules 3.3)', () => {
+describe('POST /auth/token (docs/smart-rules.md, token endpoint)', () => {
   it.each(vectors.map((v) => [`${v.rule} ${v.name}`, v] as const))('%s', async (_label, vector) => {
     const { form, auth } = await vector.request();
     const response = await tokenRequest(standin.url, form, auth);

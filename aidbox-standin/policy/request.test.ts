@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildPolicyRequest, routeRequest } from './request.js';
 
-describe('routing and the policy request object (aidbox-contract 2.1)', () => {
+describe('routing and the policy request object (docs/aidbox-contract.md 2.1)', () => {
   it.each([
     ['GET', '/fhir/Patient/p1', false, 'FhirRead', { 'resource/type': 'Patient', 'resource/id': 'p1' }],
     ['GET', '/fhir/Patient', false, 'FhirSearch', { 'resource/type': 'Patient' }],

@@ -57,7 +57,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
       title: 'Backend Services registry API',
       version: '1.0.0',
       description:
-        'The HTTP contract the developer portal and the review UI rely on (api.md). Errors are RFC 9457 problem+json; ' +
+        'The HTTP contract the developer portal and the review UI rely on. Errors are RFC 9457 problem+json; ' +
         'every POST and PATCH honours Idempotency-Key.',
     },
     tags: [
