@@ -25,7 +25,7 @@ export interface TestSystem {
   aidbox: Record<Environment, AidboxClient>;
   secretStore: SecretStore;
   deps: ActivityDependencies;
-  /** What the stand-ins logged (one line per request), for the secret-absence test. */
+  /** What the stand-ins logged (one JSON line per request, with `env`), for the secret-absence test and call counts. */
   standinLogLines: string[];
   /** Starts another worker on the same task queue (e.g. after stopping one). */
   restartWorker(): Promise<RunningWorker>;
@@ -38,15 +38,16 @@ export async function startTestSystem(
   const db = createDb(inject('databaseUrl'), { poolSize: 5 });
   const rootClientSecret = randomBytes(18).toString('base64url');
   const standinLogLines: string[] = [];
-  const standinOptions = {
+  const standinOptions = (env: Environment) => ({
     rootClientSecret,
     appMode: 'development' as const,
     resolver: localhostOnlyResolver,
-    onRequest: (line: object) => void standinLogLines.push(JSON.stringify(line)),
-  };
+    // Tagged with the box, so tests can count the calls one Aidbox received.
+    onRequest: (line: object) => void standinLogLines.push(JSON.stringify({ env, ...line })),
+  });
   const standins = {
-    sandbox: await startStandin({ ...standinOptions, orgbac: false }),
-    production: await startStandin({ ...standinOptions, orgbac: true }),
+    sandbox: await startStandin({ ...standinOptions('sandbox'), orgbac: false }),
+    production: await startStandin({ ...standinOptions('production'), orgbac: true }),
   };
   const environment = (name: Environment): AidboxEnvironment => ({
     name,
