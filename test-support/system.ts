@@ -10,6 +10,7 @@ import { createDb, type Db } from '../db/database.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import type { Environment } from '../workflows/backend-service/types.js';
 import { startTestWorker, testClient, type RunningWorker } from './temporal.js';
+import { registerSecret, registeringSecretStore } from './secret-registry.js';
 
 /**
  * The whole back end for a test file, on real components: the run's Temporal dev server and
@@ -37,6 +38,7 @@ export async function startTestSystem(
 ): Promise<TestSystem> {
   const db = createDb(inject('databaseUrl'), { poolSize: 5 });
   const rootClientSecret = randomBytes(18).toString('base64url');
+  registerSecret(rootClientSecret, 'stand-ins admin secret');
   const standinLogLines: string[] = [];
   const standinOptions = (env: Environment) => ({
     rootClientSecret,
@@ -62,9 +64,9 @@ export async function startTestSystem(
     sandbox: new AidboxClient(environments.sandbox, { timeoutMs: 3_000 }),
     production: new AidboxClient(environments.production, { timeoutMs: 3_000 }),
   };
-  const secretStore = createSecretStore(
-    db,
-    createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test'),
+  const secretStore = registeringSecretStore(
+    createSecretStore(db, createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test')),
+    'test system',
   );
   const deps: ActivityDependencies = {
     db,
