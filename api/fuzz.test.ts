@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../platform/logger.js';
+import { propertySeed } from '../test-support/seed.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
 import {
   buildApp,
@@ -65,7 +66,7 @@ describe('fuzzed requests never reach the last-resort 500', async () => {
         if (response.status >= 400)
           expect(response.headers.get('content-type')).toBe('application/problem+json');
       }),
-      { numRuns: 150 },
+      { numRuns: 150, seed: propertySeed('api fuzz bodies', 20_261_123) },
     );
   });
 
@@ -101,7 +102,7 @@ describe('fuzzed requests never reach the last-resort 500', async () => {
           expect(odd.status).toBe(401);
         },
       ),
-      { numRuns: 100 },
+      { numRuns: 100, seed: propertySeed('api fuzz paths', 20_261_124) },
     );
     expect(logs.filter((l) => l.includes('unhandled error'))).toEqual([]);
   });

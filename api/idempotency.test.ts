@@ -265,6 +265,22 @@ describe('Idempotency-Key', async () => {
       .where('key', '=', scope.key)
       .execute();
     expect((await store.begin(scope, 'h2', { takeOverAfterMs: 60_000 })).kind).toBe('proceed');
-    expect(await store.purgeExpired()).toBeGreaterThanOrEqual(0);
+
+    // Purging removes an expired record and keeps a live one.
+    const expired = { ...scope, key: randomUUID() };
+    await store.begin(expired, 'h3', { takeOverAfterMs: 60_000 });
+    await store.complete(expired, { status: 200, body: { a: 2 }, secret: null });
+    await db
+      .updateTable('idempotency_records')
+      .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
+      .where('key', '=', expired.key)
+      .execute();
+    expect(await store.purgeExpired()).toBeGreaterThanOrEqual(1);
+    const left = await db
+      .selectFrom('idempotency_records')
+      .select('key')
+      .where('key', 'in', [scope.key, expired.key])
+      .execute();
+    expect(left.map((r) => r.key)).toEqual([scope.key]);
   });
 });

@@ -10,6 +10,7 @@ import { localhostOnlyResolver } from '../platform/network.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
 import { FAST_RETRY, fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import { registerCanary, whereFound } from '../test-support/secret-registry.js';
 import { workerLogLines } from '../test-support/temporal.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
 import { createApp } from './app.js';
@@ -424,6 +425,55 @@ describe('the HTTP API end to end', () => {
     expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).not.toBe(200);
   });
 
+  it('rotation of a draft: the new secret is shown once and works in the sandbox; a rotation the sandbox refuses answers 502 and changes nothing', async () => {
+    const created = await call(
+      'POST',
+      '/v1/backend-services',
+      'alice',
+      validRegistration({ organizationId: 'org-payer-a' }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const s1 = created.body.clientSecret!;
+    secrets.push(s1);
+    const sandbox = (await until(id, (s) => s.environments.sandbox !== null)).environments.sandbox!;
+    const token = (secret: string) =>
+      tokenWithSecret(base(sandbox.tokenUrl), id, secret, 'system/Patient.rs');
+
+    const rotated = await call('POST', `/v1/backend-services/${id}/rotate-secret`, 'alice');
+    expect(rotated.status).toBe(200);
+    expect(rotated.body).toMatchObject({ status: 'draft', credentials: { secret: { version: 2 } } });
+    const s2 = rotated.body.clientSecret!;
+    secrets.push(s2);
+    expect((await token(s1)).status).toBe(400);
+    expect((await token(s2)).status).toBe(200);
+
+    // The sandbox refuses the secret patch for good (403 is permanent): 502 naming the box, status and kind.
+    system.standins.sandbox.failNext({
+      kind: 'error-before',
+      status: 403,
+      method: 'PATCH',
+      path: new RegExp(`/Client/${id}$`),
+      times: 10,
+    });
+    const refused = await call('POST', `/v1/backend-services/${id}/rotate-secret`, 'alice');
+    expect(refused.status).toBe(502);
+    expect(refused.body).toMatchObject({
+      type: '/problems/provisioning-failed',
+      error: { environment: 'sandbox', status: 403 },
+    });
+    expect(refused.body.clientSecret).toBeUndefined();
+    // Nothing applied: still version 2, and the secret shown last still works.
+    const after = await call('GET', `/v1/backend-services/${id}`, 'alice');
+    expect(after.body.credentials.secret).toMatchObject({ version: 2 });
+    expect((await token(s2)).status).toBe(200);
+    const history = await call('GET', `/v1/backend-services/${id}/history`, 'alice');
+    expect((history.body.items as unknown as Array<{ action: string }>).map((h) => h.action)).toEqual([
+      'create',
+      'rotate-secret',
+    ]);
+  });
+
   it('nobody approves a service they own, even through a real workflow', async () => {
     const created = await call(
       'POST',
@@ -512,7 +562,7 @@ describe('the HTTP API end to end', () => {
   });
 
   it('no plaintext secret in histories, the dev server database file, any table, or the logs of API, worker and stand-ins', async () => {
-    expect(secrets.length).toBe(4);
+    expect(secrets.length).toBe(6);
     // A canary goes through the same channels a leaked secret would: a workflow's input and result
     // (history and Temporal's database file), a table row (the probe's projection) and the API log.
     // Finding it everywhere proves each search can find a secret where one is.
@@ -523,14 +573,11 @@ describe('the HTTP API end to end', () => {
       args: [{ probeId: `probe-${canary}`, note: canary }],
     });
     apiLog.info({ note: canary }, 'canary');
+    // The stand-ins' request log: a secret in a URL would land there.
+    expect((await fetch(`${system.standins.sandbox.url}/fhir/Patient/${canary}`)).status).toBe(401);
+    // The run's final check (global-setup.ts teardown) must find it too, in Temporal's file and a table.
+    registerCanary(canary, 'api/lifecycle.test.ts');
 
-    const forms = (s: string) => [
-      s,
-      Buffer.from(s).toString('base64'),
-      Buffer.from(s).toString('base64url'),
-      Buffer.from(s).toString('hex'),
-      encodeURIComponent(s),
-    ];
     const haystacks: Record<string, string> = {
       apiLogs: logLines.join(''),
       workerLogs: workerLogLines.join('\n'),
@@ -560,13 +607,13 @@ describe('the HTTP API end to end', () => {
       haystacks[`table ${table_name}`] = rows.rows.map((r) => r.row).join('\n');
     }
     const find = (needle: string) =>
-      Object.entries(haystacks)
-        .filter(([, text]) => forms(needle).some((f) => text.includes(f)))
-        .map(([where]) => where.replace(/ probe-canary.*$/, ' probe'));
+      whereFound(haystacks, needle).map((where) => where.replace(/ probe-canary.*$/, ' probe'));
 
     expect(find(canary).sort()).toEqual(
       expect.arrayContaining([
         'apiLogs',
+        'workerLogs',
+        'standinLogs',
         'history probe',
         'table platform_probe',
         expect.stringMatching(/^temporal database/),

@@ -7,6 +7,7 @@ import {
   driveLifecycle,
   handleOf,
   planLifecycles,
+  settled,
   startLifecycle,
   waitForWorkflowState,
   type Lifecycle,
@@ -104,5 +105,23 @@ describe('fault: PostgreSQL cut off (TCP proxy) while projections are pending', 
       lifecycles.map((l) => handleOf(system.client, l.serviceId).describe()),
     );
     expect(described.map((d) => d.status.name)).toEqual(['RUNNING', 'RUNNING']);
-  }, 120_000);
+    // Delayed, not lost: once PostgreSQL is back both services end active, in the workflow and the
+    // read model alike.
+    for (const { serviceId } of lifecycles) {
+      await waitForWorkflowState(system.client, serviceId, settled('active'), 60_000);
+      await expect
+        .poll(
+          async () =>
+            (
+              await system.db
+                .selectFrom('backend_services')
+                .select('status')
+                .where('id', '=', serviceId)
+                .executeTakeFirst()
+            )?.status,
+          { timeout: 30_000 },
+        )
+        .toBe('active');
+    }
+  }, 180_000);
 });

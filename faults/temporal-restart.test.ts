@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { freePort } from '../platform/ports.js';
+import { freePort, isPortBusy } from '../platform/ports.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
 import { driveLifecycle, planLifecycles, startLifecycle } from './support/lifecycles.js';
 import { startFaultSystem, type FaultSystem } from './support/system.js';
@@ -50,8 +50,27 @@ describe('fault: Temporal dev server restarted with lifecycles in flight', () =>
         ),
       );
 
+      const ids = lifecycles.map((l) => l.serviceId);
+      /** Decisions in the history of this test's services: each one is a message the server carried. */
+      const historyRows = async () => {
+        const row = await system.db
+          .selectFrom('backend_service_history')
+          .select((eb) => eb.fn.countAll<string>().as('n'))
+          .where('service_id', 'in', ids)
+          .where('action', 'in', ['submit', 'approve', 'reject', 'deactivate'])
+          .executeTakeFirstOrThrow();
+        return Number(row.n);
+      };
       for (let restart = 0; restart < RESTARTS; restart += 1) {
-        await new Promise((r) => setTimeout(r, 1_000));
+        // Kill only once the server carries messages (a submit or later was applied since the last
+        // start), rather than after a fixed pause that a loaded machine may not have used.
+        const rowsAtStart = await historyRows();
+        await expect
+          .poll(async () => (await historyRows()) > rowsAtStart || unfinished.size === 0, {
+            timeout: 60_000,
+            interval: 50,
+          })
+          .toBe(true);
         // Messages still being sent when the server dies: those are the lifecycles in flight.
         if (restart === 0) expect(unfinished.size).toBeGreaterThanOrEqual(10);
         const dying = server!;
@@ -59,7 +78,8 @@ describe('fault: Temporal dev server restarted with lifecycles in flight', () =>
         const exited = new Promise((r) => dying.process.once('exit', r));
         dying.process.kill('SIGKILL');
         await exited;
-        await new Promise((r) => setTimeout(r, 1_000));
+        // The new server needs the same port: wait until the kernel released it.
+        await expect.poll(() => isPortBusy(port), { timeout: 30_000, interval: 100 }).toBe(false);
         server = await start();
       }
       await drivers;

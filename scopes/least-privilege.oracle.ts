@@ -5,10 +5,26 @@
  * a request *intent* ("read Patient/1 through Organization/org-a's API"); the test renders the same
  * intent as HTTP for the stand-in's engine.
  *
- * Shared with the derivation on purpose: only the resource-type lists (what a FHIR type is, what `*`
- * stands for), which define the vocabulary rather than the mapping under test.
+ * Shared with the derivation on purpose: only the list of FHIR R4 resource types (what a FHIR type
+ * is), which defines the vocabulary rather than the mapping under test. What `*` does NOT stand for is
+ * a product decision under test, so the oracle states it again below as its own literal: dropping a
+ * type from the product's list must make the oracle and the engine disagree.
  */
-import { FHIR_R4_RESOURCE_TYPES, WILDCARD_EXCLUDED_FHIR_TYPES } from './resource-types.js';
+import { FHIR_R4_RESOURCE_TYPES } from './resource-types.js';
+
+/**
+ * FHIR types a `*` scope does not cover (the product decision stated in scopes/resource-types.ts): types
+ * that reconfigure the server or push data out. Written out here, never imported from the derivation.
+ */
+export const ORACLE_WILDCARD_EXCLUDED_TYPES = [
+  'CapabilityStatement',
+  'CompartmentDefinition',
+  'ImplementationGuide',
+  'OperationDefinition',
+  'SearchParameter',
+  'StructureDefinition',
+  'Subscription',
+] as const;
 
 type Letter = 'c' | 'r' | 'u' | 'd' | 's';
 
@@ -73,7 +89,7 @@ const V1_WORDS: Record<string, readonly Letter[]> = {
 };
 
 const fhirTypes = new Set(FHIR_R4_RESOURCE_TYPES);
-const notCoveredByWildcard = new Set(WILDCARD_EXCLUDED_FHIR_TYPES);
+const notCoveredByWildcard: ReadonlySet<string> = new Set(ORACLE_WILDCARD_EXCLUDED_TYPES);
 
 /** SMART: `system/<Type|*>.<perms>`; scopes add up; `*` covers every FHIR type it stands for. */
 function holds(scopes: readonly string[], resourceType: string, letter: Letter): boolean {

@@ -5,7 +5,12 @@
  * SMART App Launch 2.x, "Scopes and Launch Context", permission table:
  *   c = type create; r = read, vread, instance history; u = update (incl. update-as-create), patch;
  *   d = delete; s = type search, type history (system search/history: see below).
- * Aidbox operation ids: docs/aidbox-contract.md §2.1 (FHIR API list) and 2.4 step 3; OrgBAC ids: 2.4 step 3, 3.
+ * Aidbox operation ids: UNVERIFIED, every one of them. They were copied from the Aidbox stand-in's
+ * router (aidbox-standin/policy/request.ts), which was written from the team's reading of Aidbox; a
+ * search of Aidbox's public documentation (issue 22) found no page listing these ids, so none is marked
+ * confirmed. The least-privilege test checks the derivation against the stand-in, which shares these
+ * names, so it cannot catch a wrong id: verify them against a real Aidbox (its `Operation` resources)
+ * before production.
  *
  * Decisions (each one is the stricter reading; the oracle in least-privilege.test.ts encodes the same):
  * - Conditional update/patch need u AND s, conditional delete needs d AND s: the server searches with the
@@ -13,10 +18,10 @@
  * - System-level search and history (`GET /fhir?…`, `GET /fhir/_history`) and compartment search
  *   (`GET /fhir/Patient/1/Observation`) are never granted: they span types the scope set may not cover.
  * - Transaction/batch bundles (`POST /fhir`, FhirTransaction / orgbac-fhir-bundle) are never granted: the
- *   AccessPolicy layer sees only the bundle, not its entries (docs/aidbox-contract.md §2.5: entries are checked one
+ *   AccessPolicy layer sees only the bundle, not its entries (Aidbox's scope layer: entries are checked one
  *   by one only in the scope layer, which a client without `atv: 2` tokens does not get).
  * - The Aidbox-format API (`/<Type>`), `$`-operations other than bulk export, and `/fhir/metadata` are
- *   never granted by derived policies (`uri` is anchored to the FHIR API; docs/aidbox-contract.md §2.4 step 4).
+ *   never granted by derived policies (`uri` is anchored to the FHIR API).
  */
 import type { Permission } from './permissions.js';
 
@@ -29,7 +34,7 @@ export interface OperationGrant {
 export interface ApiOperationTable {
   /** Type-level REST interactions, keyed by operation id. */
   rest: readonly OperationGrant[];
-  /** Bulk export kick-off per level, status, cancel (docs/aidbox-contract.md §5). */
+  /** Bulk export kick-off per level, status, cancel. */
   export: {
     systemLevel: string;
     patientLevel: string;
@@ -65,10 +70,11 @@ export const ROOT_FHIR_OPERATIONS: ApiOperationTable = {
 };
 
 /**
- * OrgBAC ids (kebab-case). Only read, search, create, patch and bundle are confirmed publicly
- * (docs/aidbox-contract.md §2.4 step 3, §9 caveats); the others are the names the stand-in's router chose
- * (aidbox-standin/policy/request.ts OPERATION_IDS). `POST _search` is `orgbac-fhir-search` there too.
- * To verify against a real Aidbox before production (docs/aidbox-contract.md §9, "Fidelity caveats").
+ * OrgBAC ids (kebab-case): UNVERIFIED, like the ids above. An earlier note said read, search, create,
+ * patch and bundle were confirmed publicly, citing a document that is not in this repository; the
+ * issue 22 search of Aidbox's public documentation did not find them, so they are unverified too. All
+ * are the names the stand-in's router chose (aidbox-standin/policy/request.ts OPERATION_IDS);
+ * `POST _search` is `orgbac-fhir-search` there too.
  */
 export const ORGBAC_FHIR_OPERATIONS: ApiOperationTable = {
   rest: [

@@ -10,6 +10,7 @@ import { createDb, type Db } from '../db/database.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import type { Environment } from '../workflows/backend-service/types.js';
 import { startTestWorker, testClient, type RunningWorker } from './temporal.js';
+import { registerSecret, registeringSecretStore } from './secret-registry.js';
 
 /**
  * The whole back end for a test file, on real components: the run's Temporal dev server and
@@ -25,7 +26,7 @@ export interface TestSystem {
   aidbox: Record<Environment, AidboxClient>;
   secretStore: SecretStore;
   deps: ActivityDependencies;
-  /** What the stand-ins logged (one line per request), for the secret-absence test. */
+  /** What the stand-ins logged (one JSON line per request, with `env`), for the secret-absence test and call counts. */
   standinLogLines: string[];
   /** Starts another worker on the same task queue (e.g. after stopping one). */
   restartWorker(): Promise<RunningWorker>;
@@ -37,16 +38,18 @@ export async function startTestSystem(
 ): Promise<TestSystem> {
   const db = createDb(inject('databaseUrl'), { poolSize: 5 });
   const rootClientSecret = randomBytes(18).toString('base64url');
+  registerSecret(rootClientSecret, 'stand-ins admin secret');
   const standinLogLines: string[] = [];
-  const standinOptions = {
+  const standinOptions = (env: Environment) => ({
     rootClientSecret,
     appMode: 'development' as const,
     resolver: localhostOnlyResolver,
-    onRequest: (line: object) => void standinLogLines.push(JSON.stringify(line)),
-  };
+    // Tagged with the box, so tests can count the calls one Aidbox received.
+    onRequest: (line: object) => void standinLogLines.push(JSON.stringify({ env, ...line })),
+  });
   const standins = {
-    sandbox: await startStandin({ ...standinOptions, orgbac: false }),
-    production: await startStandin({ ...standinOptions, orgbac: true }),
+    sandbox: await startStandin({ ...standinOptions('sandbox'), orgbac: false }),
+    production: await startStandin({ ...standinOptions('production'), orgbac: true }),
   };
   const environment = (name: Environment): AidboxEnvironment => ({
     name,
@@ -61,9 +64,9 @@ export async function startTestSystem(
     sandbox: new AidboxClient(environments.sandbox, { timeoutMs: 3_000 }),
     production: new AidboxClient(environments.production, { timeoutMs: 3_000 }),
   };
-  const secretStore = createSecretStore(
-    db,
-    createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test'),
+  const secretStore = registeringSecretStore(
+    createSecretStore(db, createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test')),
+    'test system',
   );
   const deps: ActivityDependencies = {
     db,

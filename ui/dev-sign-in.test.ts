@@ -48,6 +48,29 @@ describe('development sign-in: redirects and server-side sessions', async () => 
     return { location: response.headers.get('Location'), cookie: cookieOf(response) };
   }
 
+  it('CSRF: a POST with the right token but a foreign Origin is refused; the same POST from our origin is not', async () => {
+    const page = await app.request('http://localhost/login');
+    const anonymous = cookieOf(page);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1]!;
+    const post = (origin: string) =>
+      app.request('http://localhost/login/dev', {
+        method: 'POST',
+        headers: {
+          Cookie: anonymous,
+          Origin: origin,
+          'Content-Type': 'application/x-www-form-urlencoded',
+        },
+        body: new URLSearchParams({ _csrf: csrf, sub: 'mallory', 'role-admin': 'on' }).toString(),
+      });
+    // The Origin check alone: the token is valid, only the Origin is another site's.
+    const foreign = await post('https://attacker.example');
+    expect(foreign.status).toBe(403);
+    expect(cookieOf(foreign)).not.toMatch(/^bsr_session=.+/);
+    // Negative control: the same token from our own origin signs in.
+    const own = await post('http://localhost');
+    expect(own.status).toBe(303);
+  });
+
   it('next= is kept only when it names a path on our origin', async () => {
     for (const next of [
       '/\t/evil.example',

@@ -43,6 +43,9 @@ export class FaultInjector {
     this.settings = { ...this.settings, ...partial };
   }
 
+  /** How many faults were injected, by kind: lets a fault test show its faults happened at all. */
+  readonly injected = { errors: 0, drops: 0, scripted: 0 };
+
   failNext(fault: ScriptedFault): void {
     this.scripted.push({ status: 503, times: 1, ...fault });
   }
@@ -80,6 +83,7 @@ export class FaultInjector {
     return async (c, next) => {
       const path = new URL(c.req.url).pathname;
       const scripted = this.takeScripted(c.req.method, path);
+      if (scripted) this.injected.scripted += 1;
       if (scripted?.kind === 'drop') {
         drop(c.env);
         return new Response(null, { status: 503 }); // never reaches the caller: the socket is gone
@@ -90,10 +94,14 @@ export class FaultInjector {
         const { latencyMs, dropRate, errorRate } = this.settings;
         if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
         if (dropRate > 0 && this.random() < dropRate) {
+          this.injected.drops += 1;
           drop(c.env);
           return new Response(null, { status: 503 });
         }
-        if (errorRate > 0 && this.random() < errorRate) return unavailable(503);
+        if (errorRate > 0 && this.random() < errorRate) {
+          this.injected.errors += 1;
+          return unavailable(503);
+        }
       }
       await next();
       if (scripted?.kind === 'error-after') c.res = unavailable(scripted.status, scripted.retryAfterSeconds);

@@ -13,6 +13,7 @@ import { createApp } from '../app.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
 import { createTokenVerifier, localKeys, type TokenVerifier } from '../auth/verifier.js';
 import type { ApiDependencies } from '../context.js';
+import { registeringSecretStore } from '../../test-support/secret-registry.js';
 
 /**
  * What API tests share: configuration pointing at the run's PostgreSQL and Temporal, an issuer of
@@ -76,7 +77,10 @@ export async function createIdentities(): Promise<Identities> {
 }
 
 export function testSecretStore(db: Db): SecretStore {
-  return createSecretStore(db, createKeyring(new Map([['test1', randomBytes(32)]]), 'test1'));
+  return registeringSecretStore(
+    createSecretStore(db, createKeyring(new Map([['test1', randomBytes(32)]]), 'test1')),
+    'api harness',
+  );
 }
 
 export function buildApp(

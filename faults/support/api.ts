@@ -10,6 +10,7 @@ import { createLogger } from '../../platform/logger.js';
 import { FAST_RETRY } from '../../test-support/services.js';
 import type { Lifecycle } from './lifecycles.js';
 import type { FaultSystem } from './system.js';
+import { registeringSecretStore } from '../../test-support/secret-registry.js';
 
 /**
  * The real HTTP API (api/app.ts) on a fault system, in-process, with the test issuer's identities:
@@ -61,7 +62,10 @@ export async function startFaultApi(
     log: createLogger('fault-api', 'silent'),
     verifier: ids.verifier,
     // The worker's key, on the API's connection: the API reads the secret it shows once.
-    secrets: createSecretStore(db, createKeyring(new Map([['test', system.secretKey]]), 'test')),
+    secrets: registeringSecretStore(
+      createSecretStore(db, createKeyring(new Map([['test', system.secretKey]]), 'test')),
+      'fault api',
+    ),
     workflowRetry: FAST_RETRY,
   });
   const headers = {

@@ -13,6 +13,7 @@ import type { Database } from '../../db/schema.js';
 import { localhostOnlyResolver } from '../../platform/network.js';
 import { startTestWorker, uniqueTaskQueue, type RunningWorker } from '../../test-support/temporal.js';
 import type { Environment } from '../../workflows/backend-service/types.js';
+import { registerSecret, registeringSecretStore } from '../../test-support/secret-registry.js';
 
 /**
  * The back end for a fault test, like test-support/system.ts but with the knobs fault tests turn:
@@ -59,6 +60,7 @@ export async function startFaultSystem(options: FaultSystemOptions = {}): Promis
     ? cuttableDb(options.workerDatabaseUrl, { poolSize: 5, ...options.workerDbOptions })
     : db;
   const rootClientSecret = randomBytes(18).toString('base64url');
+  registerSecret(rootClientSecret, 'fault stand-ins admin secret');
   const standin = (orgbac: boolean) =>
     startStandin({
       orgbac,
@@ -81,7 +83,10 @@ export async function startFaultSystem(options: FaultSystemOptions = {}): Promis
   const secretKey = randomBytes(32);
   const deps: ActivityDependencies = {
     db: workerDb,
-    secretStore: createSecretStore(workerDb, createKeyring(new Map([['test', secretKey]]), 'test')),
+    secretStore: registeringSecretStore(
+      createSecretStore(workerDb, createKeyring(new Map([['test', secretKey]]), 'test')),
+      'fault worker',
+    ),
     jwksFetcher: { mode: 'development', resolver: localhostOnlyResolver },
     aidbox: {
       sandbox: new AidboxClient(environments.sandbox, { timeoutMs }),

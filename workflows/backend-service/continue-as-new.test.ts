@@ -1,8 +1,6 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { registration, startService, waitForProjection } from '../../test-support/services.js';
+import { recordHistory } from '../../test-support/histories.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { editUpdate, stateQuery, workflowIdOf } from './messages.js';
 import type { backendService } from './workflow.js';
@@ -90,11 +88,9 @@ describe('continue-as-new of a long-lived service', () => {
     const after = await waitForProjection(system.db, serviceId, (s) => s.revision === revision + 1);
     expect(after.projectionVersion).toBeGreaterThan(before);
 
-    if (process.env.RECORD_HISTORIES) {
-      const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
-      mkdirSync(dir, { recursive: true });
-      const first = system.client.workflow.getHandle(workflowIdOf(serviceId), firstRunId);
-      writeFileSync(`${dir}continue-as-new.json`, historyToJSON(await first.fetchHistory()) + '\n');
-    }
+    await recordHistory(
+      system.client.workflow.getHandle(workflowIdOf(serviceId), firstRunId),
+      'continue-as-new.json',
+    );
   });
 });

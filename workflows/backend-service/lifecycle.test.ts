@@ -1,7 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
 import {
@@ -14,6 +11,7 @@ import {
   updateFailure,
   waitForProjection,
 } from '../../test-support/services.js';
+import { recordHistory } from '../../test-support/histories.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import type { ServiceState } from './types.js';
 import {
@@ -29,15 +27,6 @@ import {
 
 const alice = { sub: 'alice', roles: ['developer'] };
 const bob = { sub: 'bob', roles: ['admin'] };
-
-/** With RECORD_HISTORIES=1 the main paths are written to __histories__ for the replay test. */
-async function recordHistory(handle: WorkflowHandle, file: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const history = await handle.fetchHistory();
-  writeFileSync(`${dir}${file}`, historyToJSON(history) + '\n');
-}
 
 async function updateAcceptedEvents(handle: WorkflowHandle): Promise<number> {
   const history = await handle.fetchHistory();

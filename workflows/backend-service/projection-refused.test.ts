@@ -7,6 +7,7 @@ import {
   updateFailure,
   waitForProjection,
 } from '../../test-support/services.js';
+import { recordHistory } from '../../test-support/histories.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { approveUpdate, deactivateUpdate, stateQuery, submitUpdate } from './messages.js';
 
@@ -73,6 +74,7 @@ describe('a projection PostgreSQL refuses for good', () => {
     );
     expect((await production()).status).toBe(400);
     expect(await handle.result()).toMatchObject({ status: 'rejected', cleanup: { done: true } });
+    await recordHistory(handle, 'current-projection-refused.json');
   });
 
   it('negative control: a clean service projects without projectionError', async () => {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { DeterminismViolationError } from '@temporalio/workflow';
 import {
   bundleWorkflowCode,
   DefaultLogger,
@@ -11,15 +12,21 @@ import {
 } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
+import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { createPlatformProbeActivities } from '../../activities/platform-probe.js';
+import type { Db } from '../../db/database.js';
+import { createCommandAuthActivities } from '../../worker/command-verifier.js';
+import { HISTORIES_DIR, pathsOf } from '../../test-support/histories.js';
+import * as messages from './messages.js';
 
 /**
- * Histories of the main paths, recorded from real runs on the dev server (see
- * workflows/backend-service/lifecycle.test.ts and signed-commands.test.ts, RECORD_HISTORIES=1) and
- * committed. Replaying them
- * against today's workflow code proves a change is deterministic for running services. Never
- * regenerate a history to make a failing replay pass.
+ * Histories of the main paths, recorded from real runs on the dev server (RECORD_HISTORIES=1, see
+ * docs/decisions/replay-safety.md) and committed. Replaying them against today's workflow code
+ * proves a change is deterministic for running services. Never regenerate a history to make a
+ * failing replay pass: a committed history stands for executions started under the code that wrote it.
  */
 const RECORDED_HISTORIES = [
+  // Recorded before signed commands and before the deactivation queue-jump: the old deactivation path.
   'secret-lifecycle.json',
   'jwks-lifecycle.json',
   'reject-and-resubmit.json',
@@ -27,21 +34,27 @@ const RECORDED_HISTORIES = [
   'continue-as-new.json',
   // Issue 13: signed start and updates, and a refused (forged) approval, recorded after the change.
   'signed-commands.json',
+  // Issue 22: today's code (recorded-paths.test.ts, projection-refused.test.ts): draft and active
+  // rotation, recheckCredentials, reject, the queue-jumping deactivation, a refused projection.
+  'current-secret-lifecycle.json',
+  'current-jwks-recheck-reject.json',
+  'current-projection-refused.json',
 ] as const;
-
-const HISTORIES_DIR = fileURLToPath(new URL('./__histories__/', import.meta.url));
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
   return files.map((file) => {
     const full = path.join(HISTORIES_DIR, file);
     if (!existsSync(full)) throw new Error(`recorded history ${file} is missing from ${HISTORIES_DIR}`);
-    return { workflowId: file, history: JSON.parse(readFileSync(full, 'utf8')) };
+    return { workflowId: file, history: JSON.parse(readFileSync(full, 'utf8')) as { events?: unknown[] } };
   });
 }
 
 async function replayErrors(bundle: { codePath: string } | WorkflowBundleWithSourceMap) {
   const errors: Array<{ workflowId: string; error: unknown }> = [];
-  for await (const result of Worker.runReplayHistories({ workflowBundle: bundle }, loadHistories())) {
+  for await (const result of Worker.runReplayHistories(
+    { workflowBundle: bundle },
+    loadHistories() as Parameters<typeof Worker.runReplayHistories>[1] & object[],
+  )) {
     if (result.error) errors.push({ workflowId: result.workflowId, error: result.error });
   }
   return errors;
@@ -67,7 +80,7 @@ describe('replay of recorded histories', () => {
     expect(errors.map((e) => `${e.workflowId}: ${String(e.error)}`)).toEqual([]);
   });
 
-  it('negative control: a non-deterministic variant of the workflow fails replay', async () => {
+  it('negative control: a non-deterministic variant of the workflow fails replay of every history with a DeterminismViolationError', async () => {
     const variant = await bundleWorkflowCode({
       workflowsPath: fileURLToPath(
         new URL('../../test-support/nondeterministic-workflows.ts', import.meta.url),
@@ -75,12 +88,129 @@ describe('replay of recorded histories', () => {
       logger: new DefaultLogger('ERROR'),
     });
     const errors = await replayErrors(variant);
-    expect(errors.length).toBe(RECORDED_HISTORIES.length);
+    // The kind of failure, per history: any other error (a broken bundle, a missing file) is no proof.
+    expect(
+      Object.fromEntries(errors.map((e) => [e.workflowId, e.error instanceof DeterminismViolationError])),
+    ).toEqual(Object.fromEntries(RECORDED_HISTORIES.map((file) => [file, true])));
+  });
+
+  it('every history in the folder is replayed (none recorded and forgotten)', () => {
+    expect(
+      readdirSync(HISTORIES_DIR)
+        .filter((f) => f.endsWith('.json'))
+        .sort(),
+    ).toEqual([...RECORDED_HISTORIES].sort());
   });
 
   it('a missing history file fails the test rather than passing silently', () => {
     expect(() => loadHistories([...RECORDED_HISTORIES, 'no-such-history.json'])).toThrow(
       'recorded history no-such-history.json is missing',
     );
+  });
+});
+
+/** Update names, as the messages module defines them (defineUpdate gives `{ type: 'update', name }`). */
+function updateNamesInCode(): string[] {
+  return (Object.values(messages) as Array<{ type?: unknown; name?: unknown }>)
+    .filter((m) => m.type === 'update')
+    .map((m) => String(m.name))
+    .sort();
+}
+
+/**
+ * Activity types the worker registers for the Backend Service workflow: the keys of the real
+ * activities factory, without those of the platform probe (another workflow's), plus the command
+ * verification local activity. Built with inert dependencies: only the keys are read.
+ */
+function activityTypesInCode(): { activities: string[]; localActivities: string[] } {
+  const inert = {
+    db: {} as Db,
+    secretStore: {},
+    jwksFetcher: { mode: 'development' },
+    aidbox: { sandbox: {}, production: {} },
+    orgbac: { sandbox: false, production: true },
+  } as unknown as ActivityDependencies;
+  const probe = new Set(Object.keys(createPlatformProbeActivities(inert.db)));
+  const all = Object.keys(createActivities(inert));
+  return {
+    activities: all.filter((name) => !probe.has(name)).sort(),
+    localActivities: Object.keys(
+      createCommandAuthActivities({ off: true, reason: 'test negative control' }),
+    ).sort(),
+  };
+}
+
+/** Patch IDs the workflow code passes to patched(), read from its source (string constants resolved). */
+function patchIdsInCode(): string[] {
+  const dir = fileURLToPath(new URL('./', import.meta.url));
+  const sources = readdirSync(dir)
+    .filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts'))
+    .map((f) => readFileSync(path.join(dir, f), 'utf8'))
+    .join('\n');
+  const constants = new Map(
+    [...sources.matchAll(/const\s+([A-Z_]+)\s*=\s*'([^']+)'/g)].map((m) => [m[1]!, m[2]!]),
+  );
+  return [...sources.matchAll(/patched\(\s*(?:'([^']+)'|([A-Z_]+))\s*\)/g)]
+    .map((m) => m[1] ?? constants.get(m[2]!) ?? `unresolved ${m[2]}`)
+    .filter((id, i, all) => all.indexOf(id) === i)
+    .sort();
+}
+
+function coverage(files: readonly string[]) {
+  const seen = loadHistories(files).map((h) => pathsOf(h.history));
+  const union = (pick: (p: ReturnType<typeof pathsOf>) => Set<string>) =>
+    new Set(seen.flatMap((p) => [...pick(p)]));
+  const updates = union((p) => p.updates);
+  const activities = union((p) => p.activities);
+  const localActivities = union((p) => p.localActivities);
+  const patches = union((p) => p.patches);
+  const code = activityTypesInCode();
+  return {
+    updates: updateNamesInCode().filter((n) => !updates.has(n)),
+    activities: code.activities.filter((n) => !activities.has(n)),
+    localActivities: code.localActivities.filter((n) => !localActivities.has(n)),
+    patches: patchIdsInCode().filter((n) => !patches.has(n)),
+    projectionError: seen.some((p) => p.projectionErrorAnswered)
+      ? []
+      : ['projectService with projectionError'],
+  };
+}
+
+describe('the recorded histories cover the code', () => {
+  const nothingMissing = {
+    updates: [],
+    activities: [],
+    localActivities: [],
+    patches: [],
+    projectionError: [],
+  };
+
+  it('the lists taken from the code are not empty (the derivation itself works)', () => {
+    expect(updateNamesInCode()).toEqual(
+      expect.arrayContaining(['approve', 'deactivate', 'recheckCredentials', 'rotateSecret']),
+    );
+    expect(activityTypesInCode().activities).toEqual(
+      expect.arrayContaining(['projectService', 'upsertClient', 'disableClient']),
+    );
+    expect(activityTypesInCode().activities).not.toContain('recordProbe');
+    expect(activityTypesInCode().localActivities).toEqual(['verifyCommand']);
+    expect(patchIdsInCode()).toEqual(
+      expect.arrayContaining(['deactivation-first', 'signed-commands-start', 'signed-commands-updates']),
+    );
+  });
+
+  it('every update, activity type, local activity and patch in the code appears in some recorded history', () => {
+    expect(coverage(RECORDED_HISTORIES)).toEqual(nothingMissing);
+  });
+
+  it("negative control: without the recordings of today's code, the gaps are named", () => {
+    const old = RECORDED_HISTORIES.filter((f) => !f.startsWith('current-'));
+    expect(coverage(old)).toEqual({
+      updates: ['recheckCredentials'],
+      activities: [],
+      localActivities: [],
+      patches: ['deactivation-first'],
+      projectionError: ['projectService with projectionError'],
+    });
   });
 });

@@ -1,11 +1,10 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+
 import { promisify } from 'node:util';
-import type { Client, WorkflowHandle } from '@temporalio/client';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
+import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AidboxClient } from '../../aidbox/client.js';
 import { createApp } from '../../api/app.js';
@@ -22,6 +21,7 @@ import {
   updateFailure,
   waitForProjection,
 } from '../../test-support/services.js';
+import { recordHistory } from '../../test-support/histories.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { startTestWorker, testClient, type RunningWorker } from '../../test-support/temporal.js';
 import type { CommandVerification } from '../../worker/command-verifier.js';
@@ -429,12 +429,3 @@ describe('signed commands', () => {
     expect(history.find((h) => h.action === 'approve')?.actor).toBe('nobody-real');
   });
 });
-
-/** With RECORD_HISTORIES=1 the history is written to __histories__ for the replay test. */
-async function recordHistory(handle: WorkflowHandle, file: string) {
-  if (!process.env.RECORD_HISTORIES) return;
-  const dir = fileURLToPath(new URL('./__histories__/', import.meta.url));
-  mkdirSync(dir, { recursive: true });
-  const history = await handle.fetchHistory();
-  writeFileSync(`${dir}${file}`, historyToJSON(history) + '\n');
-}

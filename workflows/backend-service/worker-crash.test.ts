@@ -13,6 +13,20 @@ const bob = { sub: 'bob', roles: ['admin'] };
 const spawnWorker = (system: TestSystem, taskQueue: string, secretKey: Buffer) =>
   spawnWorkerProcess({ taskQueue, secretKey, environments: system.environments });
 
+/** Requests that could create the service's Client (PUT or POST on a Client path), as logged. */
+function productionCreateCalls(system: TestSystem, serviceId: string): string[] {
+  return system.standinLogLines
+    .map((line) => JSON.parse(line) as { method: string; path: string; status: number; env?: string })
+    .filter(
+      (l) =>
+        l.env === 'production' &&
+        (l.method === 'PUT' || l.method === 'POST') &&
+        /\/Client(\/|$)/.test(l.path) &&
+        (l.method === 'POST' || l.path.endsWith(`/${serviceId}`)),
+    )
+    .map((l) => `${l.method} ${l.path} ${l.status}`);
+}
+
 describe('worker killed mid-approval', () => {
   const secretKey = randomBytes(32);
   let system: TestSystem;
@@ -26,57 +40,68 @@ describe('worker killed mid-approval', () => {
     await system?.stop();
   });
 
-  it('SIGKILL after production applied the Client PUT: the service ends active with exactly one Client and one policy set', async () => {
-    const taskQueue = uniqueTaskQueue('crash');
-    const first = await spawnWorker(system, taskQueue, secretKey);
-    workers.push(first);
-    const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }), {
-      taskQueue,
-    });
-    await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
-    await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
-    const { submission } = await handle.query(stateQuery);
+  // Longer than the inner waits (20 s for the kill, 60 s to become active after it), so on a loaded
+  // 2-core machine a slow run fails on the wait that names what did not happen.
+  it(
+    'SIGKILL after production applied the Client PUT: the service ends active with exactly one Client and one policy set',
+    { timeout: 150_000 },
+    async () => {
+      const taskQueue = uniqueTaskQueue('crash');
+      const first = await spawnWorker(system, taskQueue, secretKey);
+      workers.push(first);
+      const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }), {
+        taskQueue,
+      });
+      await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+      await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+      const { submission } = await handle.query(stateQuery);
 
-    // The production stand-in tells us when it has applied the Client PUT; the worker dies before
-    // the activity can report completion.
-    let killedAt: number | undefined;
-    system.standins.production.hooks.afterClientPut = (client) => {
-      if (client.id === serviceId && killedAt === undefined) {
-        killedAt = Date.now();
-        first.kill('SIGKILL');
-      }
-    };
-    await handle.executeUpdate(approveUpdate, {
-      args: [{ actor: bob, revision: 1, policyHash: submission!.productionPolicies.policyHash }],
-    });
-    await expect.poll(() => killedAt, { timeout: 20_000 }).toBeDefined();
-    await new Promise<void>((resolve) =>
-      first.exitCode !== null || first.signalCode ? resolve() : first.once('exit', () => resolve()),
-    );
-    expect(first.signalCode).toBe('SIGKILL');
+      // The production stand-in tells us when it has applied the Client PUT; the worker dies before
+      // the activity can report completion.
+      let killedAt: number | undefined;
+      system.standins.production.hooks.afterClientPut = (client) => {
+        if (client.id === serviceId && killedAt === undefined) {
+          killedAt = Date.now();
+          first.kill('SIGKILL');
+        }
+      };
+      await handle.executeUpdate(approveUpdate, {
+        args: [{ actor: bob, revision: 1, policyHash: submission!.productionPolicies.policyHash }],
+      });
+      await expect.poll(() => killedAt, { timeout: 20_000 }).toBeDefined();
+      await new Promise<void>((resolve) =>
+        first.exitCode !== null || first.signalCode ? resolve() : first.once('exit', () => resolve()),
+      );
+      expect(first.signalCode).toBe('SIGKILL');
 
-    workers.push(await spawnWorker(system, taskQueue, secretKey));
-    const active = await waitForProjection(system.db, serviceId, (s) => s.status === 'active', 60_000);
-    expect(active.productionProvisioned).toBe(true);
+      workers.push(await spawnWorker(system, taskQueue, secretKey));
+      const active = await waitForProjection(system.db, serviceId, (s) => s.status === 'active', 60_000);
+      expect(active.productionProvisioned).toBe(true);
 
-    // The interrupted activity was retried on the new worker.
-    const history = await handle.fetchHistory();
-    const events = history.events ?? [];
-    const upsertScheduled = events
-      .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'upsertClient')
-      .map((e) => Number(e.eventId));
-    const attempts = events
-      .filter((e) => upsertScheduled.includes(Number(e.activityTaskStartedEventAttributes?.scheduledEventId)))
-      .map((e) => e.activityTaskStartedEventAttributes!.attempt);
-    expect(Math.max(...attempts.map(Number))).toBeGreaterThan(1);
+      // The interrupted activity was retried on the new worker.
+      const history = await handle.fetchHistory();
+      const events = history.events ?? [];
+      const upsertScheduled = events
+        .filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'upsertClient')
+        .map((e) => Number(e.eventId));
+      const attempts = events
+        .filter((e) =>
+          upsertScheduled.includes(Number(e.activityTaskStartedEventAttributes?.scheduledEventId)),
+        )
+        .map((e) => e.activityTaskStartedEventAttributes!.attempt);
+      expect(Math.max(...attempts.map(Number))).toBeGreaterThan(1);
 
-    // Exactly one Client and one policy set in production.
-    const clients = system.standins.production.store.list('Client').filter((c) => c.id === serviceId);
-    expect(clients).toHaveLength(1);
-    expect(clients[0]).toMatchObject({ active: true });
-    const policies = await system.aidbox.production.listAccessPoliciesForClient(serviceId);
-    expect(policies.map((p) => p.id).sort()).toEqual(
-      submission!.productionPolicies.policies.map((p) => p.id).sort(),
-    );
-  });
+      // Exactly one Client created in production. The stand-in stores by id, so counting stored
+      // Clients could not see a second create; its request log can: the retried upsert must have
+      // found the Client and patched it, never created (PUT/POST) it again.
+      const creates = productionCreateCalls(system, serviceId);
+      expect(creates).toEqual([expect.stringMatching(/^PUT .*\/Client\/.* 201$/)]);
+      const stored = system.standins.production.store.get('Client', serviceId);
+      expect(stored).toMatchObject({ active: true });
+      const policies = await system.aidbox.production.listAccessPoliciesForClient(serviceId);
+      expect(policies.map((p) => p.id).sort()).toEqual(
+        submission!.productionPolicies.policies.map((p) => p.id).sort(),
+      );
+    },
+  );
 });
