@@ -26,7 +26,10 @@ export interface BackendServiceActivities {
     jwksUri: string;
     previousThumbprints?: Record<string, string>;
   }): Promise<JwksReportLike>;
-  /** Merge-patches the stored secret version onto the Client in each listed Aidbox. */
+  /**
+   * Merge-patches the stored secret version onto the Client in each listed Aidbox, then revokes that
+   * client's sessions there: tokens issued under the old secret stop working with it.
+   */
   provisionClientSecret(input: {
     serviceId: string;
     secretVersion: number;
@@ -40,6 +43,8 @@ export interface BackendServiceActivities {
   }): Promise<void>;
   /** Deactivation: every stored ciphertext of the service goes. */
   forgetSecrets(input: { serviceId: string }): Promise<void>;
+  /** A dropped staged secret: that version's ciphertext goes (its number is never reused). */
+  forgetSecretVersion(input: { serviceId: string; secretVersion: number }): Promise<void>;
 
   // Scopes (scopes/).
   derivePolicies(input: {

@@ -28,6 +28,9 @@ export function createActivities(deps: ActivityDependencies) {
       async patchClientSecret(environment, clientId, secret) {
         try {
           await deps.aidbox[environment].rotateSecret(clientId, secret);
+          // Aidbox keeps one secret per Client, so the old one stops at once; its tokens would not:
+          // the sessions issued before the switch are revoked (docs/aidbox-contract.md, section 8 call 4c).
+          await deps.aidbox[environment].revokeSessions(clientId);
         } catch (error) {
           throw aidboxFailure(error, environment);
         }
@@ -45,6 +48,9 @@ export function createActivities(deps: ActivityDependencies) {
     },
     async forgetSecrets({ serviceId }) {
       await deps.secretStore.deleteAll(serviceId);
+    },
+    async forgetSecretVersion({ serviceId, secretVersion }) {
+      await deps.secretStore.deleteVersion(serviceId, secretVersion);
     },
   } satisfies BackendServiceActivities & Record<string, unknown>;
   return failPermanentDatabaseErrors(activities);

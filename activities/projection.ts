@@ -87,6 +87,7 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
     updated_at: state.updatedAt,
     projection_version: state.projectionVersion,
     state: JSON.stringify(state),
+    deleted_at: isTimestamp(state.deletedAt) ? state.deletedAt : null,
   };
   await db.transaction().execute(async (tx) => {
     await tx
@@ -106,6 +107,7 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
             updated_at: eb.ref('excluded.updated_at'),
             projection_version: eb.ref('excluded.projection_version'),
             state: eb.ref('excluded.state'),
+            deleted_at: eb.ref('excluded.deleted_at'),
           }))
           .whereRef('backend_services.projection_version', '<', 'excluded.projection_version'),
       )

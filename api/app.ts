@@ -16,6 +16,7 @@ import { registerAdminRoutes } from './routes/admin.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
 import { addRoute } from './routes/register.js';
+import { registerOwnerActionRoutes } from './routes/owner-actions.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { createCommandSigner } from './commands/signer.js';
 import { createTemporalCommands } from './services/commands.js';
@@ -93,6 +94,7 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   app.use('/v1/*', limitJsonDepth());
   registerOrganizationRoutes(app, services);
   registerServiceRoutes(app, services);
+  registerOwnerActionRoutes(app, services);
   registerAdminRoutes(app, services);
   // The portal and review pages (ui/): they call these routes in-process with the user's token.
   mountUi(app, { ...deps, uiSessions: deps.uiSessions ?? createSessionStore(deps.db) });

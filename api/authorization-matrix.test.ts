@@ -47,7 +47,7 @@ const ADMIN = 'ada';
 const ADMIN_OWNER = 'amos';
 const POLICY_HASH = 'a'.repeat(64);
 
-type Setup = 'draft-secret' | 'draft-jwks' | 'under-review' | 'active' | 'none';
+type Setup = 'draft-secret' | 'draft-jwks' | 'under-review' | 'active' | 'staged' | 'none';
 
 interface Row {
   route: string;
@@ -327,6 +327,79 @@ const MATRIX: Row[] = [
       ...unauthenticated,
     },
   },
+  {
+    route: 'POST /v1/backend-services/{id}/withdraw',
+    setup: 'under-review',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'DELETE /v1/backend-services/{id}',
+    setup: 'draft-secret',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'POST /v1/backend-services/{id}/revoke',
+    setup: 'active',
+    body: { reason: 'Key leaked' },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'POST /v1/backend-services/{id}/activate-staged-secret',
+    setup: 'staged',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'DELETE /v1/backend-services/{id}/staged-secret',
+    setup: 'staged',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'GET /v1/admin/backend-services/{id}',
+    setup: 'draft-secret',
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 403,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
 ];
 
 function stateFor(setup: Exclude<Setup, 'none'>, ownerId: string): ServiceState {
@@ -358,6 +431,22 @@ function stateFor(setup: Exclude<Setup, 'none'>, ownerId: string): ServiceState 
       return { ...base, status: 'under_review', submission };
     case 'active':
       return { ...base, status: 'active', submission, productionProvisioned: true };
+    case 'staged':
+      return {
+        ...base,
+        status: 'active',
+        submission,
+        productionProvisioned: true,
+        credentials: {
+          ...base.credentials,
+          stagedSecret: {
+            version: 2,
+            fingerprint: 'f'.repeat(16),
+            createdAt: base.createdAt,
+            activateAt: new Date(Date.now() + 86_400_000).toISOString(),
+          },
+        },
+      };
   }
 }
 

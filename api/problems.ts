@@ -24,6 +24,8 @@ export const PROBLEM_TYPES = {
   'payload-too-large': { status: 413, title: 'The request body is too large' },
   'idempotency-key-reused': { status: 422, title: 'This Idempotency-Key was used with another request body' },
   'precondition-required': { status: 428, title: 'If-Match is required' },
+  'quota-exceeded': { status: 429, title: 'You hold as many services as you may' },
+  'rate-limited': { status: 429, title: 'Too many services created in a short time' },
   'provisioning-failed': { status: 502, title: 'Aidbox did not accept the change' },
   'service-unavailable': { status: 503, title: 'A dependency is unavailable; retry later' },
   'internal-error': { status: 500, title: 'Internal Server Error' },

@@ -179,7 +179,7 @@ export const ServiceSchema = z
     status: Status,
     rejection: z
       .object({
-        kind: z.enum(['declined', 'deactivated']),
+        kind: z.enum(['declined', 'deactivated', 'revoked-by-owner']),
         reason: z.string(),
         by: z.string(),
         at: z.string(),
@@ -201,6 +201,18 @@ export const ServiceSchema = z
       state: z.enum(['pending', 'valid', 'invalid']),
       checkedAt: z.string().nullable(),
       secret: z.object({ version: z.number(), fingerprint: z.string(), createdAt: z.string() }).nullable(),
+      stagedSecret: z
+        .object({
+          version: z.number(),
+          fingerprint: z.string(),
+          createdAt: z.string(),
+          activateAt: z.string(),
+        })
+        .nullable()
+        .openapi({
+          description:
+            'A planned rotation: the next secret (shown once when staged) goes live at activateAt; the live secret works until then',
+        }),
     }),
     environments: z.object({
       sandbox: EnvironmentConstants.nullable(),
@@ -212,6 +224,10 @@ export const ServiceSchema = z
     }),
     createdAt: z.string(),
     updatedAt: z.string(),
+    deletedAt: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When its owner deleted it (administrators only ever see a deleted service)' }),
     projectionError: z
       .object({
         at: z.string(),
@@ -241,6 +257,10 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
 export const ServiceListQuery = z.object({ status: Status.optional(), ...PageQuery });
 export const AdminListQuery = z.object({
   status: Status.optional(),
+  includeDeleted: z
+    .enum(['true', 'false'])
+    .optional()
+    .openapi({ description: 'true: also the services their owners deleted (with deletedAt)' }),
   ownerId: singleLineText('ownerId').min(1).max(255).optional(),
   organizationId: organizationIdText().optional(),
   ...PageQuery,
@@ -266,6 +286,10 @@ export const HistorySchema = z
     ),
   })
   .openapi('History');
+
+export const AdminServiceDetail = ServiceSchema.extend({
+  history: HistorySchema.shape.items,
+}).openapi('AdminServiceDetail');
 
 export const JwksReportResponse = z
   .object({
@@ -350,6 +374,19 @@ export const ApproveBody = z
 export const ReasonBody = z
   .strictObject({ reason: multiLineText('reason').trim().min(1).max(2000) })
   .openapi('DecisionRequest');
+
+export const RotateSecretBody = z
+  .strictObject({
+    activateAt: z.iso
+      .datetime({ offset: true, error: 'an RFC 3339 time with a time zone, e.g. 2026-12-01T09:00:00Z' })
+      .optional()
+      .openapi({
+        description:
+          'Stage the new secret to go live at this time (the live secret keeps working until then); without it the new secret is live at once',
+        example: '2026-12-01T09:00:00Z',
+      }),
+  })
+  .openapi('RotateSecretRequest');
 
 export const OrganizationSchema = z
   .object({ id: z.string(), name: z.string().nullable(), partOf: z.string().nullable() })

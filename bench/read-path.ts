@@ -106,6 +106,8 @@ await withBenchEnvironment('read', { temporal: false, standins: false, poolSize:
   const { issuer, verifier } = await benchIdentity();
   const config = parseConfig(apiSchema, {
     APP_MODE: 'development',
+    MAX_SERVICES_PER_OWNER: '100000',
+    CREATE_RATE_PER_MINUTE: '100000',
     AUTH_DEV_ISSUER: 'false',
     AUTH_ISSUER: BENCH_ISSUER,
     AUTH_AUDIENCE: BENCH_AUDIENCE,

@@ -38,6 +38,8 @@ export interface SecretStore {
   ): Promise<boolean>;
   /** Deactivation: deletes the ciphertext of every version of the service. */
   deleteAll(serviceId: string): Promise<void>;
+  /** A dropped staged secret: deletes the ciphertext of that version (the row stays, as a record). */
+  deleteVersion(serviceId: string, secretVersion: number): Promise<void>;
 }
 
 export class SecretNotFound extends Error {
@@ -203,6 +205,16 @@ export function createSecretStore(db: Db, keyring: SecretKeyring): SecretStore {
         .where('shown_at', 'is not', null)
         .execute();
       return true;
+    },
+
+    async deleteVersion(serviceId, secretVersion) {
+      await db
+        .updateTable('client_secret')
+        .set(clearedCiphertext())
+        .where('service_id', '=', serviceId)
+        .where('secret_version', '=', secretVersion)
+        .where('ciphertext', 'is not', null)
+        .execute();
     },
 
     async deleteAll(serviceId) {

@@ -43,6 +43,15 @@ export interface BackendServicesTable {
   /** bigint, read as a string by the pg type parser (db/database.ts). */
   projection_version: ColumnType<string, number, number>;
   state: ColumnType<ProjectedState, string, string>;
+  /** Deleted by its owner (never live): kept for administrators, left out of developers' lists. */
+  deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** Per-principal creation counters, one row per minute window (api/services/quotas.ts). */
+export interface CreateRateWindowsTable {
+  principal: string;
+  window_start: string;
+  count: number;
 }
 
 export interface BackendServiceHistoryTable {
@@ -83,6 +92,7 @@ export interface UiSessionsTable {
 }
 
 export interface Database {
+  create_rate_windows: CreateRateWindowsTable;
   platform_probe: PlatformProbeTable;
   backend_services: BackendServicesTable;
   backend_service_history: BackendServiceHistoryTable;

@@ -103,6 +103,10 @@ export const apiSchema = commonSchema.extend({
     .min(1)
     .max(MAX_COMMAND_TOKEN_LIFETIME_SECONDS)
     .default(MAX_COMMAND_TOKEN_LIFETIME_SECONDS),
+  /** Services a developer may hold that are neither deactivated, revoked nor deleted; past it, create answers 429. */
+  MAX_SERVICES_PER_OWNER: z.coerce.number().int().min(1).max(100_000).default(50),
+  /** Creates per principal per minute, counted in PostgreSQL so every API process shares the count. */
+  CREATE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
   ...uiSchema.shape,
 });
 

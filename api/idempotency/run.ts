@@ -89,8 +89,9 @@ export async function runIdempotent(
     });
   } catch (error) {
     const problem = toProblem(error);
-    if (problem && problem.status < 500) {
-      // A refusal is the first answer too: the retry gets it again, nothing is applied.
+    if (problem && problem.status < 500 && problem.status !== 429) {
+      // A refusal is the first answer too: the retry gets it again, nothing is applied. A 429 is not
+      // final (it names when to come back), so, like a 5xx, it releases the key for that retry.
       await services.idempotency.complete(scope, {
         status: problem.status,
         body: problem.body(),

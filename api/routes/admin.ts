@@ -5,7 +5,7 @@ import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/b
 import type { SubmissionSnapshot } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
-import { ApiProblem } from '../problems.js';
+import { ApiProblem, notFound } from '../problems.js';
 import {
   AdminListQuery,
   ApproveBody,
@@ -20,11 +20,12 @@ import {
   pageOf,
   serviceErrors,
   transitionErrors,
+  AdminServiceDetail,
 } from '../schemas.js';
 import { loadServiceForAdmin, requireRole } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';
-import { listServices, reviewQueue } from '../services/read-model.js';
+import { findService, listServices, reviewQueue, serviceHistory } from '../services/read-model.js';
 import { addRoute, json, valid } from './register.js';
 import { actorOf, etagOf } from './services.js';
 
@@ -138,9 +139,35 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         ...(q.status ? { status: q.status } : {}),
         ...(q.ownerId ? { ownerId: q.ownerId } : {}),
         ...(q.organizationId ? { organizationId: q.organizationId } : {}),
+        ...(q.includeDeleted === 'true' ? { includeDeleted: true } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
       return json({ items: page.items.map(present), nextCursor: page.nextCursor });
+    },
+  );
+
+  addRoute(
+    app,
+    createRoute({
+      method: 'get',
+      path: '/v1/admin/backend-services/{id}',
+      tags: TAG,
+      security,
+      summary: 'Any service, deleted ones included, with its full history',
+      request: { params: ServiceIdParam },
+      responses: {
+        200: ok(AdminServiceDetail, 'The service and its history, oldest first'),
+        ...serviceErrors,
+      },
+    }),
+    async (c) => {
+      requireRole(c.var.principal, 'admin');
+      const { id } = valid<{ id: string }>(c, 'param');
+      const row = await findService(services.db, id);
+      if (!row) throw notFound();
+      return json({ ...present(row.state), history: await serviceHistory(services.db, id) }, 200, {
+        ETag: etagOf(row.state.revision),
+      });
     },
   );
 

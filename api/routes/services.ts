@@ -10,7 +10,7 @@ import {
 import type { Actor, RotateSecretResult } from '../../workflows/backend-service/types.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
-import { ApiProblem, unavailable } from '../problems.js';
+import { ApiProblem, unavailable, validationError } from '../problems.js';
 import {
   AssertionCheckBody,
   AssertionCheckResponse,
@@ -19,6 +19,7 @@ import {
   JwksReportResponse,
   RegistrationInput,
   RegistrationPatch,
+  RotateSecretBody,
   ServiceIdParam,
   ServiceListQuery,
   ServiceSchema,
@@ -36,6 +37,7 @@ import {
   requireRole,
 } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
+import { enforceCreateLimits } from '../services/quotas.js';
 import { environmentConstants, presentService } from '../services/present.js';
 import { listServices, serviceHistory, waitForService } from '../services/read-model.js';
 import {
@@ -100,6 +102,15 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         services,
         { body: input, reserveServiceId: newServiceId },
         async ({ reservedServiceId, deadline }) => {
+          await enforceCreateLimits(
+            services.db,
+            principal.sub,
+            {
+              maxServicesPerOwner: services.config.MAX_SERVICES_PER_OWNER,
+              createsPerMinute: services.config.CREATE_RATE_PER_MINUTE,
+            },
+            services.now(),
+          );
           const serviceId = reservedServiceId ?? newServiceId();
           await services.commands.start(
             {
@@ -294,20 +305,30 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       path: '/v1/backend-services/{id}/rotate-secret',
       tags: TAG,
       security,
-      summary: 'A new client secret, returned once as clientSecret; the old one stops working at once',
-      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
+      summary:
+        'A new client secret, returned once as clientSecret; live at once (the old one and its tokens stop working), or staged for activateAt',
+      request: {
+        params: ServiceIdParam,
+        headers: IdempotencyKeyHeader,
+        body: { required: false, content: { 'application/json': { schema: RotateSecretBody } } },
+      },
       responses: { 200: ok(ServiceWithSecretSchema, 'The service with the new secret'), ...transitionErrors },
     }),
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
-      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+      const { activateAt } = (valid<z.infer<typeof RotateSecretBody> | undefined>(c, 'json') ?? {}) as {
+        activateAt?: string;
+      };
+      if (activateAt !== undefined) refuseActivationTime(activateAt, services.now());
+      const body = activateAt === undefined ? null : { activateAt };
+      return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
         let secretVersion = 0;
         const updated = await applyUpdate(
           services,
           row,
           rotateSecretUpdate,
-          { actor: actorOf(c) },
+          { actor: actorOf(c), ...(activateAt === undefined ? {} : { activateAt }) },
           updateId,
           deadline,
           (result: RotateSecretResult) => (secretVersion = result.secretVersion),
@@ -462,4 +483,23 @@ function parseIfMatch(value: string): number {
     });
   }
   return Number(match[1]);
+}
+
+/** Most a planned rotation may wait: long enough to schedule a maintenance window, short enough to stay in mind. */
+const MAX_STAGING_DAYS = 90;
+
+function refuseActivationTime(activateAt: string, now: Date): void {
+  const at = Date.parse(activateAt);
+  const field = '/activateAt';
+  if (at <= now.getTime())
+    throw validationError(
+      [{ field, message: 'activateAt must be in the future' }],
+      'activateAt is in the past.',
+    );
+  if (at > now.getTime() + MAX_STAGING_DAYS * 86_400_000) {
+    throw validationError(
+      [{ field, message: `activateAt must be within ${MAX_STAGING_DAYS} days` }],
+      'activateAt is too far ahead.',
+    );
+  }
 }

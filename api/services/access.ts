@@ -1,6 +1,7 @@
 import type { Db } from '../../db/database.js';
 import { isAdmin, type Principal } from '../auth/principal.js';
 import { ApiProblem, forbidden, notFound } from '../problems.js';
+import { cutOff } from '../../workflows/backend-service/rules.js';
 import { findService, type ServiceRow } from './read-model.js';
 
 /**
@@ -11,7 +12,10 @@ import { findService, type ServiceRow } from './read-model.js';
  */
 export async function loadVisibleService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
   const row = await findService(db, id);
-  if (!row || !(row.state.ownerId === principal.sub || isAdmin(principal))) throw notFound();
+  // A deleted service is gone for its owner and for these routes; administrators read it (with its
+  // history) through GET /v1/admin/backend-services/{id}.
+  if (!row || row.state.deletedAt || !(row.state.ownerId === principal.sub || isAdmin(principal)))
+    throw notFound();
   if (!isAdmin(principal)) requireRole(principal, 'developer');
   return row;
 }
@@ -37,13 +41,14 @@ export function requireRole(principal: Principal, ...roles: string[]): void {
   }
 }
 
-export const isDeactivated = (row: ServiceRow) =>
-  row.state.status === 'rejected' && row.state.rejection?.kind === 'deactivated';
-
-/** After deactivation the workflow has completed (or is cleaning up): every message answers 409 from the read model. */
+/**
+ * After a deactivation or the owner's revoke the workflow has completed (or is cleaning up): every
+ * message answers 409 from the read model.
+ */
 export function refuseIfDeactivated(row: ServiceRow): void {
-  if (isDeactivated(row)) {
-    throw new ApiProblem('invalid-transition', 'The service is deactivated; it accepts no further changes.', {
+  if (cutOff(row.state)) {
+    const what = row.state.rejection?.kind === 'revoked-by-owner' ? 'revoked by its owner' : 'deactivated';
+    throw new ApiProblem('invalid-transition', `The service is ${what}; it accepts no further changes.`, {
       currentStatus: 'rejected',
     });
   }

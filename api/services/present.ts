@@ -36,8 +36,11 @@ export function environmentConstants(publicUrl: string, organizationId: string |
 
 function sandboxReason(state: ServiceState): string | null {
   if (state.sandbox.revision !== null) return null;
+  if (state.deletedAt) return 'The service was deleted.';
   if (state.status === 'rejected' && state.rejection?.kind === 'deactivated')
     return 'The service is deactivated.';
+  if (state.status === 'rejected' && state.rejection?.kind === 'revoked-by-owner')
+    return 'The service was revoked by its owner.';
   if (state.credentials.state === 'pending')
     return 'The credentials are being checked; the sandbox client follows.';
   if (state.credentials.state === 'invalid')
@@ -85,6 +88,7 @@ export function presentService(state: ProjectedState, settings: EnvironmentSetti
       state: state.credentials.state,
       checkedAt: state.credentials.checkedAt,
       secret: state.credentials.secret,
+      stagedSecret: state.credentials.stagedSecret ?? null,
     },
     environments: {
       sandbox: state.sandbox.revision !== null ? environmentConstants(settings.sandboxPublicUrl, null) : null,
@@ -93,6 +97,7 @@ export function presentService(state: ProjectedState, settings: EnvironmentSetti
     },
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
+    deletedAt: state.deletedAt ?? null,
     projectionError: state.projectionError ?? null,
   };
 }

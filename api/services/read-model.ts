@@ -102,6 +102,8 @@ export interface ListFilter {
   ownerId?: string;
   status?: ServiceStatus;
   organizationId?: string;
+  /** Administrators may ask for services their owners deleted; everyone else never sees them. */
+  includeDeleted?: boolean;
   cursor?: string;
   limit: number;
 }
@@ -112,6 +114,7 @@ export async function listServices(db: Db, filter: ListFilter): Promise<Page<Ser
   if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
+  if (!filter.includeDeleted) query = query.where('deleted_at', 'is', null);
   if (filter.cursor) {
     const after = decodeCursor<CreatedCursor>(filter.cursor, ['c', 'i']);
     query = query.where(sql<boolean>`(created_at, id) < (${after.c}::timestamptz, ${after.i})`);

@@ -40,6 +40,9 @@ export function testConfig(overrides: Record<string, string> = {}): ApiConfig {
     PRODUCTION_ORGBAC: 'false',
     LOG_LEVEL: 'silent',
     COMMAND_SIGNING_KEY: inject('commandSigningKey'),
+    // Tests create many services as one developer; the quota tests set their own limits.
+    MAX_SERVICES_PER_OWNER: '100000',
+    CREATE_RATE_PER_MINUTE: '100000',
     ...overrides,
   });
 }

@@ -1,16 +1,7 @@
 import type { UpdateDefinition } from '@temporalio/common';
 import type { SecretStore } from '../../credentials/secret-store.js';
 import type { Db } from '../../db/database.js';
-import {
-  refuseApprove,
-  refuseDeactivate,
-  refuseEdit,
-  refuseReject,
-  refuseRecheckCredentials,
-  refuseRotateSecret,
-  refuseSubmit,
-  type Refusal,
-} from '../../workflows/backend-service/rules.js';
+import { validatorsByUpdate, type Refusal } from '../../workflows/backend-service/rules.js';
 import type { BackendServiceInput, ServiceState } from '../../workflows/backend-service/types.js';
 import { UpdateRefused, type BackendServiceCommands } from '../services/commands.js';
 import { findService } from '../services/read-model.js';
@@ -27,15 +18,8 @@ export function rulesOnlyCommands(
   secrets: SecretStore,
 ): BackendServiceCommands & { started: BackendServiceInput[] } {
   const started: BackendServiceInput[] = [];
-  const validators: Record<string, (state: ServiceState, input: never) => Refusal | undefined> = {
-    edit: refuseEdit,
-    submit: refuseSubmit,
-    approve: refuseApprove,
-    reject: refuseReject,
-    deactivate: refuseDeactivate,
-    rotateSecret: refuseRotateSecret,
-    recheckCredentials: refuseRecheckCredentials,
-  };
+  const validators: Record<string, (state: ServiceState, input: never) => Refusal | undefined> =
+    validatorsByUpdate;
   return {
     started,
     async start(input) {

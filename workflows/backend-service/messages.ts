@@ -3,6 +3,7 @@ import type {
   ApproveInput,
   DecisionInput,
   EditInput,
+  OwnerActionInput,
   RecheckCredentialsInput,
   RotateSecretInput,
   RotateSecretResult,
@@ -22,6 +23,18 @@ export const rotateSecretUpdate = defineUpdate<RotateSecretResult, [RotateSecret
 export const recheckCredentialsUpdate = defineUpdate<UpdateResult, [RecheckCredentialsInput]>(
   'recheckCredentials',
 );
+/** Under review back to draft (the owner), refused once an approval is being carried out. */
+export const withdrawUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>('withdraw');
+/** A service that never went live: sandbox client and stored secrets removed, the workflow completes. */
+export const deleteUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>('delete');
+/** The owner's emergency cut-off of a live service: the same as a deactivation, final. */
+export const revokeUpdate = defineUpdate<UpdateResult, [DecisionInput]>('revoke');
+/** A staged secret goes live now instead of at its time. */
+export const activateStagedSecretUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>(
+  'activateStagedSecret',
+);
+/** A staged secret is dropped: the live one stays. */
+export const dropStagedSecretUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>('dropStagedSecret');
 export const stateQuery = defineQuery<ServiceState>('state');
 
 export const workflowIdOf = (serviceId: string) => `backend-service/${serviceId}`;

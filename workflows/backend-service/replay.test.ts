@@ -39,6 +39,12 @@ const RECORDED_HISTORIES = [
   'current-secret-lifecycle.json',
   'current-jwks-recheck-reject.json',
   'current-projection-refused.json',
+  // Issue 16 (owner-actions.test.ts): withdraw and resubmit, delete, the owner's revoke, a staged
+  // rotation on its timer, activated early, dropped.
+  'current-withdraw.json',
+  'current-delete.json',
+  'current-revoke.json',
+  'current-staged-rotation.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -206,8 +212,15 @@ describe('the recorded histories cover the code', () => {
   it("negative control: without the recordings of today's code, the gaps are named", () => {
     const old = RECORDED_HISTORIES.filter((f) => !f.startsWith('current-'));
     expect(coverage(old)).toEqual({
-      updates: ['recheckCredentials'],
-      activities: [],
+      updates: [
+        'activateStagedSecret',
+        'delete',
+        'dropStagedSecret',
+        'recheckCredentials',
+        'revoke',
+        'withdraw',
+      ],
+      activities: ['forgetSecretVersion'],
       localActivities: [],
       patches: ['deactivation-first'],
       projectionError: ['projectService with projectionError'],

@@ -4,6 +4,7 @@ import {
   type ApproveInput,
   type DecisionInput,
   type EditInput,
+  type OwnerActionInput,
   type RecheckCredentialsInput,
   type RotateSecretInput,
   type ServiceState,
@@ -26,6 +27,10 @@ const isAdmin = (actor: Actor) => actor.roles.includes('admin');
 const isOwner = (state: ServiceState, actor: Actor) => actor.sub === state.ownerId;
 const declined = (state: ServiceState) => state.status === 'rejected' && state.rejection?.kind === 'declined';
 const provisioning = (state: ServiceState) => state.approval?.state === 'provisioning';
+/** Deactivated by an administrator or revoked by its owner: final. */
+export const cutOff = (state: ServiceState) =>
+  state.status === 'rejected' &&
+  (state.rejection?.kind === 'deactivated' || state.rejection?.kind === 'revoked-by-owner');
 
 function refuse(state: ServiceState, type: Refusal['type'], message: string, field?: string): Refusal {
   return { type, message, currentStatus: state.status, ...(field ? { field } : {}) };
@@ -33,8 +38,12 @@ function refuse(state: ServiceState, type: Refusal['type'], message: string, fie
 
 function describe(state: ServiceState): string {
   if (provisioning(state)) return 'its approval is being carried out';
-  if (state.status === 'rejected')
-    return state.rejection?.kind === 'deactivated' ? 'it is deactivated' : 'it was declined';
+  if (state.deletedAt) return 'it was deleted';
+  if (state.status === 'rejected') {
+    if (state.rejection?.kind === 'deactivated') return 'it is deactivated';
+    if (state.rejection?.kind === 'revoked-by-owner') return 'its owner revoked it';
+    return 'it was declined';
+  }
   return `it is ${state.status.replace('_', ' ')}`;
 }
 
@@ -144,8 +153,27 @@ export function refuseRotateSecret(state: ServiceState, input: RotateSecretInput
       'this service authenticates with a JWKS URI: it has no secret to rotate',
     );
   }
-  if (provisioning(state) || (state.status === 'rejected' && state.rejection?.kind === 'deactivated')) {
+  if (provisioning(state) || cutOff(state)) {
     return refuse(state, FailureType.InvalidTransition, `the secret cannot be rotated: ${describe(state)}`);
+  }
+  if (state.credentials.stagedSecret) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      `a secret is already staged to go live at ${state.credentials.stagedSecret.activateAt}; activate or drop it first`,
+    );
+  }
+  if (input.activateAt !== undefined) {
+    const at = Date.parse(input.activateAt);
+    // Workflow time in the validator (deterministic); the API checks the same against its clock first.
+    if (Number.isNaN(at) || at <= Date.now()) {
+      return refuse(
+        state,
+        FailureType.InvalidInput,
+        'activateAt must be a time in the future (RFC 3339)',
+        '/activateAt',
+      );
+    }
   }
   return undefined;
 }
@@ -163,7 +191,7 @@ export function refuseRecheckCredentials(
       'this service authenticates with a client secret: there is no JWKS to check',
     );
   }
-  if (provisioning(state) || (state.status === 'rejected' && state.rejection?.kind === 'deactivated')) {
+  if (provisioning(state) || cutOff(state)) {
     return refuse(
       state,
       FailureType.InvalidTransition,
@@ -172,3 +200,85 @@ export function refuseRecheckCredentials(
   }
   return undefined;
 }
+
+export function refuseWithdraw(state: ServiceState, input: OwnerActionInput): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, 'only the owner may withdraw a submission');
+  if (provisioning(state)) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      'the submission cannot be withdrawn: it was approved and production is being set up',
+    );
+  }
+  if (state.status !== 'under_review') {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      `only a submission under review can be withdrawn: ${describe(state)}`,
+    );
+  }
+  return undefined;
+}
+
+export function refuseDelete(state: ServiceState, input: OwnerActionInput): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, 'only the owner may delete a service');
+  if (state.deletedAt) return refuse(state, FailureType.InvalidTransition, 'the service was already deleted');
+  if (state.productionProvisioned || !(state.status === 'draft' || declined(state)) || provisioning(state)) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      `only a service that never went live (a draft, or declined at review) can be deleted: ${describe(state)}; a live service is revoked or deactivated instead`,
+    );
+  }
+  return undefined;
+}
+
+export function refuseRevoke(state: ServiceState, input: DecisionInput): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, 'only the owner may revoke their service');
+  if (state.status !== 'active') {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      `only an active service can be revoked: ${describe(state)}`,
+    );
+  }
+  return undefined;
+}
+
+function refuseStagedSecretAction(
+  state: ServiceState,
+  input: OwnerActionInput,
+  what: string,
+): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, `only the owner may ${what} a staged secret`);
+  if (cutOff(state) || state.deletedAt)
+    return refuse(state, FailureType.InvalidTransition, `the secret cannot change: ${describe(state)}`);
+  if (!state.credentials.stagedSecret)
+    return refuse(state, FailureType.InvalidTransition, 'there is no staged secret');
+  return undefined;
+}
+
+export const refuseActivateStagedSecret = (state: ServiceState, input: OwnerActionInput) =>
+  refuseStagedSecretAction(state, input, 'activate');
+export const refuseDropStagedSecret = (state: ServiceState, input: OwnerActionInput) =>
+  refuseStagedSecretAction(state, input, 'drop');
+
+/** Every update's validator, by update name: the one table the workflow and the API's tests read. */
+export const validatorsByUpdate = {
+  edit: refuseEdit,
+  submit: refuseSubmit,
+  approve: refuseApprove,
+  reject: refuseReject,
+  deactivate: refuseDeactivate,
+  rotateSecret: refuseRotateSecret,
+  recheckCredentials: refuseRecheckCredentials,
+  withdraw: refuseWithdraw,
+  delete: refuseDelete,
+  revoke: refuseRevoke,
+  activateStagedSecret: refuseActivateStagedSecret,
+  dropStagedSecret: refuseDropStagedSecret,
+} as const;

@@ -36,8 +36,12 @@ export interface Actor {
   roles: string[];
 }
 
+/**
+ * declined: at review (edit and resubmit). deactivated (by an administrator) and revoked-by-owner
+ * (the owner's emergency cut-off): final, production disabled and the sandbox client removed.
+ */
 export interface Rejection {
-  kind: 'declined' | 'deactivated';
+  kind: 'declined' | 'deactivated' | 'revoked-by-owner';
   reason: string;
   by: string;
   at: string;
@@ -68,6 +72,11 @@ export interface SecretInfo {
   createdAt: string;
 }
 
+/** A secret generated and shown, waiting for its time: it goes live at `activateAt` on a workflow timer. */
+export interface StagedSecret extends SecretInfo {
+  activateAt: string;
+}
+
 /** The JWKS report of the credentials module; the workflow reads `valid`, `checkedAt` and `thumbprints`. */
 export type JwksReportLike = JwksReport;
 
@@ -75,6 +84,10 @@ export interface Credentials {
   state: 'pending' | 'valid' | 'invalid';
   checkedAt: string | null;
   secret: SecretInfo | null;
+  /** The next secret, staged by a planned rotation (absent in states recorded before it existed). */
+  stagedSecret?: StagedSecret | null;
+  /** The highest secret version ever generated (a dropped staged secret's number is never reused). */
+  highestSecretVersion?: number;
   jwksReport: JwksReportLike | null;
   /** kid → RFC 7638 thumbprint of the last accepted key set. */
   acceptedThumbprints: Record<string, string>;
@@ -118,6 +131,8 @@ export interface ServiceState {
   updatedAt: string;
   /** Grows with every projection; the read model ignores a write older than what it holds. */
   projectionVersion: number;
+  /** Deleted by its owner before it ever went live: the workflow has completed (absent before delete existed). */
+  deletedAt?: string | null;
 }
 
 /**
@@ -174,6 +189,12 @@ export interface HistoryEntry {
     | 'reject'
     | 'deactivate'
     | 'rotate-secret'
+    | 'withdraw'
+    | 'delete'
+    | 'revoke'
+    | 'stage-secret'
+    | 'activate-staged-secret'
+    | 'drop-staged-secret'
     /** A command whose token did not verify; `actor` is who it claimed to be (unverified). */
     | 'refused-command';
   from: ServiceStatus | null;
@@ -247,6 +268,12 @@ export interface DecisionInput extends SignedCommand {
   reason: string;
 }
 export interface RotateSecretInput extends SignedCommand {
+  actor: Actor;
+  /** RFC 3339: stage the new secret to go live then, instead of at once. */
+  activateAt?: string;
+}
+/** Withdraw a submission, delete a service that never went live, activate or drop a staged secret. */
+export interface OwnerActionInput extends SignedCommand {
   actor: Actor;
 }
 export interface RecheckCredentialsInput extends SignedCommand {

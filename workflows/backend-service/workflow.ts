@@ -35,6 +35,11 @@ import {
   rotateSecretUpdate,
   stateQuery,
   submitUpdate,
+  withdrawUpdate,
+  deleteUpdate,
+  revokeUpdate,
+  activateStagedSecretUpdate,
+  dropStagedSecretUpdate,
 } from './messages.js';
 import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
 import {
@@ -45,6 +50,12 @@ import {
   refuseRotateSecret,
   refuseSubmit,
   refuseReject,
+  refuseWithdraw,
+  refuseDelete,
+  refuseRevoke,
+  refuseActivateStagedSecret,
+  refuseDropStagedSecret,
+  cutOff,
   type Refusal,
 } from './rules.js';
 import {
@@ -58,6 +69,7 @@ import {
   type Environment,
   type HistoryEntry,
   type JwksReportLike,
+  type OwnerActionInput,
   type ProjectionError,
   type ProvisioningError,
   type RecentUpdate,
@@ -81,6 +93,11 @@ type Job =
   | { kind: 'reject'; input: DecisionInput }
   | { kind: 'deactivate'; input: DecisionInput }
   | { kind: 'rotateSecret'; input: RotateSecretInput }
+  | { kind: 'withdraw'; input: OwnerActionInput }
+  | { kind: 'delete'; input: OwnerActionInput }
+  | { kind: 'revoke'; input: DecisionInput }
+  | { kind: 'activateStagedSecret'; input: OwnerActionInput }
+  | { kind: 'dropStagedSecret'; input: OwnerActionInput }
   | { kind: 'recheckCredentials'; input: RecheckCredentialsInput }
   | { kind: 'refusedCommand'; entry: HistoryEntry };
 
@@ -170,6 +187,17 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     jumpsQueue: true,
   });
   registerUpdate(rotateSecretUpdate, refuseRotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
+  registerUpdate(withdrawUpdate, refuseWithdraw, (i) => ({ kind: 'withdraw', input: i }));
+  registerUpdate(deleteUpdate, refuseDelete, (i) => ({ kind: 'delete', input: i }));
+  registerUpdate(revokeUpdate, refuseRevoke, (i) => ({ kind: 'revoke', input: i }), { jumpsQueue: true });
+  registerUpdate(activateStagedSecretUpdate, refuseActivateStagedSecret, (i) => ({
+    kind: 'activateStagedSecret',
+    input: i,
+  }));
+  registerUpdate(dropStagedSecretUpdate, refuseDropStagedSecret, (i) => ({
+    kind: 'dropStagedSecret',
+    input: i,
+  }));
   registerUpdate(recheckCredentialsUpdate, refuseRecheckCredentials, (i) => ({
     kind: 'recheckCredentials',
     input: i,
@@ -217,7 +245,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
    * queues normally and is refused by its re-check once the first has run.
    */
   function jumpQueue(queued: QueuedJob) {
-    const deactivating = (q: QueuedJob | null | undefined) => q?.job.kind === 'deactivate';
+    const deactivating = (q: QueuedJob | null | undefined) =>
+      q?.job.kind === 'deactivate' || q?.job.kind === 'revoke';
     if (queue.some(deactivating) || deactivating(running?.queued)) {
       queue.push(queued);
       return;
@@ -241,10 +270,22 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   if (refusedStart) return refusedStart;
   publishSearchAttributes();
   for (;;) {
-    const woke = await condition(
-      () => queue.length > 0 || cleanupPending || deactivated(),
-      sandboxRetryDue ? timing.roundDelayMs : undefined,
+    // A staged secret goes live on a durable timer: this wait (a timer in history) survives worker
+    // restarts, and continue-as-new carries the staged secret into a new wait.
+    const stagedDueInMs = stagedSecretDueInMs();
+    const timeouts = [sandboxRetryDue ? timing.roundDelayMs : undefined, stagedDueInMs].filter(
+      (t): t is number => t !== undefined,
     );
+    const woke =
+      stagedDueInMs === 0 ||
+      (await condition(
+        () => queue.length > 0 || cleanupPending || finished(),
+        timeouts.length > 0 ? Math.max(1, Math.min(...timeouts)) : undefined,
+      ));
+    if (stagedSecretDueInMs() === 0 && queue.length === 0 && !finished()) {
+      await cancellable(null, activateStagedSecretOnTimer);
+      continue;
+    }
     if (!woke && sandboxRetryDue) {
       await cancellable(null, provisionSandbox);
       continue;
@@ -253,8 +294,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     if (queued) {
       // After deactivation, jobs still queued are refused by their re-check; none is left waiting.
       await cancellable(queued, () => runJob(queued));
-    } else if (deactivated()) {
-      // Deactivated (production first, then the sandbox, then the secrets): the service's life ends.
+    } else if (finished()) {
+      // Cut off (production first, then the sandbox, then the secrets) or deleted: the life ends.
       await condition(allHandlersFinished);
       return state;
     } else if (cleanupPending) {
@@ -273,9 +314,16 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     }
   }
 
-  /** Deactivated and cleaned up (production first, then the sandbox, then the secrets): the life ends. */
-  function deactivated(): boolean {
-    return state.cleanup?.done === true && state.rejection?.kind === 'deactivated';
+  /** Cut off and cleaned up (production first, then the sandbox, then the secrets), or deleted. */
+  function finished(): boolean {
+    return (state.cleanup?.done === true && cutOff(state)) || Boolean(state.deletedAt);
+  }
+
+  /** Milliseconds until the staged secret is due (0: now), or undefined without one. */
+  function stagedSecretDueInMs(): number | undefined {
+    const staged = state.credentials.stagedSecret;
+    if (!staged || cutOff(state) || state.deletedAt) return undefined;
+    return Math.max(0, Date.parse(staged.activateAt) - Date.now());
   }
 
   /** Runs one piece of work in a scope a deactivation can cancel. */
@@ -334,9 +382,24 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           if (queued.first) return await deactivateFirst(job.input, answer);
           return void answer(await deactivate(job.input));
         case 'rotateSecret':
-          return void answer(await rotateSecret(job.input));
+          return void answer(
+            job.input.activateAt
+              ? await stageSecret(job.input, job.input.activateAt)
+              : await rotateSecret(job.input),
+          );
         case 'recheckCredentials':
           return void answer(await recheckCredentials());
+        case 'withdraw':
+          return void answer(await withdraw(job.input));
+        case 'delete':
+          return void answer(await deleteService(job.input));
+        case 'revoke':
+          return await deactivateFirst(job.input, answer, 'revoked-by-owner');
+        case 'activateStagedSecret':
+          await activateStagedSecret(job.input.actor.sub);
+          return void answer(result());
+        case 'dropStagedSecret':
+          return void answer(await dropStagedSecret(job.input));
         case 'refusedCommand':
           return void answer(await project(job.entry));
       }
@@ -407,6 +470,16 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         return refuseRotateSecret(state, job.input);
       case 'recheckCredentials':
         return refuseRecheckCredentials(state, job.input);
+      case 'withdraw':
+        return refuseWithdraw(state, job.input);
+      case 'delete':
+        return refuseDelete(state, job.input);
+      case 'revoke':
+        return refuseRevoke(state, job.input);
+      case 'activateStagedSecret':
+        return refuseActivateStagedSecret(state, job.input);
+      case 'dropStagedSecret':
+        return refuseDropStagedSecret(state, job.input);
       case 'refusedCommand':
         return undefined;
     }
@@ -465,7 +538,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       ],
     );
     const from = state.status;
-    state.previousSubmission = state.submission;
+    // A withdrawn submission was never reviewed: the previous review stays the one to compare with.
+    state.previousSubmission = state.submission ?? state.previousSubmission;
     state.submission = {
       revision: state.revision,
       submittedAt: now(),
@@ -586,11 +660,16 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
    * round failed (then the cut-off goes on in rounds, shown in `cleanup.lastError`). Then the sandbox
    * client goes, then the stored secrets. A read model that refuses the state never stops it.
    */
-  async function deactivateFirst(i: DecisionInput, answer: (result: unknown) => void): Promise<void> {
+  async function deactivateFirst(
+    i: DecisionInput,
+    answer: (result: unknown) => void,
+    kind: 'deactivated' | 'revoked-by-owner' = 'deactivated',
+  ): Promise<void> {
     const from = state.status;
     state.status = 'rejected';
     state.approval = null;
-    state.rejection = { kind: 'deactivated', reason: i.reason, by: i.actor.sub, at: now() };
+    state.rejection = { kind, reason: i.reason, by: i.actor.sub, at: now() };
+    state.credentials = { ...state.credentials, stagedSecret: null };
     state.cleanup = { done: false, lastError: null };
     publishSearchAttributes();
     const cutOffProduction = () =>
@@ -604,7 +683,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       if (failure) state.cleanup = { done: false, lastError: failure.error };
       else productionCut = true;
     }
-    await projectDespiteRefusal(entry(i.actor.sub, 'deactivate', from, 'rejected', i.reason));
+    const action = kind === 'deactivated' ? 'deactivate' : 'revoke';
+    await projectDespiteRefusal(entry(i.actor.sub, action, from, 'rejected', i.reason));
     answer(result());
     if (!productionCut) await untilDone(cutOffProduction);
     if (state.sandbox.revision !== null || state.sandbox.state !== 'none') {
@@ -663,8 +743,9 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function rotateSecret(i: RotateSecretInput): Promise<RotateSecretResult> {
     const secret = await acts.generateClientSecret.executeWithOptions(
       internalOptions('Generate client secret (rotation)'),
-      [{ serviceId: state.serviceId, secretVersion: (state.credentials.secret?.version ?? 0) + 1 }],
+      [{ serviceId: state.serviceId, secretVersion: nextSecretVersion() }],
     );
+    state.credentials = { ...state.credentials, highestSecretVersion: secret.secretVersion };
     const environments: Environment[] = [];
     if (state.sandbox.revision !== null) environments.push('sandbox');
     if (state.productionProvisioned) environments.push('production');
@@ -687,6 +768,138 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     await settleSecret();
     await project(entry(i.actor.sub, 'rotate-secret', state.status, state.status, null));
     return { ...result(), secretVersion: secret.secretVersion, fingerprint: secret.fingerprint };
+  }
+
+  function nextSecretVersion(): number {
+    const c = state.credentials;
+    return Math.max(c.highestSecretVersion ?? 0, c.secret?.version ?? 0, c.stagedSecret?.version ?? 0) + 1;
+  }
+
+  /** A planned rotation: the next secret is generated (and shown once) now, and goes live at `activateAt`. */
+  async function stageSecret(i: RotateSecretInput, activateAt: string): Promise<RotateSecretResult> {
+    const secret = await acts.generateClientSecret.executeWithOptions(
+      internalOptions('Generate client secret (staged rotation)'),
+      [{ serviceId: state.serviceId, secretVersion: nextSecretVersion() }],
+    );
+    state.credentials = {
+      ...state.credentials,
+      highestSecretVersion: secret.secretVersion,
+      stagedSecret: {
+        version: secret.secretVersion,
+        fingerprint: secret.fingerprint,
+        createdAt: now(),
+        activateAt: new Date(Date.parse(activateAt)).toISOString(),
+      },
+    };
+    await project(
+      entry(i.actor.sub, 'stage-secret', state.status, state.status, `goes live at ${activateAt}`),
+    );
+    return { ...result(), secretVersion: secret.secretVersion, fingerprint: secret.fingerprint };
+  }
+
+  /**
+   * The staged secret goes live: pushed to every Aidbox holding the client (whose earlier sessions are
+   * revoked), then recorded. On its timer (`actor` null) a failing Aidbox is retried in rounds until it
+   * answers; asked for by the owner, three rounds, then the update fails and the staged secret stays.
+   */
+  async function activateStagedSecret(actor: string | null): Promise<void> {
+    const staged = state.credentials.stagedSecret;
+    if (!staged) return;
+    const environments: Environment[] = [];
+    if (state.sandbox.revision !== null) environments.push('sandbox');
+    if (state.productionProvisioned) environments.push('production');
+    if (environments.length > 0) {
+      const push = () =>
+        acts.provisionClientSecret.executeWithOptions(
+          activityOptions(`Provision staged secret to ${environments.join(' and ')}`),
+          [{ serviceId: state.serviceId, secretVersion: staged.version, environments }],
+        );
+      const failure = await inRounds(
+        push,
+        async (failed) => {
+          state.sandbox = { ...state.sandbox, lastError: failed.error };
+          await project(null);
+        },
+        actor === null ? Number.POSITIVE_INFINITY : 3,
+      );
+      if (failure) throw new RoundFailed(failure.error, failure.attempts, true);
+    }
+    state.credentials = {
+      ...state.credentials,
+      secret: { version: staged.version, fingerprint: staged.fingerprint, createdAt: now() },
+      stagedSecret: null,
+    };
+    await settleSecret();
+    await project(
+      entry(
+        actor ?? 'system',
+        'activate-staged-secret',
+        state.status,
+        state.status,
+        actor === null ? 'its planned time came' : 'activated early by the owner',
+      ),
+    );
+  }
+
+  /** On its timer: retried in rounds while Aidbox fails; a permanent refusal drops it, on the record. */
+  async function activateStagedSecretOnTimer(): Promise<void> {
+    try {
+      await activateStagedSecret(null);
+    } catch (error) {
+      if (!(error instanceof RoundFailed)) throw error;
+      state.credentials = { ...state.credentials, stagedSecret: null };
+      await project(
+        entry(
+          'system',
+          'drop-staged-secret',
+          state.status,
+          state.status,
+          `could not go live: ${error.error.kind} from ${error.error.environment}; the live secret stays`,
+        ),
+      );
+    }
+  }
+
+  async function dropStagedSecret(i: OwnerActionInput): Promise<UpdateResult> {
+    const staged = state.credentials.stagedSecret!;
+    await CancellationScope.nonCancellable(() =>
+      acts.forgetSecretVersion({ serviceId: state.serviceId, secretVersion: staged.version }),
+    );
+    state.credentials = { ...state.credentials, stagedSecret: null };
+    await project(entry(i.actor.sub, 'drop-staged-secret', state.status, state.status, null));
+    return result();
+  }
+
+  /** Under review back to draft; the previous review (if any) stays for comparison. */
+  async function withdraw(i: OwnerActionInput): Promise<UpdateResult> {
+    state.status = 'draft';
+    state.approval = null;
+    state.submission = null;
+    await project(entry(i.actor.sub, 'withdraw', 'under_review', 'draft', null));
+    return result();
+  }
+
+  /**
+   * A service that never went live is deleted: its sandbox client (with policies and sessions) goes,
+   * then its stored secrets; the workflow then completes. The read model keeps it for administrators.
+   */
+  async function deleteService(i: OwnerActionInput): Promise<UpdateResult> {
+    const from = state.status;
+    if (state.sandbox.revision !== null || state.sandbox.state !== 'none') {
+      await untilDone(() =>
+        acts.removeClient.executeWithOptions(activityOptions('Sandbox: remove Client'), [
+          { environment: 'sandbox', clientId: state.serviceId },
+        ]),
+      );
+      state.sandbox = { revision: null, state: 'none', lastError: null };
+    }
+    await CancellationScope.nonCancellable(() => acts.forgetSecrets({ serviceId: state.serviceId }));
+    state.credentials = { ...state.credentials, stagedSecret: null };
+    state.cleanup = { done: true, lastError: null };
+    state.deletedAt = now();
+    sandboxRetryDue = false;
+    await project(entry(i.actor.sub, 'delete', from, from, null));
+    return result();
   }
 
   // ---- credentials and sandbox ----
