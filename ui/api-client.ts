@@ -165,14 +165,33 @@ export class ApiClient {
       idempotencyKey,
     });
   }
-  rotateSecret(id: string, idempotencyKey: string) {
+  rotateSecret(id: string, idempotencyKey: string, activateAt?: string) {
     return this.call<ServiceWithSecret>(
       'POST',
       `/v1/backend-services/${encodeURIComponent(id)}/rotate-secret`,
-      {
-        idempotencyKey,
-      },
+      { idempotencyKey, ...(activateAt ? { body: { activateAt } } : {}) },
     );
+  }
+  /** The owner's commands without a body (withdraw, delete, the staged secret's controls). */
+  ownerAction(
+    id: string,
+    action: 'withdraw' | 'delete' | 'activate-staged-secret' | 'drop-staged-secret',
+    idempotencyKey: string,
+  ) {
+    const base = `/v1/backend-services/${encodeURIComponent(id)}`;
+    const [method, path] =
+      action === 'delete'
+        ? ['DELETE', base]
+        : action === 'drop-staged-secret'
+          ? ['DELETE', `${base}/staged-secret`]
+          : ['POST', `${base}/${action}`];
+    return this.call<Service>(method, path, { idempotencyKey });
+  }
+  revoke(id: string, reason: string, idempotencyKey: string) {
+    return this.call<Service>('POST', `/v1/backend-services/${encodeURIComponent(id)}/revoke`, {
+      body: { reason },
+      idempotencyKey,
+    });
   }
   assertionCheck(id: string, environment: string, clientAssertion: string, idempotencyKey: string) {
     return this.call<AssertionCheckAnswer>(

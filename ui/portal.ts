@@ -23,6 +23,12 @@ import {
 } from './views/components.js';
 import { csrfField, type Html } from './views/layout.js';
 import {
+  OWNER_NOTICES,
+  ownerActionButtons,
+  registerOwnerActionPages,
+  stagedSecretView,
+} from './owner-actions.js';
+import {
   emptyForm,
   fieldErrorsFrom,
   formFromBody,
@@ -52,6 +58,8 @@ const NOTICES: Record<string, string> = {
   rechecked: 'The JWKS was fetched and checked again.',
   'secret-shown':
     'This secret was already shown once and is not shown again. Rotate it if you did not keep it.',
+  deleted: 'The service was deleted: its sandbox client and stored secret are gone.',
+  ...OWNER_NOTICES,
 };
 
 const servicePath = (id: string) => `/portal/services/${encodeURIComponent(id)}`;
@@ -95,6 +103,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
                 })
           }
           ${nextCursor ? html`<p><a href="/portal?cursor=${encodeURIComponent(nextCursor)}">Older services</a></p>` : ''}`,
+        { notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null },
       );
     }),
   );
@@ -206,7 +215,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     ctx: PageContext,
     service: ServiceWithSecret,
     secret: string,
-    why: 'created' | 'rotated',
+    why: 'created' | 'rotated' | 'staged',
   ) {
     // The one response that carries the secret: never stored by the browser or a proxy.
     ctx.c.header('Cache-Control', 'no-store');
@@ -219,7 +228,14 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           <p>
             <strong>Copy the client secret now. It will not be shown again.</strong> The portal stores it
             encrypted and cannot display it
-            later${why === 'rotated' ? '; the previous secret has stopped working' : ''}.
+            later${
+              why === 'rotated'
+                ? '; the previous secret has stopped working'
+                : why === 'staged'
+                  ? html`. It goes live at ${when(service.credentials.stagedSecret?.activateAt ?? '')}; until
+                    then the current secret keeps working`
+                  : ''
+            }.
           </p>
         </div>
         <dl class="constants">
@@ -285,6 +301,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       html`<p><a href="/portal">← Dashboard</a></p>
         <h1>${service.name} ${statusBadge(service.status)}</h1>
         ${rejectionView(service)} ${approvalView(service)} ${actions(ctx, service)}
+        ${stagedSecretView(ctx, service)}
         <section aria-labelledby="details-h">
           <h2 id="details-h">Details</h2>
           <dl class="constants">
@@ -377,9 +394,12 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     if (
       service.authMethod.type === 'client_secret' &&
       service.rejection?.kind !== 'deactivated' &&
-      service.approval?.state !== 'provisioning'
+      service.rejection?.kind !== 'revoked-by-owner' &&
+      service.approval?.state !== 'provisioning' &&
+      !service.credentials.stagedSecret
     )
       parts.push(html`<a class="button" href="${servicePath(id)}/rotate">Rotate secret</a>`);
+    parts.push(...ownerActionButtons(ctx, service));
     if (parts.length === 0) return html``;
     return html`<div class="buttons actions">${parts}</div>
       ${why && editable ? html`<p class="field-error" id="submit-why">${why}</p>` : ''}`;
@@ -518,16 +538,24 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           <h1>Rotate the client secret of ${service.name}</h1>
           <div class="warning-box" role="alert">
             <p>
-              <strong>The current secret stops working at once</strong>, in the sandbox and (when live) in
-              production. Anything still using it will fail to get tokens until you deploy the new one. The
-              new secret is shown once.
+              <strong>Without a time, the current secret stops working at once</strong>, in the sandbox and
+              (when live) in production, and tokens issued with it stop working too. Anything still using it
+              will fail until you deploy the new one. The new secret is shown once.
             </p>
           </div>
+          <p class="hint">
+            Aidbox keeps one secret per client, so two secrets cannot both work. To switch without a gap, plan
+            the rotation: the new secret is shown now and goes live at the time you choose, so you can deploy
+            it in that moment. (A JWKS service rotates with overlap instead: publish the new key beside the
+            old one, then remove the old one.)
+          </p>
           <form method="post" action="${servicePath(service.id)}/rotate">
             ${csrfField(ctx.csrf)}
             <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
+            <label for="activate-at">Go live at (UTC, optional)</label>
+            <input id="activate-at" name="activateAt" type="datetime-local" />
             <div class="buttons">
-              <button type="submit" class="danger">Rotate secret now</button>
+              <button type="submit" class="danger">Rotate secret</button>
               <a href="${servicePath(service.id)}">Cancel</a>
             </div>
           </form>`,
@@ -539,14 +567,32 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     '/portal/services/:id/rotate',
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
-      const answer = await ctx.api.rotateSecret(id, ctx.form.idempotencyKey || randomUUID());
+      // datetime-local sends "2026-12-01T09:00" (no zone): the page says it is UTC.
+      const local = (ctx.form.activateAt ?? '').trim();
+      const activateAt = local
+        ? /[zZ]|[+-]\d\d:\d\d$/.test(local)
+          ? local
+          : `${local.length === 16 ? `${local}:00` : local}Z`
+        : undefined;
+      const answer = await ctx.api.rotateSecret(id, ctx.form.idempotencyKey || randomUUID(), activateAt);
       if (!answer.ok) {
-        if (answer.status === 409 || answer.status >= 500)
-          return servicePage(ctx, id, { error: refusalMessage(answer.problem), status: answer.status });
+        if (answer.status === 400 || answer.status === 409 || answer.status >= 500) {
+          const detail =
+            answer.problem.errors?.map((e) => e.message).join('; ') || refusalMessage(answer.problem);
+          return servicePage(ctx, id, {
+            error: `The secret was not rotated: ${detail}`,
+            status: answer.status,
+          });
+        }
         return problemPage(ctx, answer.problem, 'portal');
       }
       if (typeof answer.body.clientSecret === 'string')
-        return secretPage(ctx, answer.body, answer.body.clientSecret, 'rotated');
+        return secretPage(
+          ctx,
+          answer.body,
+          answer.body.clientSecret,
+          answer.body.credentials.stagedSecret ? 'staged' : 'rotated',
+        );
       return ctx.c.redirect(`${servicePath(id)}?notice=secret-shown`, 303);
     }),
   );
@@ -573,6 +619,11 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       return problemPage(ctx, answer.problem, 'portal');
     }),
   );
+  registerOwnerActionPages(ui, {
+    handle,
+    servicePage: (ctx, id, extra) => servicePage(ctx, id, extra),
+    refusalMessage,
+  });
 }
 
 /** A refused action in words; the JWKS report travels with a credentials refusal and is on the page anyway. */
