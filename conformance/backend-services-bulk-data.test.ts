@@ -201,11 +201,15 @@ beforeAll(async () => {
   signingKey = pair.privateKey;
   strangerKey = (await generateKeyPair('RS384')).privateKey;
   const publicJwk: JWK = { ...(await exportJWK(pair.publicKey)), kid: KID, alg: 'RS384', use: 'sig' };
+  const privateJwk: JWK = { ...(await exportJWK(pair.privateKey)), kid: KID, alg: 'RS384', use: 'sig' };
   keyServer = createServer((request, response) => {
-    if (request.url !== '/jwks.json') return void response.writeHead(404).end();
+    // /refused.json publishes the same key with its private half: a set the registry refuses (D5).
+    const keys =
+      request.url === '/jwks.json' ? [publicJwk] : request.url === '/refused.json' ? [privateJwk] : null;
+    if (!keys) return void response.writeHead(404).end();
     response
       .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'max-age=300' })
-      .end(JSON.stringify({ keys: [publicJwk] }));
+      .end(JSON.stringify({ keys }));
   });
   await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
   jwksUri = `http://localhost:${(keyServer.address() as AddressInfo).port}/jwks.json`;
@@ -457,6 +461,44 @@ describe('the product checks what the token endpoint checks', () => {
       clientAssertion: await assertion(a1.id, tokenUrl),
     });
     expect(active.body.accepted, JSON.stringify(active.body.checks)).toBe(true);
+  });
+
+  it('assertion check: a sandbox whose JWKS was refused has no client (accepted false, with the reason)', async () => {
+    const created = await api(
+      'POST',
+      '/v1/backend-services',
+      'dev',
+      validRegistration({
+        organizationId: 'org-payer-a',
+        authMethod: { type: 'jwks_uri', jwksUri: jwksUri.replace('/jwks.json', '/refused.json') },
+        scopes: { version: 'v2', rules: RULES },
+      }),
+    );
+    expect(created.status).toBe(201);
+    const id = created.body.id as string;
+    await until(id, (s) => s.credentials.state === 'invalid');
+    const sandboxTokenUrl = `${system.standins.sandbox.url}/auth/token`;
+    // Every assertion check passes (the key signs), yet the sandbox has no client: not accepted.
+    const check = await api('POST', `/v1/backend-services/${id}/assertion-check`, 'dev', {
+      environment: 'sandbox',
+      clientAssertion: await assertion(id, sandboxTokenUrl),
+    });
+    expect(check.status).toBe(200);
+    expect(check.body.accepted).toBe(false);
+    const failed = (check.body.checks as Json[]).filter((c) => c.status !== 'passed').map((c) => c.id);
+    expect(failed).toEqual(['client']);
+    // What the sandbox's token endpoint answers: it has no such client.
+    const real = await fetch(sandboxTokenUrl, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        scope: 'system/Patient.rs',
+        client_assertion_type: JWT_BEARER,
+        client_assertion: await assertion(id, sandboxTokenUrl),
+      }),
+    });
+    expect(((await real.json()) as Json).error).toBe('invalid_client');
   });
 
   it('discovery: the SMART configuration URL shown is [FHIR base]/.well-known/smart-configuration and answers', async () => {
