@@ -333,7 +333,7 @@ describe('Bearer tokens, enforcement, revocation (sections 2, 4, 8)', () => {
 });
 
 describe('bulk export (section 5)', () => {
-  it('kick-off 202 + Content-Location, one at a time (429), status 202 then manifest, files served', async () => {
+  it('kick-off 202 + Content-Location, status 202 then manifest, files with the token only, DELETE', async () => {
     const kickOff = await call(standin.url, 'GET', '/fhir/Group/group-1/$export?_type=Patient,Observation', {
       auth: ROOT,
       headers: { Prefer: 'respond-async' },
@@ -341,17 +341,60 @@ describe('bulk export (section 5)', () => {
     expect(kickOff.status).toBe(202);
     const location = kickOff.headers.get('content-location')!;
     expect(location).toMatch(/\/fhir\/\$export-status\//);
-    expect((await call(standin.url, 'GET', '/fhir/$export', { auth: ROOT })).status).toBe(429);
+    // One running export per client: the same client again gets 429 with Retry-After.
+    const throttled = await call(standin.url, 'GET', '/fhir/$export', {
+      auth: ROOT,
+      headers: { Prefer: 'respond-async' },
+    });
+    expect(throttled.status).toBe(429);
+    expect(throttled.headers.get('retry-after')).toMatch(/^\d+$/);
     const statusPath = new URL(location).pathname;
-    expect((await get(statusPath)).status).toBe(202);
+    const pending = await get(statusPath);
+    expect(pending.status).toBe(202);
+    expect(pending.headers.get('x-progress')).toBeTruthy();
     const manifest = await get(statusPath);
     expect(manifest.status).toBe(200);
-    expect(manifest.body.requiresAccessToken).toBe(false);
+    expect(manifest.body.requiresAccessToken).toBe(true);
     const patients = manifest.body.output.find((o: { type: string }) => o.type === 'Patient');
     expect(patients.count).toBe(3);
-    const file = await fetch(patients.url);
+    expect((await fetch(patients.url)).status).toBe(401);
+    const file = await fetch(patients.url, { headers: { Authorization: ROOT } });
     expect((await file.text()).trim().split('\n')).toHaveLength(3);
     expect((await call(standin.url, 'DELETE', statusPath, { auth: ROOT })).status).toBe(202);
+    expect((await get(statusPath)).status).toBe(404);
+  });
+
+  it('a kick-off without Prefer: respond-async is 400 with an OperationOutcome as application/fhir+json', async () => {
+    const refused = await call(standin.url, 'GET', '/fhir/$export?_type=Patient', { auth: ROOT });
+    expect(refused.status).toBe(400);
+    expect(refused.headers.get('content-type')).toBe('application/fhir+json');
+    expect(refused.body).toMatchObject({ resourceType: 'OperationOutcome' });
+    expect(refused.body.issue[0].diagnostics).toContain('respond-async');
+    // Negative control: the same kick-off with the header is accepted.
+    const accepted = await call(standin.url, 'GET', '/fhir/$export?_type=Patient', {
+      auth: ROOT,
+      headers: { Prefer: 'respond-async' },
+    });
+    expect(accepted.status).toBe(202);
+    await call(standin.url, 'DELETE', new URL(accepted.headers.get('content-location')!).pathname, {
+      auth: ROOT,
+    });
+  });
+
+  it('FHIR errors are application/fhir+json, Aidbox-format errors application/json', async () => {
+    expect((await get('/fhir/Patient/nope')).headers.get('content-type')).toBe('application/fhir+json');
+    expect((await get('/Patient/nope')).headers.get('content-type')).toBe('application/json');
+  });
+
+  it('the CapabilityStatement lists system, Patient and Group export', async () => {
+    const metadata = await get('/fhir/metadata', '');
+    const rest = metadata.body.rest[0];
+    expect(rest.operation).toEqual([expect.objectContaining({ name: 'export' })]);
+    const operationOf = (type: string) =>
+      rest.resource.find((r: { type: string }) => r.type === type).operation?.[0]?.definition;
+    expect(operationOf('Patient')).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export');
+    expect(operationOf('Group')).toBe('http://hl7.org/fhir/uv/bulkdata/OperationDefinition/group-export');
+    expect(operationOf('Observation')).toBeUndefined();
   });
 });
 

@@ -87,18 +87,37 @@ const INTERACTION: Partial<Record<RouteAction, 'c' | 'r' | 'u' | 'd' | 's'>> = {
   'conditional-delete': 'd',
 };
 
-function errorResponse(error: unknown): Response {
+/**
+ * An error body: an OperationOutcome, served as `application/fhir+json` on the FHIR APIs (FHIR R4
+ * "Content Types and encodings", https://hl7.org/fhir/R4/http.html#mime-type; the Bulk Data IG asks the
+ * same of kick-off and status errors) and as `application/json` on Aidbox's own API.
+ */
+function errorResponse(error: unknown, path = ''): Response {
+  const contentType = isFhirPath(path) ? 'application/fhir+json' : 'application/json';
   if (error instanceof HttpError) {
     return new Response(JSON.stringify(operationOutcome(error.code, error.diagnostics)), {
       status: error.status,
-      headers: { 'Content-Type': 'application/json', ...error.headers },
+      headers: { 'Content-Type': contentType, ...error.headers },
     });
   }
   console.error('aidbox-standin: unexpected error', error);
   return new Response(JSON.stringify(operationOutcome('exception', 'Internal error', 'fatal')), {
     status: 500,
-    headers: { 'Content-Type': 'application/json' },
+    headers: { 'Content-Type': contentType },
   });
+}
+
+/** The FHIR APIs: `/fhir/…` and, under OrgBAC, `/Organization/<id>/fhir/…` (section 3). */
+function isFhirPath(path: string): boolean {
+  return /^\/fhir(\/|$)/.test(path) || /^\/Organization\/[^/]+\/fhir(\/|$)/.test(path);
+}
+
+/** Export jobs are bound to this (fhir/export.ts). */
+function callerKey(caller: Caller): string {
+  if (caller.kind === 'root') return 'root';
+  if ((caller.kind === 'basic' || caller.kind === 'bearer') && caller.client)
+    return `Client/${caller.client.id}`;
+  return 'anonymous';
 }
 
 function json(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
@@ -193,10 +212,18 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
         return json({ keys: [signingKey.publicJwk] });
       case 'capability':
         return json(capabilityStatement(baseUrl, route.organizationId));
-      case 'export-file':
-        return new Response(exports.file(route.exportId!, route.file!), {
+      case 'export-file': {
+        // requiresAccessToken: true (IG "Bulk Data Output File Request"): the bearer token of the
+        // client that started the export; anyone else, the root client aside, gets 404.
+        const caller = await authenticate(
+          { store, signingKey, baseUrl: getBaseUrl, root },
+          c.req.header('authorization'),
+        );
+        if (caller.kind === 'anonymous') throw unauthorized('An access token is required', true);
+        return new Response(exports.file(route.exportId!, route.file!, callerKey(caller)), {
           headers: { 'Content-Type': 'application/fhir+ndjson' },
         });
+      }
       case 'token':
         return token(c);
     }
@@ -212,7 +239,12 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       url,
       body,
       contentType: c.req.header('content-type'),
-      headers: { ifMatch: c.req.header('if-match'), prefer: c.req.header('prefer') },
+      headers: {
+        ifMatch: c.req.header('if-match'),
+        prefer: c.req.header('prefer'),
+        accept: c.req.header('accept'),
+      },
+      caller: callerKey(caller),
       // Transaction entries are authorized one by one, as this same caller.
       authorizeEntry: (entryMethod, entryPath, entryQuery, entryBody) =>
         authorize(caller, entryMethod, entryPath, entryQuery, entryBody),
@@ -273,7 +305,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
     try {
       return await handle(c);
     } catch (error) {
-      return errorResponse(error);
+      return errorResponse(error, new URL(c.req.url).pathname);
     }
   });
   app.onError((error) => errorResponse(error));

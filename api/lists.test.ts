@@ -108,16 +108,23 @@ describe('lists: keyset pages, filters, the review queue', async () => {
     expect(((await response.json()) as { environments: unknown }).environments).toEqual({
       sandbox: {
         fhirBaseUrl: 'https://sandbox.payerbox.test/fhir',
-        smartConfigurationUrl: 'https://sandbox.payerbox.test/.well-known/smart-configuration',
+        smartConfigurationUrl: 'https://sandbox.payerbox.test/fhir/.well-known/smart-configuration',
         tokenUrl: 'https://sandbox.payerbox.test/auth/token',
         capabilityStatementUrl: 'https://sandbox.payerbox.test/fhir/metadata',
+        scope: state.registration.scopes.strings.join(' '),
+        bulkExportKickOffUrl: 'https://sandbox.payerbox.test/fhir/$export?_type=Patient',
       },
       sandboxReason: null,
       production: {
         fhirBaseUrl: 'https://fhir.payerbox.test/Organization/org-payer-a/fhir',
-        smartConfigurationUrl: 'https://fhir.payerbox.test/.well-known/smart-configuration',
+        // A SMART client derives discovery from the FHIR base it is given.
+        smartConfigurationUrl:
+          'https://fhir.payerbox.test/Organization/org-payer-a/fhir/.well-known/smart-configuration',
         tokenUrl: 'https://fhir.payerbox.test/auth/token',
         capabilityStatementUrl: 'https://fhir.payerbox.test/Organization/org-payer-a/fhir/metadata',
+        scope: state.registration.scopes.strings.join(' '),
+        bulkExportKickOffUrl:
+          'https://fhir.payerbox.test/Organization/org-payer-a/fhir/$export?_type=Patient',
       },
     });
   });

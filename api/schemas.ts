@@ -148,6 +148,11 @@ const EnvironmentConstants = z.object({
   smartConfigurationUrl: z.string(),
   tokenUrl: z.string(),
   capabilityStatementUrl: z.string(),
+  scope: z.string().openapi({ description: 'What to request at the token endpoint: the registered scopes' }),
+  bulkExportKickOffUrl: z.string().nullable().openapi({
+    description:
+      'A Bulk Data kick-off with the _type the service may export (send Prefer: respond-async); null without export',
+  }),
 });
 
 const ProvisioningError = z.object({

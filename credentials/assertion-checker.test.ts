@@ -286,3 +286,37 @@ describe('checkAssertion', () => {
     expect((await run(await assertion(), { jwks: leaky })).accepted).toBe(true);
   });
 });
+
+describe('the environment must hold the client, active (A4, A12), as the token endpoint checks first', () => {
+  const withClient = async (environmentClient: { exists: boolean; active: boolean; reason: string }) =>
+    checkAssertion({
+      clientId: CLIENT_ID,
+      jwks,
+      jwksUri: JWKS_URI,
+      tokenUrl: TOKEN_URL,
+      clientAssertion: await assertion(),
+      now: NOW,
+      environmentClient,
+    });
+
+  it('a perfect assertion is not accepted where the environment has no client (a draft in production)', async () => {
+    const result = await withClient({ exists: false, active: false, reason: 'Production has no client.' });
+    expect(result.accepted).toBe(false);
+    expect(byId(result.checks, 'client')).toMatchObject({ status: 'failed', rule: 'A12' });
+    expect(byId(result.checks, 'client').message).toContain('invalid_client');
+    // The other checks still run, so the developer sees the assertion itself is fine.
+    expect(byId(result.checks, 'signature').status).toBe('passed');
+  });
+
+  it('an inactive client is refused too (production switched on last)', async () => {
+    const result = await withClient({ exists: true, active: false, reason: 'Being set up.' });
+    expect(result.accepted).toBe(false);
+    expect(byId(result.checks, 'client').found).toBe('present, not active');
+  });
+
+  it('negative control: with an active client the same assertion is accepted', async () => {
+    const result = await withClient({ exists: true, active: true, reason: '' });
+    expect(result.accepted).toBe(true);
+    expect(byId(result.checks, 'client').status).toBe('passed');
+  });
+});

@@ -16,7 +16,30 @@ import {
  */
 
 export type AssertionCheckId =
-  'format' | 'alg' | 'kid' | 'typ' | 'jku' | 'iss' | 'sub' | 'aud' | 'exp' | 'jti' | 'key' | 'signature';
+  | 'client'
+  | 'format'
+  | 'alg'
+  | 'kid'
+  | 'typ'
+  | 'jku'
+  | 'iss'
+  | 'sub'
+  | 'aud'
+  | 'exp'
+  | 'jti'
+  | 'key'
+  | 'signature';
+
+/**
+ * Whether the target environment holds this client and lets it authenticate: the first thing a token
+ * endpoint looks up (docs/smart-rules.md A4, A12). The caller knows it from the service's state.
+ */
+export interface EnvironmentClient {
+  exists: boolean;
+  active: boolean;
+  /** Why not, in a sentence a developer understands (e.g. "production has no client until approval"). */
+  reason: string;
+}
 
 export interface AssertionCheck {
   id: AssertionCheckId;
@@ -47,6 +70,8 @@ export interface AssertionCheckInput {
   tokenUrl: string;
   clientAssertion: string;
   now: Date;
+  /** The environment's client; without it the check assumes one exists (library use). */
+  environmentClient?: EnvironmentClient;
   options?: AssertionCheckOptions;
 }
 
@@ -137,6 +162,29 @@ export function checkAssertionCore(input: AssertionCheckInput): {
   const options = { ...DEFAULTS, ...input.options };
   const checks: AssertionCheck[] = [];
   const add = (id: AssertionCheckId, rule: string, outcome: Outcome) => checks.push({ id, rule, ...outcome });
+
+  // A4/A12: the token endpoint looks the client up first; without an active one it answers
+  // invalid_client whatever the assertion says.
+  const env = input.environmentClient;
+  if (env) {
+    const expected = `an active client ${show(input.clientId)} in this environment`;
+    if (env.exists && env.active)
+      add(
+        'client',
+        'A12',
+        passed(expected, 'present and active', 'This environment has the client, active.'),
+      );
+    else
+      add(
+        'client',
+        'A12',
+        failed(
+          expected,
+          env.exists ? 'present, not active' : 'no client',
+          `${env.reason} The token endpoint answers 400 invalid_client to any assertion until then.`,
+        ),
+      );
+  }
 
   const decoded = decode(input.clientAssertion);
   if (typeof decoded === 'string') {
@@ -416,7 +464,7 @@ export function checkAssertionCore(input: AssertionCheckInput): {
 export async function checkAssertion(input: AssertionCheckInput): Promise<AssertionCheckResult> {
   const { checks, key, alg } = checkAssertionCore(input);
   const expected = 'a signature that verifies with the resolved key';
-  if (checks[0]?.status === 'failed') {
+  if (checks.find((c) => c.id === 'format')?.status === 'failed') {
     // Nothing after an undecodable assertion means anything.
     return { accepted: false, checks, note: RESULT_NOTE };
   }

@@ -20,19 +20,66 @@ function cacheControlFinding(cacheControl: string | null): DocumentFinding | nul
   return null;
 }
 
+/**
+ * How bad a failed rule is, worst first: published private or secret key material (D5) means the key
+ * is compromised and outranks everything; then a symmetric key (D6), text that could break storage
+ * (D15), then whether the set is a usable JWK Set at all, then key-level defects, then duplicates (D4).
+ * "No usable key" (D2) is a consequence, named only when nothing else explains it.
+ */
+const RULE_SEVERITY_ORDER = [
+  'D5',
+  'D6',
+  'D15',
+  'D1',
+  'U1',
+  'U2',
+  'U3',
+  'U4',
+  'U5',
+  'U7',
+  'D3',
+  'D7',
+  'D8',
+  'D10',
+  'D12',
+  'D9',
+  'D11',
+  'D4',
+  'U6',
+  'D2',
+];
+const rank = (rule: string) => {
+  const index = RULE_SEVERITY_ORDER.indexOf(rule);
+  return index < 0 ? RULE_SEVERITY_ORDER.length - 2 : index;
+};
+
+/** Findings worst first: errors before warnings, then by rule severity; stable otherwise. */
+export function bySeverity<T extends { rule: string; severity: 'error' | 'warning' }>(items: T[]): T[] {
+  return [...items].sort(
+    (a, b) =>
+      (a.severity === b.severity ? 0 : a.severity === 'error' ? -1 : 1) || rank(a.rule) - rank(b.rule),
+  );
+}
+
 function summarise(valid: boolean, findings: DocumentFinding[], validation: JwksValidation | null): string {
   const keys = validation?.keys ?? [];
   if (valid) {
     const usable = keys.filter((k) => k.status === 'usable');
     return `The JWKS is valid: ${usable.length} usable key${usable.length === 1 ? '' : 's'} (${usable.map((k) => `'${k.kid}' ${k.usableAlgorithms.join('/')}`).join(', ')}).`;
   }
-  // The cause before its consequence: a rejected key first, "no usable key" (D2) only when nothing else explains it.
-  const firstError =
-    findings.find((f) => f.severity === 'error' && f.rule !== 'D2')?.message ??
-    keys.flatMap((k) => k.checks).find((c) => !c.passed && c.severity === 'error')?.message ??
-    findings.find((f) => f.severity === 'error')?.message ??
-    'it is not acceptable';
-  return `The JWKS is not acceptable: ${firstError}.`;
+  const errors = bySeverity([
+    ...findings.filter((f) => f.severity === 'error'),
+    ...keys.flatMap((k) => k.checks).filter((c) => !c.passed && c.severity === 'error'),
+  ]);
+  return `The JWKS is not acceptable: ${errors[0]?.message ?? 'it is not acceptable'}.`;
+}
+
+/** Each key's checks: failures worst first, then passes, so the page lists the worst problem first. */
+function orderKeyChecks(validation: JwksValidation | null): JwksValidation['keys'] {
+  return (validation?.keys ?? []).map((key) => ({
+    ...key,
+    checks: [...bySeverity(key.checks.filter((c) => !c.passed)), ...key.checks.filter((c) => c.passed)],
+  }));
 }
 
 export function buildJwksReport(input: {
@@ -66,8 +113,8 @@ export function buildJwksReport(input: {
           redirected: fetched.redirected,
         }
       : null,
-    findings,
-    keys: validation?.keys ?? [],
+    findings: bySeverity(findings),
+    keys: orderKeyChecks(validation),
     thumbprints: validation?.thumbprints ?? {},
   };
 }

@@ -304,6 +304,8 @@ function checkIntendedUse(jwk: Record<string, unknown>, c: KeyChecks, facts: Key
       c.fail('D9', `${c.label} has a key_ops that is not an array of strings (RFC 7517 §4.3)`);
     } else if (!keyOps.includes('verify')) {
       facts.ignoredBecause = `its key_ops [${keyOps.join(', ')}] do not include 'verify'`;
+      // A warning, but still a D9 finding: the key must not also show "D9 passed".
+      ok = false;
       c.fail(
         'D9',
         `${c.label} is ignored: its key_ops do not include 'verify', so no token endpoint will use it to check a signature`,
@@ -409,7 +411,11 @@ async function checkKey(
   if (c.enabled('D5')) {
     const leaked = Object.keys(PRIVATE_MEMBERS).filter((m) => jwk[m] !== undefined);
     if (leaked.length > 0) {
-      const what = leaked.map((m) => PRIVATE_MEMBERS[m]).join(', ');
+      // `d` is the private exponent only for RSA; for EC and OKP it is the private key itself
+      // (RFC 7518 §6.2.2.1, RFC 8037 §2).
+      const name = (m: string) =>
+        m === 'd' && facts.kty !== 'RSA' ? 'the private key d' : PRIVATE_MEMBERS[m];
+      const what = leaked.map(name).join(', ');
       c.fail(
         'D5',
         `${c.label} contains ${what}: this key is compromised; generate a new pair and publish only the public half`,

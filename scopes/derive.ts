@@ -291,10 +291,15 @@ function exportPolicies(
       ...(Object.keys(api.params).length > 0 ? { params: { ...api.params } } : {}),
     }),
   );
+  // Status, cancel and files are granted by path alone: what keeps one client off another's job is the
+  // server binding each job to the client (and organization) that started it, which the reviewer must know.
+  const binding =
+    ' Status, cancel and file downloads rely on the server binding each export job to the client and Organization that started it (Bulk Data 2.0 lets a server limit them to the originating client; the Aidbox stand-in does, a real Aidbox must be checked); the manifest files require the access token.';
   notes.push(
-    everyType
+    (everyType
       ? 'Bulk $export is granted with or without _type (read and search cover every FHIR resource type); POST kick-off is not granted.'
-      : `Bulk $export is granted only with _type listing types among ${describeTypes(exportable)}; without _type an export would include every type, so it is refused. POST kick-off is not granted.`,
+      : `Bulk $export is granted only with _type listing types among ${describeTypes(exportable)}; without _type an export would include every type, so it is refused. POST kick-off is not granted.`) +
+      binding,
   );
   return policies;
 }

@@ -5,7 +5,8 @@
  * - only `system/` scopes (section 2.5: patient/user scopes are rejected for client_credentials);
  * - a `system/` scope with search parameters is refused (section 2.4 step 6: Aidbox rejects the
  *   whole token);
- * - each requested scope must be covered by `Client.scope`, wildcard-aware (g(10) 9.10.08, A10);
+ * - each requested scope is narrowed to what `Client.scope` covers, wildcard-aware; nothing left is
+ *   `invalid_scope` (A10);
  * - `*` is expanded into per-type scopes in the response (section 2.5).
  */
 import { CLINICAL_TYPES, isClinicalType } from '../fhir/resource-types.js';
@@ -29,14 +30,38 @@ export function parseSystemScope(text: string): SystemScope | undefined {
   return { type, permissions: new Set(letters), text, permissionText };
 }
 
-function covers(granted: SystemScope, requested: SystemScope): boolean {
-  if (granted.type !== '*' && granted.type !== requested.type) return false;
-  return [...requested.permissions].every((p) => granted.permissions.has(p));
+const LETTERS = ['c', 'r', 'u', 'd', 's'];
+
+/**
+ * What of `requested` the client's `allowed` scope covers: type ∩ type, permissions ∩ permissions.
+ * SMART lets a server grant less than asked ("the authorization server MAY grant a subset",
+ * https://hl7.org/fhir/smart-app-launch/STU2.2/scopes-and-launch-context.html), and the answer names
+ * what was granted (A10). `undefined` when nothing overlaps.
+ */
+function intersect(
+  allowed: SystemScope,
+  requested: SystemScope,
+): { type: string; permissions: string[] } | undefined {
+  const type =
+    requested.type === '*'
+      ? allowed.type
+      : allowed.type === '*' || allowed.type === requested.type
+        ? requested.type
+        : undefined;
+  if (type === undefined) return undefined;
+  const permissions = LETTERS.filter((p) => requested.permissions.has(p) && allowed.permissions.has(p));
+  return permissions.length > 0 ? { type, permissions } : undefined;
 }
 
 export type ScopeDecision = { ok: true; scopes: string[] } | { ok: false; description: string };
 
-/** Decides the granted scopes of one token request. */
+/**
+ * Decides the granted scopes of one token request of a `smart-app` client (docs/smart-rules.md A10):
+ * refused are an empty request, non-`system/` scopes and scopes with search parameters (section 2.5);
+ * otherwise each requested scope is narrowed to what `Client.scope` covers (README "unverified": Aidbox
+ * does not document whether it narrows or refuses; narrowing is the more permissive reading), and
+ * `invalid_scope` only when nothing at all is left.
+ */
 export function grantScopes(requested: string | undefined, clientScopes: unknown): ScopeDecision {
   const asked = (requested ?? '').split(' ').filter((s) => s !== '');
   if (asked.length === 0) return { ok: false, description: 'scope is required' };
@@ -55,12 +80,22 @@ export function grantScopes(requested: string | undefined, clientScopes: unknown
     if (!scope) return { ok: false, description: `malformed scope: ${text}` };
     if (scope.type !== '*' && !isClinicalType(scope.type))
       return { ok: false, description: `unsupported resource type: ${text}` };
-    if (!allowed.some((a) => covers(a, scope)))
-      return { ok: false, description: `scope not allowed for this client: ${text}` };
-    if (scope.type === '*')
-      for (const type of CLINICAL_TYPES) granted.add(`system/${type}.${scope.permissionText}`);
-    else granted.add(text);
+    for (const grant of allowed) {
+      const overlap = intersect(grant, scope);
+      if (!overlap) continue;
+      // The requested spelling is kept when nothing was taken away (v1 `read` stays `read`, S2).
+      const whole = overlap.permissions.length === scope.permissions.size;
+      const permissionText = whole ? scope.permissionText : overlap.permissions.join('');
+      if (overlap.type === '*')
+        for (const type of CLINICAL_TYPES) granted.add(`system/${type}.${permissionText}`);
+      else granted.add(`system/${overlap.type}.${permissionText}`);
+    }
   }
+  if (granted.size === 0)
+    return {
+      ok: false,
+      description: `none of the requested scopes is allowed for this client: ${asked.join(' ')}`,
+    };
   return { ok: true, scopes: [...granted] };
 }
 

@@ -132,6 +132,8 @@ beforeAll(async () => {
     ['bs-secret', secretClient()],
     ['bs-secret-inactive', secretClient({ active: false })],
     ['bs-no-cc', secretClient({ grant_types: ['basic'] })],
+    // A plain Aidbox client, like the quickstart's admin-api: no `type: smart-app`, no Client.scope.
+    ['admin-api', secretClient({ type: undefined, scope: undefined })],
   ] as const) {
     const response = await call(standin.url, 'PUT', `/fhir/Client/${id}`, { auth: ROOT, body });
     expect(response.status).toBe(201);
@@ -500,5 +502,57 @@ describe('POST /auth/token (docs/smart-rules.md, token endpoint)', () => {
     } finally {
       jwksHost.setKeys(publishedKeys);
     }
+  });
+});
+
+describe('scope narrowing and plain clients (issues found by a real client)', () => {
+  it('SMART clients get the subset of a wider request that Client.scope covers, named in `scope`', async () => {
+    // bs-jwks registered system/Patient.rs and system/Observation.rs.
+    const wide = await tokenRequest(standin.url, {
+      ...jwtForm(await assertion('bs-jwks')),
+      scope: 'system/*.rs',
+    });
+    expect(wide.status, JSON.stringify(wide.body)).toBe(200);
+    expect(wide.body.scope.split(' ').sort()).toEqual(['system/Observation.rs', 'system/Patient.rs']);
+    const permissions = await tokenRequest(standin.url, {
+      ...jwtForm(await assertion('bs-jwks')),
+      scope: 'system/Patient.cruds',
+    });
+    expect(permissions.body.scope).toBe('system/Patient.rs');
+    // Negative control: nothing of the request is covered, so no token.
+    const none = await tokenRequest(standin.url, {
+      ...jwtForm(await assertion('bs-jwks')),
+      scope: 'system/Encounter.rs',
+    });
+    expect(none.status).toBe(400);
+    expect(none.body.error).toBe('invalid_scope');
+  });
+
+  it('a plain (non-SMART) client gets a token without any scope; a SMART client does not', async () => {
+    const plain = await tokenRequest(
+      standin.url,
+      { grant_type: 'client_credentials' },
+      basic('admin-api', 'correct-horse-battery'),
+    );
+    expect(plain.status, JSON.stringify(plain.body)).toBe(200);
+    expect(plain.body.access_token).toEqual(expect.any(String));
+    // Negative control: the SMART scope rules still apply to smart-app clients (A10).
+    const smart = await tokenRequest(
+      standin.url,
+      { grant_type: 'client_credentials' },
+      basic('bs-secret', 'correct-horse-battery'),
+    );
+    expect(smart.status).toBe(400);
+    expect(smart.body.error).toBe('invalid_scope');
+  });
+
+  it('a client_credentials answer carries no launch-context parameter (need_patient_banner)', async () => {
+    const response = await tokenRequest(
+      standin.url,
+      { grant_type: 'client_credentials', scope: 'system/Patient.read' },
+      basic('bs-secret', 'correct-horse-battery'),
+    );
+    expect(response.status).toBe(200);
+    expect(response.body).not.toHaveProperty('need_patient_banner');
   });
 });

@@ -134,10 +134,18 @@ export async function handleTokenRequest(
     else throw new TokenError(400, 'invalid_client', 'client authentication is required');
   }
 
-  // A10: scopes.
-  const decision = grantScopes(form.scope, client.scope);
-  if (!decision.ok) throw new TokenError(400, 'invalid_scope', decision.description);
-  const scope = decision.scopes.join(' ');
+  // A10: SMART scope rules for SMART clients only. A plain Aidbox client (no `type: smart-app`, such as
+  // the quickstart's admin-api) gets a token with or without scope, which it carries as asked
+  // (https://docs.aidbox.app/auth/client-credentials shows a token request without scope; README
+  // "unverified" for what happens to a scope it sends).
+  let scope: string;
+  if (client.type === 'smart-app') {
+    const decision = grantScopes(form.scope, client.scope);
+    if (!decision.ok) throw new TokenError(400, 'invalid_scope', decision.description);
+    scope = decision.scopes.join(' ');
+  } else {
+    scope = (form.scope ?? '').split(' ').filter(Boolean).join(' ');
+  }
 
   const settings = (
     client.auth as
@@ -177,7 +185,8 @@ export async function handleTokenRequest(
 
   // Section 4: JWT tokens carry expires_in and scope; opaque ones (the default) do not.
   const body: Record<string, unknown> = { token_type: 'Bearer', access_token: accessToken };
-  if (isJwt) Object.assign(body, { expires_in: expiresIn, scope });
-  body.need_patient_banner = true;
+  // `need_patient_banner` is a launch-context parameter of user-facing apps (SMART App Launch
+  // "Launch context arrives with your access_token"); a client_credentials answer has no launch.
+  if (isJwt) Object.assign(body, { expires_in: expiresIn, ...(scope ? { scope } : {}) });
   return { status: 200, body };
 }

@@ -126,3 +126,15 @@ describe('OrgBAC visibility', () => {
     expect((await call(standin.url, 'GET', '/fhir/Patient', { auth: bearer })).status).toBe(403);
   });
 });
+
+describe('SMART discovery at the organization FHIR base', () => {
+  it('[base]/.well-known/smart-configuration answers the root document under /Organization/<id>/fhir', async () => {
+    const root = await call(standin.url, 'GET', '/.well-known/smart-configuration');
+    const scoped = await read(sibling, '.well-known/smart-configuration', '');
+    expect(scoped.status).toBe(200);
+    expect(scoped.body).toEqual(root.body);
+    expect(scoped.body.token_endpoint).toBe(`${standin.url}/auth/token`);
+    // Negative control: only that path; another file under .well-known stays 404.
+    expect((await read(sibling, '.well-known/openid-configuration', '')).status).toBe(404);
+  });
+});

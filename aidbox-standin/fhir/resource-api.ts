@@ -10,7 +10,7 @@ import { routeRequest, parseQueryParams } from '../policy/request.js';
 import type { Resource, ResourceStore } from '../store/store.js';
 import { parseIfMatch } from '../store/store.js';
 import { validateResource } from '../store/validation.js';
-import type { ExportJobs } from './export.js';
+import { EXPORT_RETRY_AFTER_SECONDS, type ExportJobs } from './export.js';
 import { isVisibleTo, stampTenant } from './orgbac.js';
 import { jsonPatch, mergePatch, patchKind } from './patch.js';
 import { isKnownType } from './resource-types.js';
@@ -21,7 +21,9 @@ export interface ApiRequest {
   url: URL;
   body: unknown;
   contentType?: string;
-  headers: { ifMatch?: string; prefer?: string };
+  headers: { ifMatch?: string; prefer?: string; accept?: string };
+  /** Who is calling, as export jobs are bound to it: `Client/<id>`, `root` or `anonymous`. */
+  caller: string;
   /** Authorizes one transaction entry as a request of its own, as the same caller (throws 401/403). */
   authorizeEntry: (method: string, path: string, query: string, body: unknown) => Promise<void> | void;
 }
@@ -189,9 +191,16 @@ export class ResourceApi {
       case 'export-group':
         return this.startExport(route, request, params);
       case 'export-status': {
-        const result = this.deps.exports.status(route.exportId!, baseUrl);
+        const owner = { caller: request.caller, organizationId: route.organizationId };
+        const result = this.deps.exports.status(route.exportId!, owner, baseUrl);
         return result.status === 202
-          ? { status: 202, headers: { 'X-Progress': 'in-progress', 'Retry-After': '1' } }
+          ? {
+              status: 202,
+              headers: {
+                'X-Progress': 'in-progress',
+                'Retry-After': String(EXPORT_RETRY_AFTER_SECONDS),
+              },
+            }
           : {
               status: 200,
               body: result.body,
@@ -199,7 +208,10 @@ export class ResourceApi {
             };
       }
       case 'export-delete':
-        this.deps.exports.cancel(route.exportId!);
+        this.deps.exports.cancel(route.exportId!, {
+          caller: request.caller,
+          organizationId: route.organizationId,
+        });
         return { status: 202 };
       default:
         throw notFound(request.url.pathname);
@@ -336,6 +348,7 @@ export class ResourceApi {
           url,
           body: entry.resource,
           headers: { ifMatch: ifMatchHeader },
+          caller: outer.caller,
           authorizeEntry: outer.authorizeEntry,
         });
         responses.push({
@@ -375,10 +388,6 @@ export class ResourceApi {
     request: ApiRequest,
     params: Record<string, string | string[]>,
   ): ApiResponse {
-    const typeParam = params._type;
-    const types = (Array.isArray(typeParam) ? typeParam : typeParam ? [typeParam] : [])
-      .flatMap((t) => t.split(','))
-      .filter(Boolean);
     let groupPatientIds: string[] | undefined;
     if (route.action === 'export-group') {
       const group = this.readExisting(route, 'Group', route.id!);
@@ -392,7 +401,9 @@ export class ResourceApi {
     const id = this.deps.exports.start({
       level,
       requestUrl: request.url.toString(),
-      types,
+      owner: { caller: request.caller, organizationId: route.organizationId },
+      params,
+      headers: { prefer: request.headers.prefer, accept: request.headers.accept },
       groupPatientIds,
       collect: (type) => this.visible(route, type),
     });

@@ -90,6 +90,18 @@ export function capabilityStatement(baseUrl: string, organizationId?: string): R
         },
         resource: CLINICAL_TYPES.map((type) => ({
           type,
+          // Patient- and Group-level export are operations on those types (Bulk Data 2.0
+          // CapabilityStatement, https://hl7.org/fhir/uv/bulkdata/STU2/CapabilityStatement-bulk-data.html).
+          ...(type === 'Patient' || type === 'Group'
+            ? {
+                operation: [
+                  {
+                    name: 'export',
+                    definition: `http://hl7.org/fhir/uv/bulkdata/OperationDefinition/${type.toLowerCase()}-export`,
+                  },
+                ],
+              }
+            : {}),
           interaction: [
             'read',
             'vread',

@@ -315,10 +315,11 @@ describe('candidate selection and decision', () => {
     expect(evaluatePolicies(policies, request)).toEqual({ allowed: true, policyId: 'yes' });
   });
 
-  it('fails closed on sql, json-schema and unknown engines, and on complex with both and/or', () => {
+  it('fails closed on sql, unknown engines, a json-schema policy without a valid schema, and on complex with both and/or', () => {
     for (const policy of [
       { id: 's', engine: 'sql', sql: { query: 'select true' } },
-      { id: 'j', engine: 'json-schema', schema: {} },
+      { id: 'j', engine: 'json-schema' },
+      { id: 'j2', engine: 'json-schema', schema: { type: 'no-such-type' } },
       { id: 'x', engine: 'magic' },
       { id: 'c', engine: 'complex', and: [{ engine: 'allow' }], or: [{ engine: 'allow' }] },
     ] as AccessPolicyResource[]) {
@@ -378,5 +379,51 @@ describe('matcho operators', () => {
     ],
   ])('%s', (_name, pattern, subject, expected) => {
     expect(matcho(subject, pattern, ctx)).toBe(expected);
+  });
+});
+
+/**
+ * `json-schema` policies are JSON Schema draft-07 (docs.aidbox.app access-control page), where an
+ * unknown keyword is ignored: a policy shaped like the quickstart's `allow-admin-tokens`, which spells
+ * `const` as `constant`, lets any JWT with an `iss` through. The stand-in must show that over-grant.
+ */
+describe('json-schema engine (draft-07, unknown keywords ignored)', () => {
+  const tokenRequest = (iss: string | undefined) =>
+    buildPolicyRequest({
+      method: 'GET',
+      path: '/fhir/Client',
+      jwt: iss === undefined ? { sub: 'someone' } : { iss, sub: 'someone' },
+      orgbac: false,
+    });
+  const adminTokens = (keyword: 'constant' | 'const'): AccessPolicyResource => ({
+    id: 'allow-admin-tokens',
+    engine: 'json-schema',
+    schema: {
+      type: 'object',
+      required: ['jwt'],
+      properties: {
+        jwt: {
+          type: 'object',
+          required: ['iss'],
+          properties: { iss: { [keyword]: 'https://admin-idp.example' } },
+        },
+      },
+    },
+  });
+
+  it('the misspelt policy grants any JWT with an iss (the over-grant), but not a request without one', () => {
+    expect(evaluatePolicies([adminTokens('constant')], tokenRequest('https://anyone.example')).allowed).toBe(
+      true,
+    );
+    expect(evaluatePolicies([adminTokens('constant')], tokenRequest(undefined)).allowed).toBe(false);
+  });
+
+  it('negative control: spelt const, only the admin issuer passes', () => {
+    expect(evaluatePolicies([adminTokens('const')], tokenRequest('https://anyone.example')).allowed).toBe(
+      false,
+    );
+    expect(evaluatePolicies([adminTokens('const')], tokenRequest('https://admin-idp.example')).allowed).toBe(
+      true,
+    );
   });
 });

@@ -5,16 +5,40 @@
  *   Client, User or Operation; several links are OR'ed, so one matching link makes a candidate.
  * - Decision: policies are OR'ed, the first candidate that evaluates true grants; none → deny.
  *   No policy at all → everything is denied.
- * - Engines: `allow`, `matcho`, `complex` (`and` / `or` of full sub-rules). `sql`, `json-schema`,
+ * - Engines: `allow`, `matcho`, `complex` (`and` / `or` of full sub-rules), and `json-schema`: the
+ *   request object validated against the policy's `schema` as JSON Schema draft-07, where a keyword the
+ *   draft does not define (a misspelt `constant` for `const`) is ignored, as JSON Schema says
+ *   (https://json-schema.org/draft-07/json-schema-core#rfc.section.4.3.1 "unknown keywords SHOULD be
+ *   ignored"; the engine: https://docs.aidbox.app/modules-1/security-and-access-control/security/access-control).
+ *   Evaluating it as Aidbox does lets an over-grant by such a policy show up in tests. `sql`,
  *   `allow-rpc`, `matcho-rpc` and anything unknown fail closed: the stand-in has no database to run
  *   SQL against, and the product's derived policies never use them.
  */
+import { Ajv, type ValidateFunction } from 'ajv';
 import { matcho } from './matcho.js';
 import type { AccessPolicyResource, PolicyLink, PolicyRequest, PolicyRule } from './types.js';
 
 export type { AccessPolicyResource, PolicyRequest, PolicyRule } from './types.js';
 
-export const SUPPORTED_ENGINES = ['allow', 'matcho', 'complex'] as const;
+export const SUPPORTED_ENGINES = ['allow', 'matcho', 'complex', 'json-schema'] as const;
+
+// strict: false is the point: ajv's strict mode would refuse unknown keywords, JSON Schema ignores them.
+const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: true });
+const compiled = new Map<string, ValidateFunction | null>();
+
+/** The compiled schema, or null when it is not a valid draft-07 schema (which then grants nothing). */
+function schemaValidator(schema: unknown): ValidateFunction | null {
+  if (typeof schema !== 'object' || schema === null) return null;
+  const key = JSON.stringify(schema);
+  if (!compiled.has(key)) {
+    try {
+      compiled.set(key, ajv.compile(schema as object));
+    } catch {
+      compiled.set(key, null);
+    }
+  }
+  return compiled.get(key) ?? null;
+}
 /** Every engine Aidbox knows (section 2.1); the store refuses others with 422. */
 export const KNOWN_ENGINES = [
   'allow',
@@ -67,6 +91,10 @@ export function evaluateRule(rule: PolicyRule, request: PolicyRequest): boolean 
         return and.length > 0 && and.every((sub) => evaluateRule(sub, request));
       if (Array.isArray(or) && and === undefined) return or.some((sub) => evaluateRule(sub, request));
       return false;
+    }
+    case 'json-schema': {
+      const validate = schemaValidator(rule.schema);
+      return validate !== null && validate(request) === true;
     }
     default:
       return false;

@@ -263,6 +263,22 @@ export function routeRequest(method: string, path: string, orgbac: boolean): Rou
   // OrgBAC routes (section 3): /Organization/<org-id>/fhir/...
   if (orgbac && segments[0] === 'Organization' && segments[1] !== undefined && segments[2] === 'fhir') {
     const organizationId = segments[1];
+    // SMART discovery at the organization's FHIR base, where a client following SMART App Launch 2.x
+    // looks (`[base]/.well-known/smart-configuration`); the same document as at the root.
+    // README "unverified": no public Aidbox page says what is served there.
+    if (
+      upper === 'GET' &&
+      segments.length === 5 &&
+      segments[3] === '.well-known' &&
+      segments[4] === 'smart-configuration'
+    )
+      return {
+        action: 'smart-configuration',
+        api: 'system',
+        operationId: 'orgbac-smart-configuration',
+        params: {},
+        organizationId,
+      };
     const route = resourceRoute(upper, segments.slice(3), 'orgbac-fhir');
     if (!route) return undefined;
     return { ...route, organizationId, params: { ...route.params, 'organization/id': organizationId } };

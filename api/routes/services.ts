@@ -1,13 +1,13 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { randomInt } from 'node:crypto';
-import { checkAssertion } from '../../credentials/assertion-checker.js';
+import { checkAssertion, type EnvironmentClient } from '../../credentials/assertion-checker.js';
 import {
   editUpdate,
   recheckCredentialsUpdate,
   rotateSecretUpdate,
   submitUpdate,
 } from '../../workflows/backend-service/messages.js';
-import type { Actor, RotateSecretResult } from '../../workflows/backend-service/types.js';
+import type { Actor, RotateSecretResult, ServiceState } from '../../workflows/backend-service/types.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem, unavailable, validationError } from '../problems.js';
@@ -459,6 +459,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
           );
         }
         const result = await checkAssertion({
+          environmentClient: environmentClient(state, body.environment),
           clientId: id,
           jwks: fetched.document,
           jwksUri: method.jwksUri,
@@ -473,6 +474,46 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       });
     },
   );
+}
+
+/**
+ * Does this environment hold the service's client, active? What the token endpoint checks first
+ * (docs/smart-rules.md A4, A12), known from the service's state: the sandbox client exists once a
+ * revision is provisioned and until deactivation; production's only once approval has provisioned it
+ * and switched it on (docs/aidbox-contract.md §8 "Order"), and never after deactivation.
+ */
+function environmentClient(state: ServiceState, environment: 'sandbox' | 'production'): EnvironmentClient {
+  const deactivated = state.status === 'rejected' && state.rejection?.kind === 'deactivated';
+  if (deactivated)
+    return {
+      exists: false,
+      active: false,
+      reason: 'The service is deactivated: its clients are removed or switched off.',
+    };
+  if (environment === 'sandbox') {
+    if (state.sandbox.revision !== null) return { exists: true, active: true, reason: '' };
+    return {
+      exists: false,
+      active: false,
+      reason:
+        state.credentials.state === 'invalid'
+          ? 'The sandbox has no client for this service because its JWKS does not pass validation (see the JWKS report).'
+          : 'The sandbox client is not provisioned yet.',
+    };
+  }
+  if (state.status === 'active' && state.productionProvisioned)
+    return { exists: true, active: true, reason: '' };
+  if (state.approval?.state === 'provisioning')
+    return {
+      exists: state.productionProvisioned,
+      active: false,
+      reason: 'Production is being set up after approval; the client is switched on last.',
+    };
+  return {
+    exists: false,
+    active: false,
+    reason: `Production has no client for this service until an administrator approves it (status ${state.status}).`,
+  };
 }
 
 function parseIfMatch(value: string): number {

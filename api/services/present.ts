@@ -1,4 +1,4 @@
-import type { ProjectedState, ServiceState } from '../../workflows/backend-service/types.js';
+import type { ProjectedState, ScopeRule, ServiceState } from '../../workflows/backend-service/types.js';
 
 /**
  * The service as docs/api.md "The service" shows it: registration, status, credentials (never a secret),
@@ -15,22 +15,54 @@ export interface EnvironmentConstants {
   smartConfigurationUrl: string;
   tokenUrl: string;
   capabilityStatementUrl: string;
+  /** The scope to request at the token endpoint: exactly what was registered. */
+  scope: string;
+  /** A Bulk Data kick-off URL with the `_type` the service's policies accept, or null without export. */
+  bulkExportKickOffUrl: string | null;
 }
 
 const trimSlash = (url: string) => url.replace(/\/+$/, '');
 
-export function environmentConstants(publicUrl: string, organizationId: string | null): EnvironmentConstants {
+/**
+ * The types a kick-off may list: those with both read and search, as scopes/derive.ts grants export
+ * (docs/aidbox-contract.md §2.4 step 7). `'*'` means every type, where `_type` may be left out.
+ */
+export function exportableTypes(rules: ReadonlyArray<ScopeRule>): string[] {
+  return rules
+    .filter((r) => r.operations.includes('read') && r.operations.includes('search'))
+    .map((r) => r.resource)
+    .sort();
+}
+
+export function environmentConstants(
+  publicUrl: string,
+  organizationId: string | null,
+  scopes: { rules: ReadonlyArray<ScopeRule>; strings: ReadonlyArray<string> } = { rules: [], strings: [] },
+): EnvironmentConstants {
   const root = trimSlash(publicUrl);
-  // Under OrgBAC the FHIR API sits under the Organization; token and SMART configuration stay at the root
+  // Under OrgBAC the FHIR API sits under the Organization; the token endpoint stays at the root
   // (docs/aidbox-contract.md §3).
   const fhirBaseUrl = organizationId
     ? `${root}/Organization/${encodeURIComponent(organizationId)}/fhir`
     : `${root}/fhir`;
+  const types = exportableTypes(scopes.rules);
+  // Without _type an export covers every type, which the derived policies refuse unless the scopes
+  // read and search every type ('*'): the example always names the service's own types otherwise.
+  const bulkExportKickOffUrl =
+    types.length === 0
+      ? null
+      : types.includes('*')
+        ? `${fhirBaseUrl}/$export`
+        : `${fhirBaseUrl}/$export?_type=${types.join(',')}`;
   return {
     fhirBaseUrl,
-    smartConfigurationUrl: `${root}/.well-known/smart-configuration`,
+    // Where a client following SMART App Launch 2.x looks: the FHIR base URL plus
+    // /.well-known/smart-configuration (https://hl7.org/fhir/smart-app-launch/STU2.2/conformance.html).
+    smartConfigurationUrl: `${fhirBaseUrl}/.well-known/smart-configuration`,
     tokenUrl: `${root}/auth/token`,
     capabilityStatementUrl: `${fhirBaseUrl}/metadata`,
+    scope: scopes.strings.join(' '),
+    bulkExportKickOffUrl,
   };
 }
 
@@ -91,9 +123,14 @@ export function presentService(state: ProjectedState, settings: EnvironmentSetti
       stagedSecret: state.credentials.stagedSecret ?? null,
     },
     environments: {
-      sandbox: state.sandbox.revision !== null ? environmentConstants(settings.sandboxPublicUrl, null) : null,
+      sandbox:
+        state.sandbox.revision !== null
+          ? environmentConstants(settings.sandboxPublicUrl, null, registration.scopes)
+          : null,
       sandboxReason: sandboxReason(state),
-      production: live ? environmentConstants(settings.productionPublicUrl, productionOrganization) : null,
+      production: live
+        ? environmentConstants(settings.productionPublicUrl, productionOrganization, registration.scopes)
+        : null,
     },
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,

@@ -167,6 +167,15 @@ function curlCommands(service: Service, env: Constants): string {
     ``,
     `# CapabilityStatement`,
     `curl -s ${env.capabilityStatementUrl}`,
+    ...(env.bulkExportKickOffUrl
+      ? [
+          ``,
+          `# Bulk Data export: list your types in _type (without it the export is refused with 403)`,
+          `curl -si -H "Authorization: Bearer $ACCESS_TOKEN" \\\n  -H 'Accept: application/fhir+json' -H 'Prefer: respond-async' \\\n  '${env.bulkExportKickOffUrl}'`,
+          `# then poll the Content-Location it returns (202 until done, then the manifest) with the same token;`,
+          `# the files need that token too (requiresAccessToken: true)`,
+        ]
+      : []),
   ].join('\n');
 }
 
@@ -195,6 +204,32 @@ export function environmentView(
       <dd><code>${env.tokenUrl}</code></dd>
       <dt>CapabilityStatement</dt>
       <dd><code>${env.capabilityStatementUrl}</code></dd>
+      <dt>Scope to request</dt>
+      <dd>
+        <code>${env.scope}</code>
+        <p class="hint">
+          Request exactly your registered scopes. A wider request (such as <code>system/*.rs</code>) is
+          narrowed to them, and the token's <code>scope</code> says what was granted.
+        </p>
+      </dd>
+      ${
+        env.bulkExportKickOffUrl
+          ? html`<dt>Bulk Data export kick-off</dt>
+              <dd>
+                <code>${env.bulkExportKickOffUrl}</code>
+                <p class="hint">
+                  ${
+                    env.bulkExportKickOffUrl.includes('_type=')
+                      ? html`Always send <code>_type</code> with your types: a kick-off without it would
+                          export every type and is refused (403), although the Bulk Data IG lets servers
+                          export everything by default.`
+                      : html`Your scopes read and search every type, so <code>_type</code> may be left out.`
+                  }
+                  Send <code>Prefer: respond-async</code> and <code>Accept: application/fhir+json</code>.
+                </p>
+              </dd>`
+          : ''
+      }
     </dl>
     <details>
       <summary>Ready-to-paste curl commands (${name.toLowerCase()})</summary>
