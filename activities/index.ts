@@ -18,7 +18,15 @@ export interface ActivityDependencies {
   jwksFetcher: JwksFetcherOptions;
   aidbox: Record<Environment, AidboxClient>;
   orgbac: Record<Environment, boolean>;
+  /** When live JWKS services are re-checked (seconds); defaults: daily, and hourly after a failure. */
+  credentialHealth?: { intervalSeconds: number; retrySeconds: number };
 }
+
+/** Activities the workflow runs as local activities (no history event of their own, only a marker). */
+export const LOCAL_ACTIVITY_TYPES = ['credentialHealthTiming'] as const;
+
+/** The longest wait between two checks of a failing key set (the retry doubles up to it). */
+export const MAX_HEALTH_RETRY_SECONDS = 21_600;
 
 export function createActivities(deps: ActivityDependencies) {
   const credentials = createCredentialActivities({
@@ -48,6 +56,14 @@ export function createActivities(deps: ActivityDependencies) {
     },
     async forgetSecrets({ serviceId }) {
       await deps.secretStore.deleteAll(serviceId);
+    },
+    /** A local activity: the worker's configured timing, so running workflows follow a change of it. */
+    async credentialHealthTiming() {
+      return {
+        intervalSeconds: deps.credentialHealth?.intervalSeconds ?? 86_400,
+        retrySeconds: deps.credentialHealth?.retrySeconds ?? 3_600,
+        maxRetrySeconds: MAX_HEALTH_RETRY_SECONDS,
+      };
     },
     async forgetSecretVersion({ serviceId, secretVersion }) {
       await deps.secretStore.deleteVersion(serviceId, secretVersion);

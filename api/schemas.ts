@@ -218,6 +218,27 @@ export const ServiceSchema = z
           description:
             'A planned rotation: the next secret (shown once when staged) goes live at activateAt; the live secret works until then',
         }),
+      health: z
+        .object({
+          state: z.enum(['ok', 'failing']),
+          since: z.string(),
+          lastCheckedAt: z.string().nullable(),
+          nextCheckAt: z.string(),
+          failures: z.number().int(),
+          summary: z.string().nullable(),
+          changes: z.array(
+            z.object({
+              kid: z.string(),
+              change: z.enum(['removed', 'changed', 'unusable']),
+              message: z.string(),
+            }),
+          ),
+        })
+        .nullable()
+        .openapi({
+          description:
+            "A live JWKS service's key set, re-checked on a schedule: failing never deactivates the service; it says what changed until a check passes",
+        }),
     }),
     environments: z.object({
       sandbox: EnvironmentConstants.nullable(),
@@ -262,6 +283,10 @@ export const pageOf = <T extends z.ZodType>(item: T, name: string) =>
 export const ServiceListQuery = z.object({ status: Status.optional(), ...PageQuery });
 export const AdminListQuery = z.object({
   status: Status.optional(),
+  health: z
+    .enum(['ok', 'failing'])
+    .optional()
+    .openapi({ description: 'Live JWKS services whose scheduled key-set check is ok, or failing' }),
   includeDeleted: z
     .enum(['true', 'false'])
     .optional()

@@ -122,6 +122,10 @@ export const workerSchema = commonSchema.extend({
    * API's key rotates. Required in production; development uses the pair in DATA_DIR.
    */
   COMMAND_VERIFY_KEYS: commandVerifyKeysSchema.optional(),
+  /** How often a live JWKS service's key set is re-checked (seconds, ±10 % jitter). */
+  JWKS_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
+  /** After a failed check, the first re-check comes after this many seconds, then doubles up to 21600. */
+  JWKS_HEALTH_RETRY_SECONDS: z.coerce.number().int().min(1).max(21_600).default(3_600),
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */

@@ -13,6 +13,10 @@ export interface TestKeyServer {
   kid: string;
   /** Replace what the server publishes (e.g. a broken document) until `restore()`. */
   publish(document: unknown): void;
+  /** Answer every request with this HTTP status (e.g. 500) until `restore()`. */
+  failWith(status: number): void;
+  /** The published public key, to build sets around it. */
+  publicJwk: JWK;
   restore(): void;
   /** A client assertion for `clientId` at `tokenUrl` (SMART Backend Services, RS384). */
   assertion(clientId: string, tokenUrl: string, overrides?: { expiresInSeconds?: number }): Promise<string>;
@@ -25,10 +29,15 @@ export async function startKeyServer(): Promise<TestKeyServer> {
   const publicJwk: JWK = { ...(await exportJWK(publicKey)), kid, alg: 'RS384', use: 'sig' };
   const goodDocument = { keys: [publicJwk] };
   let document: unknown = goodDocument;
+  let failure: number | null = null;
 
   const server: Server = createServer((request, response) => {
     if (request.url !== '/jwks.json') {
       response.writeHead(404).end();
+      return;
+    }
+    if (failure !== null) {
+      response.writeHead(failure, { 'Content-Type': 'text/plain' }).end('key server failing');
       return;
     }
     response.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'max-age=300' });
@@ -41,7 +50,12 @@ export async function startKeyServer(): Promise<TestKeyServer> {
     jwksUri: `http://localhost:${port}/jwks.json`,
     kid,
     publish: (next) => (document = next),
-    restore: () => (document = goodDocument),
+    failWith: (status) => (failure = status),
+    publicJwk,
+    restore: () => {
+      document = goodDocument;
+      failure = null;
+    },
     assertion: (clientId, tokenUrl, overrides = {}) =>
       signAssertion(privateKey, kid, clientId, tokenUrl, overrides),
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),

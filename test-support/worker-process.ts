@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   /** The AES key the test's own secret store uses, so both read the same ciphertexts. */
   secretKey: Buffer;
   environments: Record<Environment, AidboxEnvironment>;
+  /** More of the worker's configuration variables. */
+  env?: Record<string, string>;
 }
 
 /**
@@ -41,6 +43,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
       PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
       PRODUCTION_ORGBAC: String(production.orgbac ?? true),
+      ...options.env,
     },
   });
   return new Promise((resolve, reject) => {

@@ -32,5 +32,9 @@ export function activityDependenciesFromConfig(config: WorkerConfig, db: Db): Ac
       sandbox: environments.sandbox.orgbac ?? false,
       production: environments.production.orgbac ?? false,
     },
+    credentialHealth: {
+      intervalSeconds: config.JWKS_HEALTH_INTERVAL_SECONDS,
+      retrySeconds: config.JWKS_HEALTH_RETRY_SECONDS,
+    },
   };
 }

@@ -26,12 +26,19 @@ export const BackendServiceSubmittedAt = defineSearchAttributeKey(
   SearchAttributeType.DATETIME,
 );
 
+/** `ok` or `failing` for a live JWKS service whose key set is watched; absent otherwise. */
+export const BackendServiceCredentialHealth = defineSearchAttributeKey(
+  'BackendServiceCredentialHealth',
+  SearchAttributeType.KEYWORD,
+);
+
 export const SEARCH_ATTRIBUTES = [
   BackendServiceStatus,
   BackendServiceOwner,
   BackendServiceOrganization,
   BackendServiceAuthMethod,
   BackendServiceSubmittedAt,
+  BackendServiceCredentialHealth,
 ] as const;
 
 /** The type names the Temporal CLI and `temporal operator search-attribute create` take. */
@@ -41,4 +48,5 @@ export const SEARCH_ATTRIBUTE_CLI_TYPES: Record<(typeof SEARCH_ATTRIBUTES)[numbe
   BackendServiceOrganization: 'Keyword',
   BackendServiceAuthMethod: 'Keyword',
   BackendServiceSubmittedAt: 'Datetime',
+  BackendServiceCredentialHealth: 'Keyword',
 };

@@ -140,6 +140,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         ...(q.ownerId ? { ownerId: q.ownerId } : {}),
         ...(q.organizationId ? { organizationId: q.organizationId } : {}),
         ...(q.includeDeleted === 'true' ? { includeDeleted: true } : {}),
+        ...(q.health ? { health: q.health } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
       return json({ items: page.items.map(present), nextCursor: page.nextCursor });

@@ -121,6 +121,17 @@ export function presentService(state: ProjectedState, settings: EnvironmentSetti
       checkedAt: state.credentials.checkedAt,
       secret: state.credentials.secret,
       stagedSecret: state.credentials.stagedSecret ?? null,
+      health: state.credentials.health
+        ? {
+            state: state.credentials.health.state,
+            since: state.credentials.health.since,
+            lastCheckedAt: state.credentials.health.lastCheckedAt,
+            nextCheckAt: state.credentials.health.nextCheckAt,
+            failures: state.credentials.health.failures,
+            summary: state.credentials.health.report?.summary ?? null,
+            changes: state.credentials.health.changes,
+          }
+        : null,
     },
     environments: {
       sandbox:

@@ -102,6 +102,8 @@ export interface ListFilter {
   ownerId?: string;
   status?: ServiceStatus;
   organizationId?: string;
+  /** Live JWKS services by their scheduled key-set check. */
+  health?: 'ok' | 'failing';
   /** Administrators may ask for services their owners deleted; everyone else never sees them. */
   includeDeleted?: boolean;
   cursor?: string;
@@ -115,6 +117,8 @@ export async function listServices(db: Db, filter: ListFilter): Promise<Page<Ser
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
   if (!filter.includeDeleted) query = query.where('deleted_at', 'is', null);
+  if (filter.health !== undefined)
+    query = query.where(sql<boolean>`state->'credentials'->'health'->>'state' = ${filter.health}`);
   if (filter.cursor) {
     const after = decodeCursor<CreatedCursor>(filter.cursor, ['c', 'i']);
     query = query.where(sql<boolean>`(created_at, id) < (${after.c}::timestamptz, ${after.i})`);

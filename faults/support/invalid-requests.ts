@@ -263,13 +263,18 @@ const badId = fc.oneof(
 );
 
 /** Defects a route can carry. Each is refused before the handler can change anything. */
-export function invalidRequest(route: RouteSpec, f: Fixtures): fc.Arbitrary<GeneratedRequest> {
+export function invalidRequest(
+  route: RouteSpec,
+  f: Fixtures,
+  /** Every method some route of this API answers on the same path: those are that route, not a defect. */
+  methodsOnPath: ReadonlySet<string> = new Set([route.method]),
+): fc.Arbitrary<GeneratedRequest> {
   const base = validRequest(route, f);
   const with_ = (defect: string, change: (r: GeneratedRequest) => GeneratedRequest) =>
     change({ ...base, headers: { ...base.headers }, defect });
-  // A method no route of this API has (a method of another route on the same path would be that route).
+  const otherMethods = ['PUT', 'DELETE', 'PATCH', 'POST'].filter((m) => !methodsOnPath.has(m));
   const defects: Array<fc.Arbitrary<GeneratedRequest>> = [
-    fc.constantFrom('PUT', 'DELETE').map((method) => with_(`method ${method}`, (r) => ({ ...r, method }))),
+    fc.constantFrom(...otherMethods).map((method) => with_(`method ${method}`, (r) => ({ ...r, method }))),
   ];
   if (route.secured) {
     defects.push(
@@ -346,7 +351,11 @@ const withoutAuth = (headers: Record<string, string>) => {
 
 /** Every route, each with its defects, weighted equally per route. */
 export const invalidRequests = (routes: RouteSpec[], f: Fixtures) =>
-  fc.oneof(...routes.map((r) => invalidRequest(r, f)));
+  fc.oneof(
+    ...routes.map((r) =>
+      invalidRequest(r, f, new Set(routes.filter((o) => o.path === r.path).map((o) => o.method))),
+    ),
+  );
 
 /** RFC 6901 pointer lookup: whether `pointer` names a value inside `doc`. */
 function resolvePointer(doc: unknown, pointer: string): { found: boolean; value?: unknown } {

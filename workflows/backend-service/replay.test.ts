@@ -12,7 +12,7 @@ import {
 } from '@temporalio/worker';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createActivities, type ActivityDependencies } from '../../activities/index.js';
+import { LOCAL_ACTIVITY_TYPES, createActivities, type ActivityDependencies } from '../../activities/index.js';
 import { createPlatformProbeActivities } from '../../activities/platform-probe.js';
 import type { Db } from '../../db/database.js';
 import { createCommandAuthActivities } from '../../worker/command-verifier.js';
@@ -45,6 +45,8 @@ const RECORDED_HISTORIES = [
   'current-delete.json',
   'current-revoke.json',
   'current-staged-rotation.json',
+  // Issue 17 (credential-health.test.ts): the health timer, a failing check, the recovery.
+  'current-credential-health.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -138,11 +140,13 @@ function activityTypesInCode(): { activities: string[]; localActivities: string[
   } as unknown as ActivityDependencies;
   const probe = new Set(Object.keys(createPlatformProbeActivities(inert.db)));
   const all = Object.keys(createActivities(inert));
+  const local = new Set<string>(LOCAL_ACTIVITY_TYPES);
   return {
-    activities: all.filter((name) => !probe.has(name)).sort(),
-    localActivities: Object.keys(
-      createCommandAuthActivities({ off: true, reason: 'test negative control' }),
-    ).sort(),
+    activities: all.filter((name) => !probe.has(name) && !local.has(name)).sort(),
+    localActivities: [
+      ...Object.keys(createCommandAuthActivities({ off: true, reason: 'test negative control' })),
+      ...LOCAL_ACTIVITY_TYPES,
+    ].sort(),
   };
 }
 
@@ -199,7 +203,7 @@ describe('the recorded histories cover the code', () => {
       expect.arrayContaining(['projectService', 'upsertClient', 'disableClient']),
     );
     expect(activityTypesInCode().activities).not.toContain('recordProbe');
-    expect(activityTypesInCode().localActivities).toEqual(['verifyCommand']);
+    expect(activityTypesInCode().localActivities).toEqual(['credentialHealthTiming', 'verifyCommand']);
     expect(patchIdsInCode()).toEqual(
       expect.arrayContaining(['deactivation-first', 'signed-commands-start', 'signed-commands-updates']),
     );
@@ -221,8 +225,8 @@ describe('the recorded histories cover the code', () => {
         'withdraw',
       ],
       activities: ['forgetSecretVersion'],
-      localActivities: [],
-      patches: ['deactivation-first'],
+      localActivities: ['credentialHealthTiming'],
+      patches: ['credential-health', 'deactivation-first'],
       projectionError: ['projectService with projectionError'],
     });
   });

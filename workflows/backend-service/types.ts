@@ -80,12 +80,37 @@ export interface StagedSecret extends SecretInfo {
 /** The JWKS report of the credentials module; the workflow reads `valid`, `checkedAt` and `thumbprints`. */
 export type JwksReportLike = JwksReport;
 
+/** What changed in a watched key set since it was last accepted, one finding per key. */
+export interface KeyChange {
+  kid: string;
+  change: 'removed' | 'changed' | 'unusable';
+  message: string;
+}
+
+/**
+ * A live JWKS service's key set, re-checked on a durable timer. `failing` never deactivates: it is
+ * shown (detail, admin list, search attribute) until a check succeeds.
+ */
+export interface CredentialHealth {
+  state: 'ok' | 'failing';
+  /** When it became `state`. */
+  since: string;
+  lastCheckedAt: string | null;
+  nextCheckAt: string;
+  /** Consecutive failed checks (the retry wait doubles with them). */
+  failures: number;
+  report: JwksReportLike | null;
+  changes: KeyChange[];
+}
+
 export interface Credentials {
   state: 'pending' | 'valid' | 'invalid';
   checkedAt: string | null;
   secret: SecretInfo | null;
   /** The next secret, staged by a planned rotation (absent in states recorded before it existed). */
   stagedSecret?: StagedSecret | null;
+  /** Live JWKS services only (absent before credential health existed). */
+  health?: CredentialHealth | null;
   /** The highest secret version ever generated (a dropped staged secret's number is never reused). */
   highestSecretVersion?: number;
   jwksReport: JwksReportLike | null;
@@ -195,6 +220,8 @@ export interface HistoryEntry {
     | 'stage-secret'
     | 'activate-staged-secret'
     | 'drop-staged-secret'
+    | 'credentials-failing'
+    | 'credentials-recovered'
     /** A command whose token did not verify; `actor` is who it claimed to be (unverified). */
     | 'refused-command';
   from: ServiceStatus | null;

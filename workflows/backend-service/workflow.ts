@@ -21,6 +21,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import {
   BackendServiceAuthMethod,
+  BackendServiceCredentialHealth,
   BackendServiceOrganization,
   BackendServiceOwner,
   BackendServiceStatus,
@@ -41,6 +42,7 @@ import {
   activateStagedSecretUpdate,
   dropStagedSecretUpdate,
 } from './messages.js';
+import { createCredentialHealth } from './credential-health.js';
 import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
 import {
   refuseApprove,
@@ -176,6 +178,13 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     ...(summary ? { summary } : {}),
   });
   const acts = proxyActivities<BackendServiceActivities>(internalOptions());
+  const health = createCredentialHealth({
+    state: () => state,
+    acts,
+    checkJwksOptions: internalOptions('Credential health: fetch and validate the JWKS'),
+    project: (history) => project(history),
+    entry: (action, reason) => entry('system', action, state.status, state.status, reason),
+  });
 
   // ---- handlers ----
   setHandler(stateQuery, () => state);
@@ -272,18 +281,26 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   for (;;) {
     // A staged secret goes live on a durable timer: this wait (a timer in history) survives worker
     // restarts, and continue-as-new carries the staged secret into a new wait.
+    // So is a live JWKS service's next key-set check (credential-health.ts).
+    if (queue.length === 0) await health.scheduleIfNeeded();
     const stagedDueInMs = stagedSecretDueInMs();
-    const timeouts = [sandboxRetryDue ? timing.roundDelayMs : undefined, stagedDueInMs].filter(
+    const healthDueInMs = health.dueInMs();
+    const timeouts = [sandboxRetryDue ? timing.roundDelayMs : undefined, stagedDueInMs, healthDueInMs].filter(
       (t): t is number => t !== undefined,
     );
     const woke =
       stagedDueInMs === 0 ||
+      healthDueInMs === 0 ||
       (await condition(
         () => queue.length > 0 || cleanupPending || finished(),
         timeouts.length > 0 ? Math.max(1, Math.min(...timeouts)) : undefined,
       ));
     if (stagedSecretDueInMs() === 0 && queue.length === 0 && !finished()) {
       await cancellable(null, activateStagedSecretOnTimer);
+      continue;
+    }
+    if (health.dueInMs() === 0 && queue.length === 0 && !finished()) {
+      await cancellable(null, health.check);
       continue;
     }
     if (!woke && sandboxRetryDue) {
@@ -1079,6 +1096,9 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       { key: BackendServiceOwner, value: state.ownerId },
       { key: BackendServiceOrganization, value: state.registration.organizationId ?? 'none' },
       { key: BackendServiceAuthMethod, value: state.registration.authMethod.type },
+      ...(state.credentials.health
+        ? [{ key: BackendServiceCredentialHealth, value: state.credentials.health.state }]
+        : []),
       ...(state.submission
         ? [{ key: BackendServiceSubmittedAt, value: new Date(state.submission.submittedAt) }]
         : []),
