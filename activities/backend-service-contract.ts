@@ -44,7 +44,11 @@ export interface BackendServiceActivities {
   /** Deactivation: every stored ciphertext of the service goes. */
   forgetSecrets(input: { serviceId: string }): Promise<void>;
   /** Run as a local activity: when live JWKS services are re-checked, from the worker's configuration. */
-  credentialHealthTiming(): Promise<{ intervalSeconds: number; retrySeconds: number; maxRetrySeconds: number }>;
+  credentialHealthTiming(): Promise<{
+    intervalSeconds: number;
+    retrySeconds: number;
+    maxRetrySeconds: number;
+  }>;
   /** A dropped staged secret: that version's ciphertext goes (its number is never reused). */
   forgetSecretVersion(input: { serviceId: string; secretVersion: number }): Promise<void>;
 
