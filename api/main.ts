@@ -15,6 +15,8 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { createApp } from './app.js';
+import { createApiMetrics } from './metrics.js';
+import { startMetricsServer } from '../platform/metrics-server.js';
 import { identityFromConfig } from './auth/from-config.js';
 import { createCommandSigner } from './commands/signer.js';
 import { commandSigningKeyFromConfig } from '../platform/command-keys.js';
@@ -69,7 +71,9 @@ const { verifier, developmentIssuer } = await identityFromConfig(config);
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
 const temporal = createTemporalClient(config);
 const organizations = organizationsFrom(config);
+const metrics = createApiMetrics({ db, log });
 const app = createApp({
+  metrics,
   config,
   db,
   temporal,
@@ -91,6 +95,19 @@ const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.POR
       : 'api listening',
   );
 });
+// Metrics on their own listener (METRICS_HOST, loopback by default), never on the public port.
+const metricsServer = await startMetricsServer(metrics, {
+  host: config.METRICS_HOST,
+  port: config.API_METRICS_PORT,
+}).catch((error: NodeJS.ErrnoException) => {
+  log.fatal(
+    error.code === 'EADDRINUSE'
+      ? `port ${config.API_METRICS_PORT} is busy: stop what uses it or set API_METRICS_PORT (0 turns metrics off)`
+      : `metrics listener failed: ${error.message}`,
+  );
+  process.exit(1);
+});
+if (metricsServer) log.info({ url: metricsServer.url }, 'api metrics listening');
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') log.fatal(`port ${config.PORT} is busy: stop what uses it or set PORT`);
   else log.fatal({ err: error }, 'api server failed');
@@ -102,6 +119,7 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   server.close();
+  await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await db.destroy();
   process.exit(0);

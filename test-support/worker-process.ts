@@ -13,6 +13,8 @@ export interface WorkerProcessOptions {
   /** The AES key the test's own secret store uses, so both read the same ciphertexts. */
   secretKey: Buffer;
   environments: Record<Environment, AidboxEnvironment>;
+  /** More variables for the worker (metrics ports, the OTLP endpoint). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -41,6 +43,9 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
       PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
       PRODUCTION_ORGBAC: String(production.orgbac ?? true),
+      // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
+      WORKER_METRICS_PORT: '0',
+      ...options.env,
     },
   });
   return new Promise((resolve, reject) => {

@@ -7,6 +7,7 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
 import { createWorker } from './create-worker.js';
+import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
 import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/types.js';
 
@@ -17,7 +18,10 @@ Runtime.install({
     new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
     DEFAULT_RETRY_TIMING.attemptsPerRound,
   ),
+  ...workerTelemetryOptions(config),
 });
+const metricsUrl = workerMetricsUrl(config);
+if (metricsUrl) log.info({ url: metricsUrl }, 'worker metrics listening');
 
 const commandVerifyKeys = await commandVerifyKeysFromConfig(config).catch((error: unknown) => {
   if (!(error instanceof ConfigError)) throw error;
