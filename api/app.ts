@@ -11,6 +11,7 @@ import { checkPostgres, checkTemporal } from './health.js';
 import { limitBodySize, limitJsonDepth, strictTransportSecurity } from './http-limits.js';
 import { createIdempotencyStore } from './idempotency/store.js';
 import { countingRefusals } from './metrics.js';
+import { tracingMiddleware } from './tracing.js';
 import { noOrganizations, organizationsNotConfigured } from './organizations.js';
 import { ApiProblem, notFound, problemResponse } from './problems.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -86,6 +87,7 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
 
   // First, so every answer is counted and timed, refusals and errors included.
   if (deps.metrics) app.use('*', deps.metrics.middleware);
+  if (deps.tracing) app.use('*', tracingMiddleware());
 
   app.use('*', strictTransportSecurity(deps.config.PUBLIC_URL));
   // Before anything reads a body: CSRF (ui/handler.ts), the validators, the depth check.

@@ -46,6 +46,8 @@ export interface ApiDependencies {
   now?: () => Date;
   /** Prometheus metrics (api/metrics.ts); without them nothing is counted. */
   metrics?: ApiMetrics;
+  /** A server span per request (api/tracing.ts); on when the process started tracing. */
+  tracing?: boolean;
 }
 
 /** Dependencies after defaults are applied, as handlers see them. */

@@ -14,6 +14,7 @@ import {
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
+import { startTracing } from '../platform/tracing.js';
 import { createApp } from './app.js';
 import { createApiMetrics } from './metrics.js';
 import { startMetricsServer } from '../platform/metrics-server.js';
@@ -23,7 +24,10 @@ import { commandSigningKeyFromConfig } from '../platform/command-keys.js';
 import { aidboxOrganizationDirectory, noOrganizations, type OrganizationDirectory } from './organizations.js';
 
 const config = loadConfigOrExit(apiSchema);
+// First, so the instrumentation is in place before anything makes a request.
+const tracing = await startTracing(config, 'backend-services-api');
 const log = createLogger('api', config.LOG_LEVEL);
+if (tracing) log.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on');
 
 function exitOnConfigError<T>(make: () => T): T {
   try {
@@ -69,11 +73,12 @@ const keyring = exitOnConfigError(() => keyringFromConfig(config, config.APP_MOD
 const commandSigningKey = await exitOnConfigErrorAsync(() => commandSigningKeyFromConfig(config));
 const { verifier, developmentIssuer } = await identityFromConfig(config);
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
-const temporal = createTemporalClient(config);
+const temporal = createTemporalClient(config, { interceptors: tracing?.clientInterceptors ?? [] });
 const organizations = organizationsFrom(config);
 const metrics = createApiMetrics({ db, log });
 const app = createApp({
   metrics,
+  tracing: tracing !== null,
   config,
   db,
   temporal,
@@ -122,6 +127,7 @@ async function shutdown() {
   await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await db.destroy();
+  await tracing?.shutdown().catch(() => undefined);
   process.exit(0);
 }
 exitWithParent(() => void shutdown());
