@@ -7,6 +7,7 @@ import { freePort } from '../platform/ports.js';
 import { FAST_RETRY } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { spawnWorkerProcess } from '../test-support/worker-process.js';
+import { SDK_METRICS_USED } from '../worker/telemetry.js';
 import { createApp } from './app.js';
 import { createApiMetrics, type ApiMetrics } from './metrics.js';
 import { aidboxOrganizationDirectory } from './organizations.js';
@@ -199,13 +200,9 @@ describe('metrics after a lifecycle through the API', () => {
     const worker = await scrape(workerMetricsUrl);
     const names = new Set(worker.map((s) => s.name));
     // The Temporal SDK's own metrics, through the runtime's Prometheus exporter.
-    for (const name of [
-      'temporal_workflow_task_execution_latency_count',
-      'temporal_activity_execution_latency_count',
-      'temporal_worker_task_slots_available',
-      'temporal_num_pollers',
-    ])
-      expect(names, name).toContain(name);
+    // (Histograms show as <name>_bucket, _sum, _count.)
+    const families = new Set([...names].map((n) => n.replace(/_(bucket|sum|count)$/, '')));
+    for (const name of SDK_METRICS_USED) expect(families, name).toContain(name);
     expect(
       total(worker, 'backend_service_provisioning_rounds_total', { environment: 'production' }),
     ).toBeGreaterThanOrEqual(3);

@@ -156,6 +156,7 @@ export const startSchema = commonSchema.extend({
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
   TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
   METRICS_HOST: observabilitySchema.shape.METRICS_HOST,
+  OTEL_EXPORTER_OTLP_ENDPOINT: observabilitySchema.shape.OTEL_EXPORTER_OTLP_ENDPOINT,
   API_METRICS_PORT: port(9464),
   WORKER_METRICS_PORT: port(9465),
 });

@@ -31,3 +31,18 @@ export function workerMetricsUrl(config: MetricsConfig): string | undefined {
   if (config.WORKER_METRICS_PORT === 0) return undefined;
   return `http://${hostPort(config.METRICS_HOST, config.WORKER_METRICS_PORT)}/metrics`;
 }
+
+/**
+ * The Temporal SDK metrics that the alerts and the dashboard use (deploy/prometheus,
+ * deploy/grafana). api/metrics.test.ts checks that a worker's endpoint serves each of them.
+ */
+export const SDK_METRICS_USED = [
+  'temporal_worker_task_slots_available',
+  'temporal_worker_task_slots_used',
+  'temporal_num_pollers',
+  'temporal_workflow_task_schedule_to_start_latency',
+  'temporal_workflow_task_execution_latency',
+  'temporal_activity_schedule_to_start_latency',
+  'temporal_activity_execution_latency',
+  'temporal_sticky_cache_size',
+] as const;
