@@ -15,7 +15,7 @@
  *   queue does). An update answered without a job (a retry already applied) is dropped when it
  *   completes. A job no update waits for (set-up, the sandbox retry) stays under the run's span.
  *
- * Spans leave the workflow through the `exporter` sink (worker/tracing.ts); during replay nothing is
+ * Spans leave the workflow through the `exporter` sink (platform/tracing.ts); during replay nothing is
  * exported, and span IDs come from the workflow's seeded randomness, so a replay makes the same ones.
  */
 import * as otel from '@opentelemetry/api';
