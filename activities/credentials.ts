@@ -5,6 +5,7 @@ import type { JwksReport } from '../credentials/jwks-report.js';
 import { UnknownSecretKey, SecretDecryptionFailed } from '../credentials/secret-crypto.js';
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
 import { sanitizeOutsideValue } from '../platform/text-rules.js';
+import { recordJwksCheck } from './metrics.js';
 
 /**
  * Credential activities. Nothing here returns, logs or throws a plaintext secret: results and
@@ -77,9 +78,11 @@ export function createCredentialActivities(deps: CredentialActivityDependencies)
     async checkJwks({ jwksUri, previousThumbprints }) {
       // Everything the URI's owner controls ends up in the report, never as an activity failure, and
       // only through the outside-value gate: the workflow keeps this report and projects it to jsonb.
-      return sanitizeOutsideValue(
+      const report = sanitizeOutsideValue(
         await checkJwksUri(fetchJwks, jwksUri, previousThumbprints ? { previousThumbprints } : {}),
       );
+      recordJwksCheck(report.valid);
+      return report;
     },
 
     async provisionClientSecret({ serviceId, secretVersion, environments }) {

@@ -1,6 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database.js';
 import { permanentDatabaseError } from '../db/errors.js';
+import { recordReviewDecision } from './metrics.js';
 import { escapeForbiddenCharacters, sanitizeOutsideValue } from '../platform/text-rules.js';
 import type {
   HistoryEntry,
@@ -28,7 +29,7 @@ export function createProjectionActivities(db: Db): ProjectionActivities {
   return {
     async projectService({ state, history }) {
       try {
-        await write(db, state, history);
+        if ((await write(db, state, history)) && history) recordReviewDecision(state, history);
         return { projectionError: null };
       } catch (error) {
         const refused = permanentDatabaseError(error);
@@ -73,7 +74,8 @@ function sanitizedState(state: ServiceState, projectionError: ProjectionError): 
   };
 }
 
-async function write(db: Db, state: ProjectedState, history: HistoryEntry | null): Promise<void> {
+/** Writes the row (unless a newer one is there) and the history entry; true when the entry is new. */
+async function write(db: Db, state: ProjectedState, history: HistoryEntry | null): Promise<boolean> {
   const row = {
     id: state.serviceId,
     owner_id: state.ownerId,
@@ -89,7 +91,7 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
     state: JSON.stringify(state),
     deleted_at: isTimestamp(state.deletedAt) ? state.deletedAt : null,
   };
-  await db.transaction().execute(async (tx) => {
+  return db.transaction().execute(async (tx) => {
     await tx
       .insertInto('backend_services')
       .values(row)
@@ -112,22 +114,22 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
           .whereRef('backend_services.projection_version', '<', 'excluded.projection_version'),
       )
       .execute();
-    if (history) {
-      await tx
-        .insertInto('backend_service_history')
-        .values({
-          service_id: state.serviceId,
-          projection_version: state.projectionVersion,
-          at: isTimestamp(history.at) ? history.at : new Date().toISOString(),
-          actor: history.actor,
-          action: history.action,
-          from_status: history.from,
-          to_status: history.to,
-          reason: history.reason,
-          revision: history.revision,
-        })
-        .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
-        .execute();
-    }
+    if (!history) return false;
+    const inserted = await tx
+      .insertInto('backend_service_history')
+      .values({
+        service_id: state.serviceId,
+        projection_version: state.projectionVersion,
+        at: isTimestamp(history.at) ? history.at : new Date().toISOString(),
+        actor: history.actor,
+        action: history.action,
+        from_status: history.from,
+        to_status: history.to,
+        reason: history.reason,
+        revision: history.revision,
+      })
+      .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
+      .executeTakeFirst();
+    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
   });
 }

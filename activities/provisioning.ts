@@ -8,6 +8,7 @@ import {
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
 import type { Environment, Registration } from '../workflows/backend-service/types.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
+import { recordProvisioningFailure, recordProvisioningRound } from './metrics.js';
 
 /**
  * Aidbox provisioning activities. Each is idempotent (deterministic IDs, create-or-merge-patch,
@@ -34,8 +35,10 @@ type ProvisioningActivities = Pick<
 export function aidboxFailure(error: unknown, environment: Environment): unknown {
   if (!(error instanceof AidboxError)) return error;
   const attempt = Context.current().info.attempt;
+  const type = error.retryable ? 'AidboxUnavailable' : 'AidboxRefused';
+  recordProvisioningFailure(environment, type);
   return ApplicationFailure.create({
-    type: error.retryable ? 'AidboxUnavailable' : 'AidboxRefused',
+    type,
     message: `${environment} Aidbox: ${error.method} ${error.path} ${error.status ? `answered ${error.status}` : 'failed to connect'}`,
     nonRetryable: !error.retryable,
     details: [{ status: error.status ?? null, environment, attempt }],
@@ -44,6 +47,7 @@ export function aidboxFailure(error: unknown, environment: Environment): unknown
 }
 
 async function inEnvironment<T>(environment: Environment, run: () => Promise<T>): Promise<T> {
+  recordProvisioningRound(environment);
   try {
     return await run();
   } catch (error) {

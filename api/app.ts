@@ -10,6 +10,8 @@ import { toProblem } from './errors.js';
 import { checkPostgres, checkTemporal } from './health.js';
 import { limitBodySize, limitJsonDepth, strictTransportSecurity } from './http-limits.js';
 import { createIdempotencyStore } from './idempotency/store.js';
+import { countingRefusals } from './metrics.js';
+import { tracingMiddleware } from './tracing.js';
 import { noOrganizations, organizationsNotConfigured } from './organizations.js';
 import { ApiProblem, notFound, problemResponse } from './problems.js';
 import { registerAdminRoutes } from './routes/admin.js';
@@ -38,18 +40,19 @@ function signerFromConfig(config: ApiDependencies['config']) {
 /** Fills in the dependencies a caller did not pass, from the configuration. */
 function withDefaults(deps: ApiDependencies): Services {
   const { config } = deps;
+  const commands =
+    deps.commands ??
+    createTemporalCommands(deps.temporal, {
+      taskQueue: config.TEMPORAL_TASK_QUEUE,
+      callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
+      signer: deps.commandSigner ?? signerFromConfig(config),
+      ...(deps.workflowRetry ? { retry: deps.workflowRetry } : {}),
+    });
   return {
     config,
     db: deps.db,
     log: deps.log,
-    commands:
-      deps.commands ??
-      createTemporalCommands(deps.temporal, {
-        taskQueue: config.TEMPORAL_TASK_QUEUE,
-        callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
-        signer: deps.commandSigner ?? signerFromConfig(config),
-        ...(deps.workflowRetry ? { retry: deps.workflowRetry } : {}),
-      }),
+    commands: deps.metrics ? countingRefusals(commands, deps.metrics) : commands,
     secrets: deps.secrets,
     organizations:
       deps.organizations ?? (config.PRODUCTION_ORGBAC ? organizationsNotConfigured : noOrganizations),
@@ -82,6 +85,10 @@ function withDefaults(deps: ApiDependencies): Services {
 export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   const services = withDefaults(deps);
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  // First, so every answer is counted and timed, refusals and errors included.
+  if (deps.metrics) app.use('*', deps.metrics.middleware);
+  if (deps.tracing) app.use('*', tracingMiddleware());
 
   app.use('*', strictTransportSecurity(deps.config.PUBLIC_URL));
   // Before anything reads a body: CSRF (ui/handler.ts), the validators, the depth check.

@@ -11,6 +11,7 @@ import type { AuthVariables } from './auth/middleware.js';
 import type { CommandSigner } from './commands/signer.js';
 import type { TokenVerifier } from './auth/verifier.js';
 import type { IdempotencyStore } from './idempotency/store.js';
+import type { ApiMetrics } from './metrics.js';
 import type { OrganizationDirectory } from './organizations.js';
 import type { BackendServiceCommands } from './services/commands.js';
 import type { EnvironmentSettings } from './services/present.js';
@@ -43,6 +44,10 @@ export interface ApiDependencies {
   /** Retry timings passed to new workflows (tests: fast rounds). */
   workflowRetry?: RetryTiming;
   now?: () => Date;
+  /** Prometheus metrics (api/metrics.ts); without them nothing is counted. */
+  metrics?: ApiMetrics;
+  /** A server span per request (api/tracing.ts); on when the process started tracing. */
+  tracing?: boolean;
 }
 
 /** Dependencies after defaults are applied, as handlers see them. */

@@ -14,14 +14,20 @@ import {
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
+import { startTracing } from '../platform/tracing.js';
 import { createApp } from './app.js';
+import { createApiMetrics } from './metrics.js';
+import { startMetricsServer } from '../platform/metrics-server.js';
 import { identityFromConfig } from './auth/from-config.js';
 import { createCommandSigner } from './commands/signer.js';
 import { commandSigningKeyFromConfig } from '../platform/command-keys.js';
 import { aidboxOrganizationDirectory, noOrganizations, type OrganizationDirectory } from './organizations.js';
 
 const config = loadConfigOrExit(apiSchema);
+// First, so the instrumentation is in place before anything makes a request.
+const tracing = await startTracing(config, 'backend-services-api');
 const log = createLogger('api', config.LOG_LEVEL);
+if (tracing) log.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on');
 
 function exitOnConfigError<T>(make: () => T): T {
   try {
@@ -67,9 +73,12 @@ const keyring = exitOnConfigError(() => keyringFromConfig(config, config.APP_MOD
 const commandSigningKey = await exitOnConfigErrorAsync(() => commandSigningKeyFromConfig(config));
 const { verifier, developmentIssuer } = await identityFromConfig(config);
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
-const temporal = createTemporalClient(config);
+const temporal = createTemporalClient(config, { interceptors: tracing?.clientInterceptors ?? [] });
 const organizations = organizationsFrom(config);
+const metrics = createApiMetrics({ db, log });
 const app = createApp({
+  metrics,
+  tracing: tracing !== null,
   config,
   db,
   temporal,
@@ -91,6 +100,19 @@ const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.POR
       : 'api listening',
   );
 });
+// Metrics on their own listener (METRICS_HOST, loopback by default), never on the public port.
+const metricsServer = await startMetricsServer(metrics, {
+  host: config.METRICS_HOST,
+  port: config.API_METRICS_PORT,
+}).catch((error: NodeJS.ErrnoException) => {
+  log.fatal(
+    error.code === 'EADDRINUSE'
+      ? `port ${config.API_METRICS_PORT} is busy: stop what uses it or set API_METRICS_PORT (0 turns metrics off)`
+      : `metrics listener failed: ${error.message}`,
+  );
+  process.exit(1);
+});
+if (metricsServer) log.info({ url: metricsServer.url }, 'api metrics listening');
 server.on('error', (error: NodeJS.ErrnoException) => {
   if (error.code === 'EADDRINUSE') log.fatal(`port ${config.PORT} is busy: stop what uses it or set PORT`);
   else log.fatal({ err: error }, 'api server failed');
@@ -102,8 +124,10 @@ async function shutdown() {
   if (stopping) return;
   stopping = true;
   server.close();
+  await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
   await db.destroy();
+  await tracing?.shutdown().catch(() => undefined);
   process.exit(0);
 }
 exitWithParent(() => void shutdown());

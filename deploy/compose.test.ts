@@ -129,6 +129,9 @@ describe('ports against the defaults', () => {
     { service: 'api', target: defaults.api, published: defaults.api, public: true },
     { service: 'temporal', target: defaults.temporal, published: defaults.temporal },
     { service: 'temporal-ui', target: UI_CONTAINER_PORT, published: defaults.uiHost },
+    // Operators' view: Prometheus and Grafana (on 3001: the API has 3000), loopback only.
+    { service: 'prometheus', target: 9090, published: 9090 },
+    { service: 'grafana', target: 3000, published: 3001 },
   ];
 
   it('uses the defaults: API 3000, Temporal 7233, UI 8080 published as 8233', () => {
@@ -165,6 +168,8 @@ describe('image tags against the pinned versions', () => {
     temporal: IMAGES.temporalServer,
     'temporal-setup': IMAGES.temporalAdminTools,
     'temporal-ui': IMAGES.temporalUi,
+    prometheus: IMAGES.prometheus,
+    grafana: IMAGES.grafana,
   };
   const dockerfile = { text: dockerfileText, image: IMAGES.node };
 

@@ -45,4 +45,8 @@ export const IMAGES = {
   temporalAdminTools: `temporalio/admin-tools:${TEMPORAL_SERVER_VERSION}-tctl-1.18.4-cli-1.5.0`,
   temporalUi: `temporalio/ui:${TEMPORAL_UI_VERSION}`,
   node: `node:${NODE_MAJOR}-bookworm-slim`,
+  // Operators' view (deploy/prometheus, deploy/grafana). Prometheus 2.x reads the same rule format
+  // as the promtool of Debian's package that checks deploy/prometheus/alerts.yml in the tests.
+  prometheus: 'prom/prometheus:v2.55.1',
+  grafana: 'grafana/grafana:11.3.0',
 } as const;

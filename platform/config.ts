@@ -80,6 +80,19 @@ export const uiSchema = z.object({
   UI_SESSION_SECRET: z.string().min(32, 'at least 32 characters (`openssl rand -base64 32`)').optional(),
 });
 
+/**
+ * Operators' view (README, Operations): Prometheus metrics on a listener of their own, never on the
+ * public API port, and OpenTelemetry traces, off unless a collector is named.
+ */
+export const observabilitySchema = z.object({
+  /** Where the metrics listeners bind; loopback by default so /metrics is never public by accident. */
+  METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /** OTLP/HTTP base URL of a collector (traces go to `<url>/v1/traces`); unset: no tracing SDK starts. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: url().optional(),
+  /** The `service.name` of this process's spans; default backend-services-api or -worker. */
+  OTEL_SERVICE_NAME: z.string().min(1).optional(),
+});
+
 export const apiSchema = commonSchema.extend({
   ...databaseSchema.shape,
   ...temporalSchema.shape,
@@ -108,6 +121,9 @@ export const apiSchema = commonSchema.extend({
   /** Creates per principal per minute, counted in PostgreSQL so every API process shares the count. */
   CREATE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
   ...uiSchema.shape,
+  ...observabilitySchema.shape,
+  /** Prometheus `/metrics` of the API process (prom-client); 0 turns the listener off. */
+  API_METRICS_PORT: port(9464),
 });
 
 export const workerSchema = commonSchema.extend({
@@ -126,6 +142,12 @@ export const workerSchema = commonSchema.extend({
   JWKS_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
   /** After a failed check, the first re-check comes after this many seconds, then doubles up to 21600. */
   JWKS_HEALTH_RETRY_SECONDS: z.coerce.number().int().min(1).max(21_600).default(3_600),
+  ...observabilitySchema.shape,
+  /**
+   * The Temporal SDK's Prometheus endpoint (its own metrics and the registry's business metrics,
+   * recorded through the SDK's metric meter); 0 turns it off.
+   */
+  WORKER_METRICS_PORT: port(9465),
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */
@@ -141,6 +163,10 @@ export const startSchema = commonSchema.extend({
   PRODUCTION_AIDBOX_PORT: port(8080),
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
   TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
+  METRICS_HOST: observabilitySchema.shape.METRICS_HOST,
+  OTEL_EXPORTER_OTLP_ENDPOINT: observabilitySchema.shape.OTEL_EXPORTER_OTLP_ENDPOINT,
+  API_METRICS_PORT: port(9464),
+  WORKER_METRICS_PORT: port(9465),
 });
 
 export type StartConfig = z.infer<typeof startSchema>;

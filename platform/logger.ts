@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import { pino, type Logger } from 'pino';
 
 export type { Logger };
@@ -23,9 +24,20 @@ export const REDACTED_PATHS = [
   'headers.cookie',
 ];
 
+/**
+ * The trace of the request being served, on each of its log lines, so a log line leads to its
+ * trace and back. Without a tracing SDK the API answers no span and lines stay as they were.
+ */
+export function traceFields(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active());
+  if (!span) return {};
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return traceFlags & 1 ? { trace_id: traceId, span_id: spanId } : {};
+}
+
 export function createLogger(name: string, level = 'info', destination?: NodeJS.WritableStream): Logger {
   return pino(
-    { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    { name, level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, mixin: traceFields },
     destination ?? process.stdout,
   );
 }

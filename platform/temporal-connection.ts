@@ -1,4 +1,4 @@
-import { Connection, Client } from '@temporalio/client';
+import { Connection, Client, type WorkflowClientInterceptor } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { z } from 'zod';
 import type { temporalSchema } from './config.js';
@@ -14,9 +14,17 @@ function connectionOptions(config: TemporalConfig) {
 }
 
 /** A client whose connection is made on first use, so the API starts (and answers /readyz 503) while Temporal is down. */
-export function createTemporalClient(config: TemporalConfig): Client {
+export function createTemporalClient(
+  config: TemporalConfig,
+  options: { interceptors?: WorkflowClientInterceptor[] } = {},
+): Client {
   const connection = Connection.lazy(connectionOptions(config));
-  return new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  return new Client({
+    connection,
+    namespace: config.TEMPORAL_NAMESPACE,
+    // Tracing (platform/tracing.ts) carries the request's trace into starts and updates.
+    ...(options.interceptors?.length ? { interceptors: { workflow: options.interceptors } } : {}),
+  });
 }
 
 export function connectWorker(config: TemporalConfig): Promise<NativeConnection> {

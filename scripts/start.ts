@@ -50,9 +50,12 @@ async function main() {
     [config.TEMPORAL_UI_PORT, 'Temporal Web UI', 'TEMPORAL_UI_PORT'],
     [config.SANDBOX_AIDBOX_PORT, 'Aidbox stand-in, sandbox', 'SANDBOX_AIDBOX_PORT'],
     [config.PRODUCTION_AIDBOX_PORT, 'Aidbox stand-in, production', 'PRODUCTION_AIDBOX_PORT'],
+    [config.API_METRICS_PORT, 'API metrics', 'API_METRICS_PORT'],
+    [config.WORKER_METRICS_PORT, 'worker metrics', 'WORKER_METRICS_PORT'],
   ];
   for (const [port, what, variable] of ports) {
-    if (await isPortBusy(port)) {
+    // Port 0 turns a metrics listener off.
+    if (port !== 0 && (await isPortBusy(port))) {
       throw new Error(
         `Port ${port} (${what}) is busy: stop what uses it, or set ${variable} to another port.`,
       );
@@ -120,6 +123,9 @@ async function main() {
     PRODUCTION_AIDBOX_CLIENT_ID: 'root',
     PRODUCTION_AIDBOX_CLIENT_SECRET: aidboxAdminSecret,
     PRODUCTION_ORGBAC: 'true',
+    METRICS_HOST: config.METRICS_HOST,
+    API_METRICS_PORT: String(config.API_METRICS_PORT),
+    WORKER_METRICS_PORT: String(config.WORKER_METRICS_PORT),
   };
   children.push(supervise('worker', node, ['--import', 'tsx', 'worker/main.ts'], env, onExit));
   children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
@@ -138,6 +144,9 @@ async function main() {
     `  Aidbox sandbox      ${standins[0].url}   (stand-in, no OrgBAC; FHIR base ${standins[0].url}/fhir)`,
     `  Aidbox production   ${standins[1].url}   (stand-in, OrgBAC; FHIR base ${standins[1].url}/Organization/<id>/fhir)`,
     `  PostgreSQL          ${redactUrl(postgres.url)}`,
+    `  API metrics         ${metricsUrl(config.METRICS_HOST, config.API_METRICS_PORT)}`,
+    `  Worker metrics      ${metricsUrl(config.METRICS_HOST, config.WORKER_METRICS_PORT)}   (Temporal SDK and business metrics)`,
+    `  Traces              ${config.OTEL_EXPORTER_OTLP_ENDPOINT ? `OTLP/HTTP to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`,
     `  Data folder         ${dataDir}`,
     'Press Ctrl-C to stop everything.',
     '',
@@ -157,6 +166,11 @@ async function waitForReady(url: string, timeoutMs: number): Promise<void> {
     if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
     await new Promise((r) => setTimeout(r, 250));
   }
+}
+
+function metricsUrl(host: string, port: number): string {
+  if (port === 0) return 'off';
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
 }
 
 function redactUrl(url: string): string {

@@ -13,7 +13,7 @@ export interface WorkerProcessOptions {
   /** The AES key the test's own secret store uses, so both read the same ciphertexts. */
   secretKey: Buffer;
   environments: Record<Environment, AidboxEnvironment>;
-  /** More of the worker's configuration variables. */
+  /** More of the worker's configuration variables (health timing, metrics ports, the OTLP endpoint). */
   env?: Record<string, string>;
 }
 
@@ -43,6 +43,8 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
       PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
       PRODUCTION_ORGBAC: String(production.orgbac ?? true),
+      // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
+      WORKER_METRICS_PORT: '0',
       ...options.env,
     },
   });

@@ -1,7 +1,8 @@
 import { Worker, type NativeConnection, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities, type ActivityDependencies } from '../activities/index.js';
 import { createCommandAuthActivities, type CommandVerification } from './command-verifier.js';
-import { WORKFLOWS_PATH } from './workflow-bundle.js';
+import { droppingWorkflowSinks, type Tracing } from '../platform/tracing.js';
+import { TRACING_INTERCEPTORS_PATH, WORKFLOWS_PATH } from './workflow-bundle.js';
 
 export interface CreateWorkerOptions {
   connection: NativeConnection;
@@ -13,6 +14,8 @@ export interface CreateWorkerOptions {
   /** A pre-built bundle (tests bundle once per run); without it the worker bundles workflows/ itself. */
   workflowBundle?: WorkflowBundleOption;
   maxCachedWorkflows?: number;
+  /** OpenTelemetry (platform/tracing.ts); null or absent: no activity spans, workflow spans dropped. */
+  tracing?: Tracing | null;
 }
 
 export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
@@ -28,5 +31,11 @@ export function createWorker(options: CreateWorkerOptions): Promise<Worker> {
       ? { workflowBundle: options.workflowBundle }
       : { workflowsPath: WORKFLOWS_PATH }),
     ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
+    interceptors: {
+      // Bundled with the workflows; a pre-built bundle has them already (worker/workflow-bundle.ts).
+      ...(options.workflowBundle ? {} : { workflowModules: [TRACING_INTERCEPTORS_PATH] }),
+      activity: options.tracing?.activityInterceptors ?? [],
+    },
+    sinks: options.tracing?.workflowSinks ?? droppingWorkflowSinks,
   });
 }

@@ -5,19 +5,27 @@ import { ConfigError, loadConfigOrExit, workerSchema } from '../platform/config.
 import { createLogger } from '../platform/logger.js';
 import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
+import { startTracing } from '../platform/tracing.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
 import { createWorker } from './create-worker.js';
+import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
 import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/types.js';
 
 const config = loadConfigOrExit(workerSchema);
+// First, so the instrumentation is in place before an activity makes a request.
+const tracing = await startTracing(config, 'backend-services-worker');
 const log = createLogger('worker', config.LOG_LEVEL);
+if (tracing) log.info({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT }, 'tracing on');
 Runtime.install({
   logger: oncePerRoundFailureLogger(
     new DefaultLogger(config.LOG_LEVEL === 'debug' ? 'DEBUG' : 'WARN'),
     DEFAULT_RETRY_TIMING.attemptsPerRound,
   ),
+  ...workerTelemetryOptions(config),
 });
+const metricsUrl = workerMetricsUrl(config);
+if (metricsUrl) log.info({ url: metricsUrl }, 'worker metrics listening');
 
 const commandVerifyKeys = await commandVerifyKeysFromConfig(config).catch((error: unknown) => {
   if (!(error instanceof ConfigError)) throw error;
@@ -32,6 +40,7 @@ const worker = await createWorker({
   taskQueue: config.TEMPORAL_TASK_QUEUE,
   deps: activityDependenciesFromConfig(config, db),
   commandVerification: { keys: commandVerifyKeys },
+  tracing,
   ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 
@@ -42,4 +51,5 @@ log.info({ taskQueue: config.TEMPORAL_TASK_QUEUE, address: config.TEMPORAL_ADDRE
 await worker.run();
 await connection.close();
 await db.destroy();
+await tracing?.shutdown().catch(() => undefined);
 log.info('worker stopped');
