@@ -67,10 +67,15 @@ export interface BackendServiceActivities {
     secretVersion: number | null;
     active: boolean;
   }): Promise<void>;
+  /**
+   * Upserts `policies`, then removes the client's other derived policies, unless `keepOthers` (a live
+   * change adds its policies before the Client changes and removes the stale ones after).
+   */
   applyPolicies(input: {
     environment: Environment;
     clientId: string;
     policies: AccessPolicyResource[];
+    keepOthers?: boolean;
   }): Promise<void>;
   setClientActive(input: { environment: Environment; clientId: string; active: boolean }): Promise<void>;
   /** Production at deactivation: active false, derived policies removed, sessions revoked. */

@@ -84,7 +84,13 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
     auth_method: state.registration.authMethod.type,
     name: state.registration.name,
     revision: state.revision,
-    submitted_at: state.status === 'under_review' ? (state.submission?.submittedAt ?? null) : null,
+    // Set while something waits for review: the service, or its change (the review queue's key).
+    submitted_at:
+      state.status === 'under_review'
+        ? (state.submission?.submittedAt ?? null)
+        : state.status === 'active' && state.pendingChange?.state === 'under_review'
+          ? (state.pendingChange.submission?.submittedAt ?? null)
+          : null,
     created_at: state.createdAt,
     updated_at: state.updatedAt,
     projection_version: state.projectionVersion,

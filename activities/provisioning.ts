@@ -107,10 +107,11 @@ export function createProvisioningActivities(deps: ProvisioningDependencies): Pr
       });
     },
 
-    async applyPolicies({ environment, clientId, policies }) {
+    async applyPolicies({ environment, clientId, policies, keepOthers }) {
       const aidbox = deps.aidbox[environment];
       await inEnvironment(environment, async () => {
         for (const policy of policies) await aidbox.upsertAccessPolicy(policy as AccessPolicyResource);
+        if (keepOthers) return;
         // Policies derived for an earlier revision that the new set no longer has.
         const wanted = new Set(policies.map((p) => p.id));
         for (const existing of await aidbox.listAccessPoliciesForClient(clientId)) {

@@ -47,7 +47,7 @@ const ADMIN = 'ada';
 const ADMIN_OWNER = 'amos';
 const POLICY_HASH = 'a'.repeat(64);
 
-type Setup = 'draft-secret' | 'draft-jwks' | 'under-review' | 'active' | 'staged' | 'none';
+type Setup = 'draft-secret' | 'draft-jwks' | 'under-review' | 'active' | 'staged' | 'active-change' | 'none';
 
 interface Row {
   route: string;
@@ -389,6 +389,18 @@ const MATRIX: Row[] = [
     },
   },
   {
+    route: 'DELETE /v1/backend-services/{id}/pending-change',
+    setup: 'active-change',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
     route: 'GET /v1/admin/backend-services/{id}',
     setup: 'draft-secret',
     expected: {
@@ -431,6 +443,21 @@ function stateFor(setup: Exclude<Setup, 'none'>, ownerId: string): ServiceState 
       return { ...base, status: 'under_review', submission };
     case 'active':
       return { ...base, status: 'active', submission, productionProvisioned: true };
+    case 'active-change':
+      return {
+        ...base,
+        status: 'active',
+        submission,
+        productionProvisioned: true,
+        pendingChange: {
+          revision: 2,
+          state: 'draft',
+          registration: base.registration,
+          credentials: { state: 'valid', checkedAt: null, jwksReport: null, acceptedThumbprints: {} },
+          submission: null,
+          rejection: null,
+        },
+      };
     case 'staged':
       return {
         ...base,

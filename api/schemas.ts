@@ -250,6 +250,37 @@ export const ServiceSchema = z
     }),
     createdAt: z.string(),
     updatedAt: z.string(),
+    pendingChange: z
+      .object({
+        revision: z.number().int(),
+        state: z.enum(['draft', 'under_review', 'rejected']),
+        registration: z.object({
+          name: z.string(),
+          description: z.string(),
+          contactEmail: z.string(),
+          authMethod: z.union([
+            z.object({ type: z.literal('jwks_uri'), jwksUri: z.string() }),
+            z.object({ type: z.literal('client_secret') }),
+          ]),
+          scopes: z.object({
+            version: z.enum(['v1', 'v2']),
+            rules: z.array(z.object({ resource: z.string(), operations: z.array(z.string()) })),
+            strings: z.array(z.string()),
+          }),
+          organizationId: z.string().nullable(),
+        }),
+        credentialsState: z.enum(['pending', 'valid', 'invalid']),
+        jwksReport: z.record(z.string(), z.unknown()).nullable(),
+        submittedAt: z.string().nullable(),
+        rejection: z
+          .object({ kind: z.literal('declined'), reason: z.string(), by: z.string(), at: z.string() })
+          .nullable(),
+      })
+      .nullable()
+      .openapi({
+        description:
+          'A change to the live service under its own revision: production keeps serving `revision` until an administrator approves the change; the sandbox serves the change once its credentials are valid',
+      }),
     deletedAt: z
       .string()
       .nullable()
@@ -298,6 +329,7 @@ export const AdminListQuery = z.object({
 
 export const ReviewQueueItem = ServiceSchema.extend({
   submittedAt: z.string(),
+  change: z.boolean().openapi({ description: 'A change to a live service (which keeps serving meanwhile)' }),
   waitingSeconds: z.number().int().openapi({ description: 'Seconds since submission' }),
 }).openapi('ReviewQueueItem');
 
@@ -357,9 +389,26 @@ export const AssertionCheckResponse = z
   })
   .openapi('AssertionCheckResult');
 
+const PolicyChange = z.object({ id: z.string(), reason: z.string() });
+
 export const ProductionPoliciesResponse = z
   .object({
     serviceId: z.string(),
+    change: z
+      .boolean()
+      .optional()
+      .openapi({
+        description: 'A change to a live service: previousSubmission is what production serves now',
+      }),
+    policyDiff: z
+      .object({
+        added: z.array(PolicyChange),
+        removed: z.array(PolicyChange),
+        changed: z.array(PolicyChange),
+      })
+      .nullable()
+      .optional()
+      .openapi({ description: "For a change: what approving it does to production's access policies" }),
     revision: z.number(),
     submittedAt: z.string(),
     policyHash: z.string(),

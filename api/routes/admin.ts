@@ -2,6 +2,8 @@ import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { parseScopeList } from '../../scopes/parse.js';
 import { organizationRiskFlags, scopeRiskFlags } from '../../scopes/risk.js';
 import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/backend-service/messages.js';
+import { canonicalJson } from '../../scopes/canonical-json.js';
+import { changeUnderReview, submissionUnderReview } from '../../workflows/backend-service/rules.js';
 import type { SubmissionSnapshot } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
@@ -41,6 +43,20 @@ const jsonBody = <T extends z.ZodType>(schema: T) => ({
 });
 
 /** The previous review, trimmed to what a reviewer compares. */
+/** What approving a change does to production's policies: added, removed and changed, each with its reason. */
+function policyDiff(live: SubmissionSnapshot, next: SubmissionSnapshot) {
+  const before = new Map(live.productionPolicies.policies.map((p) => [p.id, p]));
+  const after = new Map(next.productionPolicies.policies.map((p) => [p.id, p]));
+  const item = (p: { id: string; description: string }) => ({ id: p.id, reason: p.description });
+  return {
+    added: [...after.values()].filter((p) => !before.has(p.id)).map(item),
+    removed: [...before.values()].filter((p) => !after.has(p.id)).map(item),
+    changed: [...after.values()]
+      .filter((p) => before.has(p.id) && canonicalJson(before.get(p.id)) !== canonicalJson(p))
+      .map(item),
+  };
+}
+
 function previousReview(previous: SubmissionSnapshot | null) {
   if (!previous) return null;
   return {
@@ -105,10 +121,14 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const now = services.now().getTime();
       return json({
         items: page.items.map((state) => {
-          const submittedAt = state.submission?.submittedAt ?? state.updatedAt;
+          const change = changeUnderReview(state);
+          const submittedAt =
+            (change ? state.pendingChange?.submission?.submittedAt : state.submission?.submittedAt) ??
+            state.updatedAt;
           return {
             ...present(state),
             submittedAt,
+            change,
             waitingSeconds: Math.max(0, Math.floor((now - Date.parse(submittedAt)) / 1000)),
           };
         }),
@@ -167,7 +187,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const row = await findService(services.db, id);
       if (!row) throw notFound();
       return json({ ...present(row.state), history: await serviceHistory(services.db, id) }, 200, {
-        ETag: etagOf(row.state.revision),
+        ETag: etagOf(row.state),
       });
     },
   );
@@ -190,7 +210,9 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       const row = await loadServiceForAdmin(services.db, id, c.var.principal);
-      const submission = row.state.submission;
+      // A live service's change under review is what an approval would apply; the live review is the "before".
+      const change = changeUnderReview(row.state);
+      const submission = submissionUnderReview(row.state) ?? row.state.submission;
       if (!submission) {
         throw new ApiProblem(
           'invalid-transition',
@@ -213,7 +235,9 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
           ...scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
           ...binding.riskFlags,
         ],
-        previousSubmission: previousReview(row.state.previousSubmission),
+        previousSubmission: previousReview(change ? row.state.submission : row.state.previousSubmission),
+        change,
+        policyDiff: change && row.state.submission ? policyDiff(row.state.submission, submission) : null,
       });
     },
   );
@@ -258,7 +282,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         return {
           status: 202,
           body: present(updated.state),
-          headers: { ETag: etagOf(updated.state.revision) },
+          headers: { ETag: etagOf(updated.state) },
         };
       });
     },
@@ -295,7 +319,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
           return {
             status: 200,
             body: present(updated.state),
-            headers: { ETag: etagOf(updated.state.revision) },
+            headers: { ETag: etagOf(updated.state) },
           };
         });
       },

@@ -3,6 +3,7 @@ import type { UpdateDefinition } from '@temporalio/common';
 import {
   activateStagedSecretUpdate,
   deleteUpdate,
+  dropPendingChangeUpdate,
   dropStagedSecretUpdate,
   revokeUpdate,
   withdrawUpdate,
@@ -21,6 +22,7 @@ import { loadOwnedService } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';
 import { addRoute, valid } from './register.js';
+import { etagOf } from './services.js';
 
 const TAG = ['Backend services'];
 const security = [{ bearerAuth: [] }];
@@ -86,7 +88,7 @@ function addOwnerCommand<Arg extends { actor: Actor }>(
         return {
           status: 200,
           body: presentService(updated.state, services.environments),
-          headers: { ETag: `"${updated.state.revision}"` },
+          headers: { ETag: etagOf(updated.state) },
         };
       });
     },
@@ -123,6 +125,15 @@ export function registerOwnerActionRoutes(app: OpenAPIHono<AppEnv>, services: Se
     update: revokeUpdate,
     body: ReasonBody,
     argument: (actor, body) => ({ actor, reason: (body as z.infer<typeof ReasonBody>).reason }),
+  });
+  addOwnerCommand(app, services, {
+    method: 'delete',
+    path: '/v1/backend-services/{id}/pending-change',
+    summary: 'Drop the pending change of a live service (a draft change, or one declined at review)',
+    description:
+      'The service stays exactly as it is live; the sandbox returns to the live revision. A change under review is withdrawn first.',
+    update: dropPendingChangeUpdate,
+    argument: bare,
   });
   addOwnerCommand(app, services, {
     method: 'post',

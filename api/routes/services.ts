@@ -7,6 +7,7 @@ import {
   rotateSecretUpdate,
   submitUpdate,
 } from '../../workflows/backend-service/messages.js';
+import { newestRevision } from '../../workflows/backend-service/rules.js';
 import type { Actor, RotateSecretResult, ServiceState } from '../../workflows/backend-service/types.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
@@ -67,7 +68,8 @@ export function newServiceId(): string {
 }
 
 export const actorOf = (c: AppContext): Actor => ({ sub: c.var.principal.sub, roles: c.var.principal.roles });
-export const etagOf = (revision: number) => `"${revision}"`;
+/** The detail's ETag: the newest revision, the pending change's when there is one (If-Match on PATCH takes it). */
+export const etagOf = (state: ServiceState) => `"${newestRevision(state)}"`;
 
 export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
   const present = (state: Parameters<typeof presentService>[0]) =>
@@ -139,7 +141,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
               registration.authMethod.type === 'client_secret' && secret
                 ? { serviceId, secretVersion: secret.version }
                 : null,
-            headers: { Location: `/v1/backend-services/${serviceId}`, ETag: etagOf(row.state.revision) },
+            headers: { Location: `/v1/backend-services/${serviceId}`, ETag: etagOf(row.state) },
           };
         },
       );
@@ -187,7 +189,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       const row = await loadVisibleService(services.db, id, c.var.principal);
-      return json(present(row.state), 200, { ETag: etagOf(row.state.revision) });
+      return json(present(row.state), 200, { ETag: etagOf(row.state) });
     },
   );
 
@@ -240,14 +242,18 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       const patch = valid<Record<string, unknown>>(c, 'json');
       return runIdempotent(c, services, { body: { ifMatch, patch } }, async ({ updateId, deadline }) => {
         refuseIfDeactivated(row);
-        if (expectedRevision !== row.state.revision) {
+        if (expectedRevision !== newestRevision(row.state)) {
           throw new ApiProblem(
             'precondition-failed',
-            `revision ${expectedRevision} is not the current revision ${row.state.revision}; reload and edit again`,
+            `revision ${expectedRevision} is not the current revision ${newestRevision(row.state)}; reload and edit again`,
             { currentStatus: row.state.status },
           );
         }
-        const input = patchedRegistrationInput(row.state.registration, patch);
+        // A live service's PATCH edits its pending change (or opens one from the live registration).
+        const input = patchedRegistrationInput(
+          row.state.pendingChange?.registration ?? row.state.registration,
+          patch,
+        );
         const registration = await toRegistration(input, registrationRules);
         const updated = await applyUpdate(
           services,
@@ -260,7 +266,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         return {
           status: 200,
           body: present(updated.state),
-          headers: { ETag: etagOf(updated.state.revision) },
+          headers: { ETag: etagOf(updated.state) },
         };
       });
     },
@@ -292,7 +298,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         return {
           status: 200,
           body: present(updated.state),
-          headers: { ETag: etagOf(updated.state.revision) },
+          headers: { ETag: etagOf(updated.state) },
         };
       });
     },
@@ -367,7 +373,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         return {
           status: 200,
           body: present(updated.state),
-          headers: { ETag: etagOf(updated.state.revision) },
+          headers: { ETag: etagOf(updated.state) },
         };
       });
     },

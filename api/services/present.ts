@@ -145,6 +145,29 @@ export function presentService(state: ProjectedState, settings: EnvironmentSetti
     },
     createdAt: state.createdAt,
     updatedAt: state.updatedAt,
+    pendingChange: state.pendingChange
+      ? {
+          revision: state.pendingChange.revision,
+          state: state.pendingChange.state,
+          registration: {
+            name: state.pendingChange.registration.name,
+            description: state.pendingChange.registration.description,
+            contactEmail: state.pendingChange.registration.contactEmail,
+            authMethod: state.pendingChange.registration.authMethod,
+            scopes: state.pendingChange.registration.scopes,
+            organizationId: state.pendingChange.registration.organizationId,
+          },
+          credentialsState: state.pendingChange.credentials.state,
+          jwksReport: state.pendingChange.credentials.jwksReport as unknown as Record<string, unknown> | null,
+          submittedAt: state.pendingChange.submission?.submittedAt ?? null,
+          rejection: state.pendingChange.rejection as {
+            kind: 'declined';
+            reason: string;
+            by: string;
+            at: string;
+          } | null,
+        }
+      : null,
     deletedAt: state.deletedAt ?? null,
     projectionError: state.projectionError ?? null,
   };

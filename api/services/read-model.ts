@@ -145,7 +145,8 @@ export async function reviewQueue(
   let query = db
     .selectFrom('backend_services')
     .select(['state', 'submitted_at', 'id'])
-    .where('status', '=', 'under_review');
+    // A service under review, or a live service whose change is: both have submitted_at.
+    .where('submitted_at', 'is not', null);
   if (cursor) {
     const after = decodeCursor<QueueCursor>(cursor, ['s', 'i']);
     query = query.where(sql<boolean>`(submitted_at, id) > (${after.s}::timestamptz, ${after.i})`);

@@ -35,6 +35,8 @@ export const activateStagedSecretUpdate = defineUpdate<UpdateResult, [OwnerActio
 );
 /** A staged secret is dropped: the live one stays. */
 export const dropStagedSecretUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>('dropStagedSecret');
+/** A pending change (draft or rejected) is dropped: the live revision stays, the sandbox returns to it. */
+export const dropPendingChangeUpdate = defineUpdate<UpdateResult, [OwnerActionInput]>('dropPendingChange');
 export const stateQuery = defineQuery<ServiceState>('state');
 
 export const workflowIdOf = (serviceId: string) => `backend-service/${serviceId}`;

@@ -47,6 +47,11 @@ const RECORDED_HISTORIES = [
   'current-staged-rotation.json',
   // Issue 17 (credential-health.test.ts): the health timer, a failing check, the recovery.
   'current-credential-health.json',
+  // Issue 15 (live-change.test.ts): a live service changed through review (approved twice, rejected
+  // after a withdraw and a stale approval, dropped).
+  'current-live-change.json',
+  'current-live-change-rejected.json',
+  'current-live-change-dropped.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -219,6 +224,7 @@ describe('the recorded histories cover the code', () => {
       updates: [
         'activateStagedSecret',
         'delete',
+        'dropPendingChange',
         'dropStagedSecret',
         'recheckCredentials',
         'revoke',

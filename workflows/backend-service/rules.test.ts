@@ -94,7 +94,26 @@ describe('which message the service accepts in which state', () => {
       type: 'InvalidTransition',
       currentStatus: 'under_review',
     });
-    expect(refuseEdit(service({ status: 'active' }), edit())?.type).toBe('InvalidTransition');
+    // A live service is edited through a pending change, not while its change is under review.
+    expect(refuseEdit(service({ status: 'active' }), edit())).toBeUndefined();
+    const changeUnderReview = service({
+      status: 'active',
+      pendingChange: {
+        revision: 3,
+        state: 'under_review',
+        registration,
+        credentials: { state: 'valid', checkedAt: null, jwksReport: null, acceptedThumbprints: {} },
+        submission: null,
+        rejection: null,
+      },
+    });
+    expect(refuseEdit(changeUnderReview, edit(3))?.message).toContain('withdraw the change');
+    expect(
+      refuseEdit(
+        { ...changeUnderReview, pendingChange: { ...changeUnderReview.pendingChange!, state: 'draft' } },
+        edit(2),
+      )?.type,
+    ).toBe('RevisionMismatch');
     expect(refuseEdit(deactivated(), edit())?.message).toContain('deactivated');
     expect(refuseEdit(service(), edit(1))?.type).toBe('RevisionMismatch');
   });

@@ -27,6 +27,14 @@ const isAdmin = (actor: Actor) => actor.roles.includes('admin');
 const isOwner = (state: ServiceState, actor: Actor) => actor.sub === state.ownerId;
 const declined = (state: ServiceState) => state.status === 'rejected' && state.rejection?.kind === 'declined';
 const provisioning = (state: ServiceState) => state.approval?.state === 'provisioning';
+/** A live service's change waiting for a decision. */
+export const changeUnderReview = (state: ServiceState) =>
+  state.status === 'active' && state.pendingChange?.state === 'under_review';
+/** The revision an edit must name: the pending change's when there is one, else the service's. */
+export const newestRevision = (state: ServiceState) => state.pendingChange?.revision ?? state.revision;
+/** What is under review: the service's submission, or its pending change's. */
+export const submissionUnderReview = (state: ServiceState) =>
+  changeUnderReview(state) ? (state.pendingChange?.submission ?? null) : state.submission;
 /** Deactivated by an administrator or revoked by its owner: final. */
 export const cutOff = (state: ServiceState) =>
   state.status === 'rejected' &&
@@ -50,14 +58,22 @@ function describe(state: ServiceState): string {
 export function refuseEdit(state: ServiceState, input: EditInput): Refusal | undefined {
   if (!isOwner(state, input.actor))
     return refuse(state, FailureType.Forbidden, 'only the owner may edit a service');
-  if (provisioning(state) || !(state.status === 'draft' || declined(state))) {
+  const live = state.status === 'active';
+  if (provisioning(state) || !(state.status === 'draft' || declined(state) || live)) {
     return refuse(state, FailureType.InvalidTransition, `the service cannot be edited: ${describe(state)}`);
   }
-  if (input.expectedRevision !== state.revision) {
+  if (changeUnderReview(state)) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      'its change is under review; withdraw the change to edit it again',
+    );
+  }
+  if (input.expectedRevision !== newestRevision(state)) {
     return refuse(
       state,
       FailureType.RevisionMismatch,
-      `revision ${input.expectedRevision} is not the current revision ${state.revision}; reload and edit again`,
+      `revision ${input.expectedRevision} is not the current revision ${newestRevision(state)}; reload and edit again`,
     );
   }
   if (input.registration.authMethod.type !== state.registration.authMethod.type) {
@@ -68,7 +84,12 @@ export function refuseEdit(state: ServiceState, input: EditInput): Refusal | und
       '/authMethod/type',
     );
   }
-  if (input.registration.organizationId !== state.registration.organizationId && state.status !== 'draft') {
+  // A live service's change may move it to another Organization: the review decides.
+  if (
+    input.registration.organizationId !== state.registration.organizationId &&
+    !live &&
+    state.status !== 'draft'
+  ) {
     return refuse(
       state,
       FailureType.InvalidInput,
@@ -82,11 +103,20 @@ export function refuseEdit(state: ServiceState, input: EditInput): Refusal | und
 export function refuseSubmit(state: ServiceState, input: SubmitInput): Refusal | undefined {
   if (!isOwner(state, input.actor))
     return refuse(state, FailureType.Forbidden, 'only the owner may submit a service');
+  const change = state.pendingChange;
+  if (
+    state.status === 'active' &&
+    (change?.state === 'draft' || change?.state === 'rejected') &&
+    !provisioning(state)
+  )
+    return undefined;
   if (!(state.status === 'draft' || declined(state))) {
     return refuse(
       state,
       FailureType.InvalidTransition,
-      `the service cannot be submitted: ${describe(state)}`,
+      state.status === 'active'
+        ? `the service is live and has ${change ? 'its change already under review' : 'no pending change to submit'}`
+        : `the service cannot be submitted: ${describe(state)}`,
     );
   }
   return undefined;
@@ -102,10 +132,10 @@ export function refuseApprove(state: ServiceState, input: ApproveInput): Refusal
       'nobody may approve a service they own; ask another administrator',
     );
   }
-  if (state.status !== 'under_review' || provisioning(state)) {
+  if (!(state.status === 'under_review' || changeUnderReview(state)) || provisioning(state)) {
     return refuse(state, FailureType.InvalidTransition, `the service cannot be approved: ${describe(state)}`);
   }
-  const reviewed = state.submission;
+  const reviewed = submissionUnderReview(state);
   if (
     !reviewed ||
     input.revision !== reviewed.revision ||
@@ -124,7 +154,7 @@ export function refuseApprove(state: ServiceState, input: ApproveInput): Refusal
 export function refuseReject(state: ServiceState, input: DecisionInput): Refusal | undefined {
   if (!isAdmin(input.actor))
     return refuse(state, FailureType.Forbidden, 'only administrators reject services');
-  if (state.status !== 'under_review' || provisioning(state)) {
+  if (!(state.status === 'under_review' || changeUnderReview(state)) || provisioning(state)) {
     return refuse(state, FailureType.InvalidTransition, `the service cannot be rejected: ${describe(state)}`);
   }
   return undefined;
@@ -211,7 +241,7 @@ export function refuseWithdraw(state: ServiceState, input: OwnerActionInput): Re
       'the submission cannot be withdrawn: it was approved and production is being set up',
     );
   }
-  if (state.status !== 'under_review') {
+  if (!(state.status === 'under_review' || changeUnderReview(state))) {
     return refuse(
       state,
       FailureType.InvalidTransition,
@@ -267,6 +297,22 @@ export const refuseActivateStagedSecret = (state: ServiceState, input: OwnerActi
 export const refuseDropStagedSecret = (state: ServiceState, input: OwnerActionInput) =>
   refuseStagedSecretAction(state, input, 'drop');
 
+export function refuseDropPendingChange(state: ServiceState, input: OwnerActionInput): Refusal | undefined {
+  if (!isOwner(state, input.actor))
+    return refuse(state, FailureType.Forbidden, 'only the owner may drop a pending change');
+  const change = state.pendingChange;
+  if (state.status !== 'active' || !change)
+    return refuse(state, FailureType.InvalidTransition, 'there is no pending change to drop');
+  if (change.state === 'under_review' || provisioning(state)) {
+    return refuse(
+      state,
+      FailureType.InvalidTransition,
+      'the change is under review (or being carried out); withdraw it first',
+    );
+  }
+  return undefined;
+}
+
 /** Every update's validator, by update name: the one table the workflow and the API's tests read. */
 export const validatorsByUpdate = {
   edit: refuseEdit,
@@ -281,4 +327,5 @@ export const validatorsByUpdate = {
   revoke: refuseRevoke,
   activateStagedSecret: refuseActivateStagedSecret,
   dropStagedSecret: refuseDropStagedSecret,
+  dropPendingChange: refuseDropPendingChange,
 } as const;

@@ -130,6 +130,22 @@ export interface SubmissionSnapshot {
   productionPolicies: DerivedPolicySet;
 }
 
+/**
+ * A change to a live service, under its own revision: the service stays `active` and production
+ * keeps serving the approved revision until an administrator approves the change. The sandbox serves
+ * the change as soon as its credentials are valid.
+ */
+export interface PendingChange {
+  revision: number;
+  state: 'draft' | 'under_review' | 'rejected';
+  registration: Registration;
+  /** The change's own credential check (a JWKS URI may change); the live one stays in `credentials`. */
+  credentials: Pick<Credentials, 'state' | 'checkedAt' | 'jwksReport' | 'acceptedThumbprints'>;
+  /** What is (or was last) under review: revision, registration and the production policies. */
+  submission: SubmissionSnapshot | null;
+  rejection: Rejection | null;
+}
+
 export interface SandboxState {
   /** Revision whose credentials and scopes the sandbox client serves; null until first provisioned. */
   revision: number | null;
@@ -156,6 +172,8 @@ export interface ServiceState {
   updatedAt: string;
   /** Grows with every projection; the read model ignores a write older than what it holds. */
   projectionVersion: number;
+  /** A change to the live service, reviewed before production gets it (absent before live changes existed). */
+  pendingChange?: PendingChange | null;
   /** Deleted by its owner before it ever went live: the workflow has completed (absent before delete existed). */
   deletedAt?: string | null;
 }
@@ -220,6 +238,7 @@ export interface HistoryEntry {
     | 'stage-secret'
     | 'activate-staged-secret'
     | 'drop-staged-secret'
+    | 'drop-change'
     | 'credentials-failing'
     | 'credentials-recovered'
     /** A command whose token did not verify; `actor` is who it claimed to be (unverified). */

@@ -41,6 +41,7 @@ import {
   revokeUpdate,
   activateStagedSecretUpdate,
   dropStagedSecretUpdate,
+  dropPendingChangeUpdate,
 } from './messages.js';
 import { createCredentialHealth } from './credential-health.js';
 import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
@@ -57,6 +58,9 @@ import {
   refuseRevoke,
   refuseActivateStagedSecret,
   refuseDropStagedSecret,
+  refuseDropPendingChange,
+  changeUnderReview,
+  submissionUnderReview,
   cutOff,
   type Refusal,
 } from './rules.js';
@@ -72,6 +76,8 @@ import {
   type HistoryEntry,
   type JwksReportLike,
   type OwnerActionInput,
+  type PendingChange,
+  type Registration,
   type ProjectionError,
   type ProvisioningError,
   type RecentUpdate,
@@ -100,6 +106,7 @@ type Job =
   | { kind: 'revoke'; input: DecisionInput }
   | { kind: 'activateStagedSecret'; input: OwnerActionInput }
   | { kind: 'dropStagedSecret'; input: OwnerActionInput }
+  | { kind: 'dropPendingChange'; input: OwnerActionInput }
   | { kind: 'recheckCredentials'; input: RecheckCredentialsInput }
   | { kind: 'refusedCommand'; entry: HistoryEntry };
 
@@ -205,6 +212,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }));
   registerUpdate(dropStagedSecretUpdate, refuseDropStagedSecret, (i) => ({
     kind: 'dropStagedSecret',
+    input: i,
+  }));
+  registerUpdate(dropPendingChangeUpdate, refuseDropPendingChange, (i) => ({
+    kind: 'dropPendingChange',
     input: i,
   }));
   registerUpdate(recheckCredentialsUpdate, refuseRecheckCredentials, (i) => ({
@@ -417,6 +428,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           return void answer(result());
         case 'dropStagedSecret':
           return void answer(await dropStagedSecret(job.input));
+        case 'dropPendingChange':
+          return void answer(await dropPendingChange(job.input));
         case 'refusedCommand':
           return void answer(await project(job.entry));
       }
@@ -497,6 +510,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         return refuseActivateStagedSecret(state, job.input);
       case 'dropStagedSecret':
         return refuseDropStagedSecret(state, job.input);
+      case 'dropPendingChange':
+        return refuseDropPendingChange(state, job.input);
       case 'refusedCommand':
         return undefined;
     }
@@ -526,6 +541,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   async function edit(i: EditInput): Promise<UpdateResult> {
+    if (state.status === 'active') return editChange(i);
     const from = state.status;
     state.registration = i.registration;
     state.revision += 1;
@@ -542,6 +558,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   async function submit(i: SubmitInput): Promise<UpdateResult> {
+    if (state.status === 'active') return submitChange(i);
     await requireValidCredentials();
     await syncSandbox();
     const productionPolicies = await acts.derivePolicies.executeWithOptions(
@@ -571,6 +588,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   async function approve(i: ApproveInput, answer: (result: unknown) => void): Promise<void> {
+    if (changeUnderReview(state)) return approveChange(i, answer);
     await requireValidCredentials();
     state.approval = {
       state: 'provisioning',
@@ -655,6 +673,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   async function reject(i: DecisionInput): Promise<UpdateResult> {
+    if (changeUnderReview(state)) return rejectChange(i);
     state.status = 'rejected';
     state.approval = null;
     state.rejection = { kind: 'declined', reason: i.reason, by: i.actor.sub, at: now() };
@@ -687,6 +706,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.approval = null;
     state.rejection = { kind, reason: i.reason, by: i.actor.sub, at: now() };
     state.credentials = { ...state.credentials, stagedSecret: null };
+    // A pending change goes with the service: there is nothing left to change.
+    state.pendingChange = null;
     state.cleanup = { done: false, lastError: null };
     publishSearchAttributes();
     const cutOffProduction = () =>
@@ -889,6 +910,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   /** Under review back to draft; the previous review (if any) stays for comparison. */
   async function withdraw(i: OwnerActionInput): Promise<UpdateResult> {
+    if (changeUnderReview(state)) {
+      state.pendingChange = { ...state.pendingChange!, state: 'draft', submission: null };
+      await project(changeEntry(i.actor.sub, 'withdraw', 'the change to the live service was withdrawn'));
+      return result();
+    }
     state.status = 'draft';
     state.approval = null;
     state.submission = null;
@@ -916,6 +942,218 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.deletedAt = now();
     sandboxRetryDue = false;
     await project(entry(i.actor.sub, 'delete', from, from, null));
+    return result();
+  }
+
+  // ---- a change to a live service ----
+
+  function changeEntry(actor: string, action: HistoryEntry['action'], reason: string | null): HistoryEntry {
+    return { ...entry(actor, action, 'active', 'active', reason), revision: state.pendingChange!.revision };
+  }
+
+  /** Opens or edits the pending change; production keeps serving the approved revision. */
+  async function editChange(i: EditInput): Promise<UpdateResult> {
+    const before = state.pendingChange;
+    const jwks = i.registration.authMethod.type === 'jwks_uri';
+    state.pendingChange = {
+      revision: (before?.revision ?? state.revision) + 1,
+      state: 'draft',
+      registration: i.registration,
+      credentials: jwks
+        ? {
+            state: 'pending',
+            checkedAt: null,
+            jwksReport: null,
+            acceptedThumbprints: state.credentials.acceptedThumbprints,
+          }
+        : { state: 'valid', checkedAt: now(), jwksReport: null, acceptedThumbprints: {} },
+      submission: null,
+      rejection: null,
+    };
+    await project(changeEntry(i.actor.sub, 'edit', 'a change to the live service'));
+    if (jwks) await checkChangeCredentials();
+    // The sandbox serves the change once its credentials are valid.
+    await syncSandbox();
+    return result();
+  }
+
+  async function checkChangeCredentials(): Promise<JwksReportLike | null> {
+    const change = state.pendingChange!;
+    const method = change.registration.authMethod;
+    if (method.type !== 'jwks_uri') return null;
+    const report = await acts.checkJwks.executeWithOptions(
+      internalOptions('Fetch and validate the JWKS (change)'),
+      [
+        {
+          serviceId: state.serviceId,
+          jwksUri: method.jwksUri,
+          previousThumbprints: change.credentials.acceptedThumbprints,
+        },
+      ],
+    );
+    state.pendingChange = {
+      ...change,
+      credentials: {
+        state: report.valid ? 'valid' : 'invalid',
+        checkedAt: report.checkedAt,
+        jwksReport: report,
+        acceptedThumbprints: report.valid ? report.thumbprints : change.credentials.acceptedThumbprints,
+      },
+    };
+    await project(null);
+    return report;
+  }
+
+  async function submitChange(i: SubmitInput): Promise<UpdateResult> {
+    const report = await checkChangeCredentials();
+    if (report && !report.valid) {
+      throw ApplicationFailure.create({
+        type: FailureType.CredentialsInvalid,
+        message: "the JWKS at the change's URI does not pass validation; see the JWKS report",
+        details: [{ currentStatus: state.status, report }],
+        nonRetryable: true,
+      });
+    }
+    await syncSandbox();
+    const change = state.pendingChange!;
+    const productionPolicies = await acts.derivePolicies.executeWithOptions(
+      internalOptions('Derive production access policies (change)'),
+      [
+        {
+          clientId: state.serviceId,
+          scopes: change.registration.scopes.strings,
+          organizationId: change.registration.organizationId,
+        },
+      ],
+    );
+    state.pendingChange = {
+      ...change,
+      state: 'under_review',
+      rejection: null,
+      submission: {
+        revision: change.revision,
+        submittedAt: now(),
+        submittedBy: i.actor.sub,
+        registration: change.registration,
+        productionPolicies,
+      },
+    };
+    await project(changeEntry(i.actor.sub, 'submit', 'a change to the live service'));
+    return result();
+  }
+
+  /**
+   * Production gets the change with no gap: the new and changed policies first (the old ones still
+   * there), then the Client (scopes, JWKS URI, Organization), then the policies the change no longer
+   * has. A token issued before keeps working until its expiry; afterwards nothing the change removed
+   * works with any token.
+   */
+  async function approveChange(i: ApproveInput, answer: (result: unknown) => void): Promise<void> {
+    const change = state.pendingChange!;
+    const report = await checkChangeCredentials();
+    if (report && !report.valid) {
+      throw ApplicationFailure.create({
+        type: FailureType.CredentialsInvalid,
+        message: "the JWKS at the change's URI does not pass validation; see the JWKS report",
+        details: [{ currentStatus: state.status, report }],
+        nonRetryable: true,
+      });
+    }
+    state.approval = {
+      state: 'provisioning',
+      revision: i.revision,
+      policyHash: i.policyHash,
+      by: i.actor.sub,
+      at: now(),
+      attempts: 0,
+      lastError: null,
+    };
+    await project(changeEntry(i.actor.sub, 'approve', 'a change to the live service'));
+    answer(result());
+    const submission = change.submission!;
+    const clientId = state.serviceId;
+    const policies = submission.productionPolicies.policies;
+    const steps: Array<() => Promise<void>> = [
+      () =>
+        acts.applyPolicies.executeWithOptions(
+          activityOptions("Production: add the change's access policies"),
+          [{ environment: 'production', clientId, policies, keepOthers: true }],
+        ),
+      () =>
+        acts.upsertClient.executeWithOptions(activityOptions('Production: update Client to the change'), [
+          {
+            environment: 'production',
+            serviceId: clientId,
+            registration: submission.registration,
+            secretVersion: state.credentials.secret?.version ?? null,
+            active: true,
+          },
+        ]),
+      () =>
+        acts.applyPolicies.executeWithOptions(
+          activityOptions('Production: remove policies the change dropped'),
+          [{ environment: 'production', clientId, policies }],
+        ),
+    ];
+    for (const step of steps) {
+      const failure = await inRounds(step, async (failed) => {
+        state.approval = {
+          ...state.approval!,
+          attempts: state.approval!.attempts + failed.attempts,
+          lastError: failed.error,
+        };
+        await project(null);
+      });
+      if (failure) {
+        state.approval = {
+          ...state.approval!,
+          state: 'failed',
+          attempts: state.approval!.attempts + failure.attempts,
+          lastError: failure.error,
+        };
+        await project(changeEntry(i.actor.sub, 'approval-failed', failure.error.kind));
+        return;
+      }
+    }
+    state.previousSubmission = state.submission;
+    state.submission = submission;
+    state.registration = submission.registration;
+    state.revision = change.revision;
+    state.credentials = {
+      ...state.credentials,
+      state: change.credentials.state,
+      checkedAt: change.credentials.checkedAt ?? state.credentials.checkedAt,
+      jwksReport: change.credentials.jwksReport ?? state.credentials.jwksReport,
+      acceptedThumbprints:
+        submission.registration.authMethod.type === 'jwks_uri'
+          ? change.credentials.acceptedThumbprints
+          : state.credentials.acceptedThumbprints,
+    };
+    state.pendingChange = null;
+    state.approval = null;
+    await project(entry(i.actor.sub, 'approval-completed', 'active', 'active', 'the change is live'));
+    await syncSandbox();
+  }
+
+  async function rejectChange(i: DecisionInput): Promise<UpdateResult> {
+    state.pendingChange = {
+      ...state.pendingChange!,
+      state: 'rejected',
+      rejection: { kind: 'declined', reason: i.reason, by: i.actor.sub, at: now() },
+    };
+    await project(changeEntry(i.actor.sub, 'reject', i.reason));
+    return result();
+  }
+
+  /** The change is dropped: the live revision stays, and the sandbox returns to it. */
+  async function dropPendingChange(i: OwnerActionInput): Promise<UpdateResult> {
+    const dropped: PendingChange = state.pendingChange!;
+    state.pendingChange = null;
+    await project({
+      ...entry(i.actor.sub, 'drop-change', 'active', 'active', null),
+      revision: dropped.revision,
+    });
+    await syncSandbox();
     return result();
   }
 
@@ -972,14 +1210,28 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   }
 
   /** Provisions the sandbox when the credentials are valid and it serves an older revision (or none). */
+  /**
+   * What the sandbox should serve: a live service's pending change once its credentials are valid
+   * (the developer tries it before review), otherwise the service's own revision.
+   */
+  function sandboxTarget(): { revision: number; registration: Registration; valid: boolean } {
+    const change = state.pendingChange;
+    if (change && change.credentials.state === 'valid')
+      return { revision: change.revision, registration: change.registration, valid: true };
+    return {
+      revision: state.revision,
+      registration: state.registration,
+      valid: state.credentials.state === 'valid',
+    };
+  }
+
   async function syncSandbox(): Promise<void> {
-    if (state.credentials.state === 'valid' && state.sandbox.revision !== state.revision)
-      await provisionSandbox();
+    const target = sandboxTarget();
+    if (target.valid && state.sandbox.revision !== target.revision) await provisionSandbox();
   }
 
   async function provisionSandbox(): Promise<void> {
-    const revision = state.revision;
-    const registration = state.registration;
+    const { revision, registration } = sandboxTarget();
     state.sandbox = { ...state.sandbox, state: 'provisioning' };
     const failure = await inRounds(
       async () => {
@@ -1099,8 +1351,13 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       ...(state.credentials.health
         ? [{ key: BackendServiceCredentialHealth, value: state.credentials.health.state }]
         : []),
-      ...(state.submission
-        ? [{ key: BackendServiceSubmittedAt, value: new Date(state.submission.submittedAt) }]
+      ...((submissionUnderReview(state) ?? state.submission)
+        ? [
+            {
+              key: BackendServiceSubmittedAt,
+              value: new Date((submissionUnderReview(state) ?? state.submission)!.submittedAt),
+            },
+          ]
         : []),
     ]);
     setCurrentDetails(currentDetails());
