@@ -394,12 +394,9 @@ const PolicyChange = z.object({ id: z.string(), reason: z.string() });
 export const ProductionPoliciesResponse = z
   .object({
     serviceId: z.string(),
-    change: z
-      .boolean()
-      .optional()
-      .openapi({
-        description: 'A change to a live service: previousSubmission is what production serves now',
-      }),
+    change: z.boolean().optional().openapi({
+      description: 'A change to a live service: previousSubmission is what production serves now',
+    }),
     policyDiff: z
       .object({
         added: z.array(PolicyChange),
