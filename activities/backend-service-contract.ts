@@ -71,12 +71,20 @@ export interface BackendServiceActivities {
    * Upserts `policies`, then removes the client's other derived policies, unless `keepOthers` (a live
    * change adds its policies before the Client changes and removes the stale ones after).
    */
-  applyPolicies(input: {
-    environment: Environment;
-    clientId: string;
-    policies: AccessPolicyResource[];
-    keepOthers?: boolean;
-  }): Promise<void>;
+  applyPolicies(
+    input: {
+      environment: Environment;
+      clientId: string;
+      keepOthers?: boolean;
+    } & (
+      | { policies: AccessPolicyResource[] }
+      /**
+       * Derived here from the scopes (so the policies never travel through history); with
+       * `policyHash`, what was approved: a derivation that no longer yields it is refused.
+       */
+      | { derive: { scopes: string[]; organizationId: string | null }; policyHash?: string }
+    ),
+  ): Promise<void>;
   setClientActive(input: { environment: Environment; clientId: string; active: boolean }): Promise<void>;
   /** Production at deactivation: active false, derived policies removed, sessions revoked. */
   disableClient(input: { environment: Environment; clientId: string }): Promise<void>;

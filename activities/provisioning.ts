@@ -7,6 +7,7 @@ import {
 } from '../aidbox/client.js';
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
 import type { Environment, Registration } from '../workflows/backend-service/types.js';
+import { ScopeDerivationError, derivePolicies } from '../scopes/derive.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 import { recordProvisioningFailure, recordProvisioningRound } from './metrics.js';
 
@@ -53,6 +54,34 @@ async function inEnvironment<T>(environment: Environment, run: () => Promise<T>)
   } catch (error) {
     throw aidboxFailure(error, environment);
   }
+}
+
+/**
+ * The policies for a client, derived from its scopes; when a hash was approved, only if the
+ * derivation still yields exactly that set (a change of the mapping after review must not reach
+ * production unreviewed: the approval fails and is made again on the new review).
+ */
+function approvedPolicies(
+  clientId: string,
+  input: { derive: { scopes: string[]; organizationId: string | null }; policyHash?: string },
+): AccessPolicyResource[] {
+  let derived;
+  try {
+    derived = derivePolicies({ clientId, ...input.derive });
+  } catch (error) {
+    if (error instanceof ScopeDerivationError)
+      throw ApplicationFailure.nonRetryable(error.message, 'ScopeDerivationError');
+    throw error;
+  }
+  if (input.policyHash !== undefined && derived.policyHash !== input.policyHash) {
+    throw ApplicationFailure.create({
+      type: 'PolicyHashMismatch',
+      message: `the policies derived now (hash ${derived.policyHash.slice(0, 12)}…) are not the ones approved (${input.policyHash.slice(0, 12)}…); review again`,
+      nonRetryable: true,
+      details: [{ status: null, environment: 'production' }],
+    });
+  }
+  return derived.policies as AccessPolicyResource[];
 }
 
 export function createProvisioningActivities(deps: ProvisioningDependencies): ProvisioningActivities {
@@ -107,8 +136,10 @@ export function createProvisioningActivities(deps: ProvisioningDependencies): Pr
       });
     },
 
-    async applyPolicies({ environment, clientId, policies, keepOthers }) {
+    async applyPolicies(input) {
+      const { environment, clientId, keepOthers } = input;
       const aidbox = deps.aidbox[environment];
+      const policies = 'policies' in input ? input.policies : approvedPolicies(clientId, input);
       await inEnvironment(environment, async () => {
         for (const policy of policies) await aidbox.upsertAccessPolicy(policy as AccessPolicyResource);
         if (keepOthers) return;

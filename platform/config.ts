@@ -138,6 +138,11 @@ export const workerSchema = commonSchema.extend({
    * API's key rotates. Required in production; development uses the pair in DATA_DIR.
    */
   COMMAND_VERIFY_KEYS: commandVerifyKeysSchema.optional(),
+  /**
+   * Memory the worker may spend on its cache of running workflows (MiB): the cache size follows from
+   * it (worker/cache-size.ts). Larger: fewer replays when a service is touched again; smaller: less RSS.
+   */
+  WORKER_MEMORY_BUDGET_MB: z.coerce.number().int().min(64).max(65_536).default(384),
   /** How often a live JWKS service's key set is re-checked (seconds, ±10 % jitter). */
   JWKS_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
   /** After a failed check, the first re-check comes after this many seconds, then doubles up to 21600. */

@@ -7,6 +7,7 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
+import { maxCachedWorkflowsFor } from './cache-size.js';
 import { createWorker } from './create-worker.js';
 import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
@@ -41,6 +42,7 @@ const worker = await createWorker({
   deps: activityDependenciesFromConfig(config, db),
   commandVerification: { keys: commandVerifyKeys },
   tracing,
+  maxCachedWorkflows: maxCachedWorkflowsFor(config.WORKER_MEMORY_BUDGET_MB),
   ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 

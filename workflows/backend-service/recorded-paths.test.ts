@@ -98,7 +98,7 @@ describe('recorded paths of the current workflow code', () => {
     ]);
     // This path's deactivation is the queue-jumping one (its patch marker is in the history).
     expect(pathsOf(await handle.fetchHistory()).patches).toContain('deactivation-first');
-    await recordHistory(handle, 'current-secret-lifecycle.json');
+    await recordHistory(handle, 'bookkeeping-secret-lifecycle.json');
   });
 
   it('JWKS: recheck after a failing key server, submit, reject', async () => {
@@ -124,6 +124,6 @@ describe('recorded paths of the current workflow code', () => {
       'submit',
       'reject',
     ]);
-    await recordHistory(handle, 'current-jwks-recheck-reject.json');
+    await recordHistory(handle, 'bookkeeping-jwks-recheck-reject.json');
   });
 });

@@ -10,6 +10,7 @@ import {
   isCancellation,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -85,6 +86,7 @@ import {
   type RotateSecretInput,
   type RotateSecretResult,
   type ServiceState,
+  type SubmissionSnapshot,
   type SubmitInput,
   type UpdateResult,
 } from './types.js';
@@ -123,6 +125,8 @@ interface QueuedJob {
  * production off before anything else. Histories recorded before it keep the old order.
  */
 const DEACTIVATION_FIRST = 'deactivation-first';
+/** Patch: projection, policy derivation and secret bookkeeping run as local activities. */
+const LOCAL_BOOKKEEPING = 'local-bookkeeping';
 
 class RoundFailed extends Error {
   constructor(
@@ -185,6 +189,41 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     ...(summary ? { summary } : {}),
   });
   const acts = proxyActivities<BackendServiceActivities>(internalOptions());
+  /**
+   * Our own bookkeeping (the read model, policy derivation, the secret store) runs as local
+   * activities once the patch LOCAL_BOOKKEEPING is in: no round trip through the server, and their
+   * inputs (the whole state, for a projection) never enter the history. Same retries as before:
+   * until PostgreSQL is back, never for an error no retry can fix.
+   */
+  const localActs = proxyLocalActivities<BackendServiceActivities>({
+    startToCloseTimeout: timing.activityTimeoutMs,
+  });
+  type Own =
+    | 'projectService'
+    | 'derivePolicies'
+    | 'generateClientSecret'
+    | 'settleSecrets'
+    | 'forgetSecrets'
+    | 'forgetSecretVersion';
+  function own<K extends Own>(
+    name: K,
+    summary: string,
+    input: Parameters<BackendServiceActivities[K]>[0],
+  ): ReturnType<BackendServiceActivities[K]> {
+    type Callable = { executeWithOptions(options: object, args: unknown[]): Promise<unknown> };
+    const call = patched(LOCAL_BOOKKEEPING)
+      ? (localActs[name] as unknown as Callable).executeWithOptions({ ...localOptions(), summary }, [input])
+      : (acts[name] as unknown as Callable).executeWithOptions(internalOptions(summary), [input]);
+    return call as ReturnType<BackendServiceActivities[K]>;
+  }
+  const localOptions = () => ({
+    startToCloseTimeout: timing.activityTimeoutMs,
+    retry: {
+      initialInterval: timing.initialIntervalMs,
+      maximumInterval: timing.maximumIntervalMs,
+      backoffCoefficient: 2,
+    },
+  });
   const health = createCredentialHealth({
     state: () => state,
     acts,
@@ -522,10 +561,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function setUp(): Promise<void> {
     const created: HistoryEntry = entry(state.ownerId, 'create', null, 'draft', null);
     if (state.registration.authMethod.type === 'client_secret') {
-      const secret = await acts.generateClientSecret.executeWithOptions(
-        internalOptions('Generate client secret'),
-        [{ serviceId: state.serviceId, secretVersion: 1 }],
-      );
+      const secret = await own('generateClientSecret', 'Generate client secret', {
+        serviceId: state.serviceId,
+        secretVersion: 1,
+      });
       state.credentials = {
         ...state.credentials,
         state: 'valid',
@@ -561,16 +600,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     if (state.status === 'active') return submitChange(i);
     await requireValidCredentials();
     await syncSandbox();
-    const productionPolicies = await acts.derivePolicies.executeWithOptions(
-      internalOptions('Derive production access policies'),
-      [
-        {
-          clientId: state.serviceId,
-          scopes: state.registration.scopes.strings,
-          organizationId: state.registration.organizationId,
-        },
-      ],
-    );
+    const productionPolicies = await own('derivePolicies', 'Derive production access policies', {
+      clientId: state.serviceId,
+      scopes: state.registration.scopes.strings,
+      organizationId: state.registration.organizationId,
+    });
     const from = state.status;
     // A withdrawn submission was never reviewed: the previous review stays the one to compare with.
     state.previousSubmission = state.submission ?? state.previousSubmission;
@@ -627,7 +661,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         summary: 'Production: apply access policies',
         run: () =>
           acts.applyPolicies.executeWithOptions(activityOptions('Production: apply access policies'), [
-            { environment: 'production', clientId, policies: submission.productionPolicies.policies },
+            { environment: 'production', clientId, ...approvedPoliciesInput(submission) },
           ]),
       },
       {
@@ -733,7 +767,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       );
       state.sandbox = { revision: null, state: 'none', lastError: null };
     }
-    await acts.forgetSecrets({ serviceId: state.serviceId });
+    await own('forgetSecrets', 'Forget the stored secrets', { serviceId: state.serviceId });
     state.cleanup = { done: true, lastError: null };
     await projectDespiteRefusal(null);
   }
@@ -772,17 +806,17 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       );
       state.sandbox = { revision: null, state: 'none', lastError: null };
     }
-    await acts.forgetSecrets({ serviceId: state.serviceId });
+    await own('forgetSecrets', 'Forget the stored secrets', { serviceId: state.serviceId });
     cleanupPending = false;
     state.cleanup = { done: true, lastError: null };
     await project(null);
   }
 
   async function rotateSecret(i: RotateSecretInput): Promise<RotateSecretResult> {
-    const secret = await acts.generateClientSecret.executeWithOptions(
-      internalOptions('Generate client secret (rotation)'),
-      [{ serviceId: state.serviceId, secretVersion: nextSecretVersion() }],
-    );
+    const secret = await own('generateClientSecret', 'Generate client secret (rotation)', {
+      serviceId: state.serviceId,
+      secretVersion: nextSecretVersion(),
+    });
     state.credentials = { ...state.credentials, highestSecretVersion: secret.secretVersion };
     const environments: Environment[] = [];
     if (state.sandbox.revision !== null) environments.push('sandbox');
@@ -815,10 +849,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   /** A planned rotation: the next secret is generated (and shown once) now, and goes live at `activateAt`. */
   async function stageSecret(i: RotateSecretInput, activateAt: string): Promise<RotateSecretResult> {
-    const secret = await acts.generateClientSecret.executeWithOptions(
-      internalOptions('Generate client secret (staged rotation)'),
-      [{ serviceId: state.serviceId, secretVersion: nextSecretVersion() }],
-    );
+    const secret = await own('generateClientSecret', 'Generate client secret (staged rotation)', {
+      serviceId: state.serviceId,
+      secretVersion: nextSecretVersion(),
+    });
     state.credentials = {
       ...state.credentials,
       highestSecretVersion: secret.secretVersion,
@@ -901,7 +935,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function dropStagedSecret(i: OwnerActionInput): Promise<UpdateResult> {
     const staged = state.credentials.stagedSecret!;
     await CancellationScope.nonCancellable(() =>
-      acts.forgetSecretVersion({ serviceId: state.serviceId, secretVersion: staged.version }),
+      own('forgetSecretVersion', 'Forget the dropped staged secret', {
+        serviceId: state.serviceId,
+        secretVersion: staged.version,
+      }),
     );
     state.credentials = { ...state.credentials, stagedSecret: null };
     await project(entry(i.actor.sub, 'drop-staged-secret', state.status, state.status, null));
@@ -936,13 +973,30 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       );
       state.sandbox = { revision: null, state: 'none', lastError: null };
     }
-    await CancellationScope.nonCancellable(() => acts.forgetSecrets({ serviceId: state.serviceId }));
+    await CancellationScope.nonCancellable(() =>
+      own('forgetSecrets', 'Forget the stored secrets', { serviceId: state.serviceId }),
+    );
     state.credentials = { ...state.credentials, stagedSecret: null };
     state.cleanup = { done: true, lastError: null };
     state.deletedAt = now();
     sandboxRetryDue = false;
     await project(entry(i.actor.sub, 'delete', from, from, null));
     return result();
+  }
+
+  /**
+   * What production's apply activity gets for an approved submission: the snapshotted policies, or
+   * (patch LOCAL_BOOKKEEPING) the derivation and the approved hash, checked again in the activity.
+   */
+  function approvedPoliciesInput(submission: SubmissionSnapshot) {
+    if (!patched(LOCAL_BOOKKEEPING)) return { policies: submission.productionPolicies.policies };
+    return {
+      derive: {
+        scopes: submission.registration.scopes.strings,
+        organizationId: submission.registration.organizationId,
+      },
+      policyHash: submission.productionPolicies.policyHash,
+    };
   }
 
   // ---- a change to a live service ----
@@ -1016,16 +1070,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     }
     await syncSandbox();
     const change = state.pendingChange!;
-    const productionPolicies = await acts.derivePolicies.executeWithOptions(
-      internalOptions('Derive production access policies (change)'),
-      [
-        {
-          clientId: state.serviceId,
-          scopes: change.registration.scopes.strings,
-          organizationId: change.registration.organizationId,
-        },
-      ],
-    );
+    const productionPolicies = await own('derivePolicies', 'Derive production access policies (change)', {
+      clientId: state.serviceId,
+      scopes: change.registration.scopes.strings,
+      organizationId: change.registration.organizationId,
+    });
     state.pendingChange = {
       ...change,
       state: 'under_review',
@@ -1072,12 +1121,12 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     answer(result());
     const submission = change.submission!;
     const clientId = state.serviceId;
-    const policies = submission.productionPolicies.policies;
+    const policies = approvedPoliciesInput(submission);
     const steps: Array<() => Promise<void>> = [
       () =>
         acts.applyPolicies.executeWithOptions(
           activityOptions("Production: add the change's access policies"),
-          [{ environment: 'production', clientId, policies, keepOthers: true }],
+          [{ environment: 'production', clientId, ...policies, keepOthers: true }],
         ),
       () =>
         acts.upsertClient.executeWithOptions(activityOptions('Production: update Client to the change'), [
@@ -1092,7 +1141,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       () =>
         acts.applyPolicies.executeWithOptions(
           activityOptions('Production: remove policies the change dropped'),
-          [{ environment: 'production', clientId, policies }],
+          [{ environment: 'production', clientId, ...policies }],
         ),
     ];
     for (const step of steps) {
@@ -1201,7 +1250,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     const secret = state.credentials.secret;
     if (!secret || !state.productionProvisioned || state.sandbox.revision === null) return;
     await CancellationScope.nonCancellable(() =>
-      acts.settleSecrets({
+      own('settleSecrets', 'Settle the stored secret', {
         serviceId: state.serviceId,
         secretVersion: secret.version,
         productionHasSecret: true,
@@ -1235,13 +1284,19 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.sandbox = { ...state.sandbox, state: 'provisioning' };
     const failure = await inRounds(
       async () => {
-        const policies = await acts.derivePolicies.executeWithOptions(
-          internalOptions('Derive sandbox access policies'),
-          [
-            // The sandbox has no OrgBAC (docs/aidbox-contract.md §3): its policies are never organization-bound.
-            { clientId: state.serviceId, scopes: registration.scopes.strings, organizationId: null },
-          ],
-        );
+        // The sandbox has no OrgBAC (docs/aidbox-contract.md §3): its policies are never organization-bound.
+        // With the patch, the apply activity derives them itself: they never travel through history.
+        const derivation = { scopes: registration.scopes.strings, organizationId: null };
+        const policies = patched(LOCAL_BOOKKEEPING)
+          ? { derive: derivation }
+          : {
+              policies: (
+                await own('derivePolicies', 'Derive sandbox access policies', {
+                  clientId: state.serviceId,
+                  ...derivation,
+                })
+              ).policies,
+            };
         await acts.upsertClient.executeWithOptions(activityOptions('Sandbox: upsert Client'), [
           {
             environment: 'sandbox',
@@ -1252,7 +1307,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           },
         ]);
         await acts.applyPolicies.executeWithOptions(activityOptions('Sandbox: apply access policies'), [
-          { environment: 'sandbox', clientId: state.serviceId, policies: policies.policies },
+          { environment: 'sandbox', clientId: state.serviceId, ...policies },
         ]);
       },
       async () => undefined,
@@ -1325,9 +1380,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     // Shielded from a deactivation's cancel: a change already made to the state is always recorded
     // with its history entry (the projection is quick; only a PostgreSQL outage makes it wait).
     const outcome = await CancellationScope.nonCancellable(() =>
-      acts.projectService.executeWithOptions(internalOptions('Project to the read model'), [
-        { state, history },
-      ]),
+      own('projectService', 'Project to the read model', { state, history }),
     );
     // Histories recorded before projection outcomes existed answer nothing here.
     if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
