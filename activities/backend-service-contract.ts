@@ -3,7 +3,7 @@ import type {
   DerivedPolicySet,
   Environment,
   HistoryEntry,
-  JwksReportLike,
+  JwksReport,
   ProjectionOutcome,
   Registration,
   ServiceState,
@@ -25,7 +25,7 @@ export interface BackendServiceActivities {
     serviceId: string;
     jwksUri: string;
     previousThumbprints?: Record<string, string>;
-  }): Promise<JwksReportLike>;
+  }): Promise<JwksReport>;
   /**
    * Merge-patches the stored secret version onto the Client in each listed Aidbox, then revokes that
    * client's sessions there: tokens issued under the old secret stop working with it.

@@ -14,7 +14,7 @@ import { recordJwksCheck } from './metrics.js';
 
 export type AidboxEnvironment = 'sandbox' | 'production';
 
-/** The slice of the Aidbox client these activities need; the lead wires the real client in. */
+/** The slice of the Aidbox client these activities need (activities/index.ts adapts the real client). */
 export interface AidboxSecretPort {
   /** Merge-patches `{ secret }` on Client/<clientId> in that environment's Aidbox (idempotent). */
   patchClientSecret(environment: AidboxEnvironment, clientId: string, secretPlaintext: string): Promise<void>;

@@ -9,6 +9,7 @@ import type { ApiDependencies, AppEnv, Services } from './context.js';
 import { toProblem } from './errors.js';
 import { checkPostgres, checkTemporal } from './health.js';
 import { limitBodySize, limitJsonDepth, strictTransportSecurity } from './http-limits.js';
+import { jwksFetchLimitsFromConfig } from '../credentials/config.js';
 import { createIdempotencyStore } from './idempotency/store.js';
 import { countingRefusals } from './metrics.js';
 import { tracingMiddleware } from './tracing.js';
@@ -61,11 +62,7 @@ function withDefaults(deps: ApiDependencies): Services {
       createJwksFetcher({
         mode: config.APP_MODE,
         resolver: systemResolver,
-        limits: {
-          connectTimeoutMs: config.JWKS_FETCH_CONNECT_TIMEOUT_MS,
-          totalTimeoutMs: config.JWKS_FETCH_TOTAL_TIMEOUT_MS,
-          maxBytes: config.JWKS_FETCH_MAX_BYTES,
-        },
+        limits: jwksFetchLimitsFromConfig(config),
       }),
     idempotency: deps.idempotency ?? createIdempotencyStore(deps.db),
     environments: {

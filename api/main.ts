@@ -16,6 +16,7 @@ import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
 import { createApp } from './app.js';
+import { createIdempotencyStore } from './idempotency/store.js';
 import { createApiMetrics } from './metrics.js';
 import { startMetricsServer } from '../platform/metrics-server.js';
 import { identityFromConfig } from './auth/from-config.js';
@@ -76,6 +77,7 @@ const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE }
 const temporal = createTemporalClient(config, { interceptors: tracing?.clientInterceptors ?? [] });
 const organizations = organizationsFrom(config);
 const metrics = createApiMetrics({ db, log });
+const idempotency = createIdempotencyStore(db);
 const app = createApp({
   metrics,
   tracing: tracing !== null,
@@ -89,8 +91,20 @@ const app = createApp({
   }),
   secrets: createSecretStore(db, keyring),
   uiSessions: createSessionStore(db),
+  idempotency,
   ...(organizations ? { organizations } : {}),
 });
+// Idempotency records answer retries for 24 h; after that they are only rows: purge them hourly
+// (every API process does; the delete is idempotent and indexed on expires_at).
+const purge = setInterval(() => {
+  idempotency
+    .purgeExpired()
+    .then((purged) => purged > 0 && log.info({ purged }, 'expired idempotency records purged'))
+    .catch((error: unknown) =>
+      log.warn({ err: error }, 'purging idempotency records failed; retried in an hour'),
+    );
+}, 3_600_000);
+purge.unref();
 
 const server = serve({ fetch: app.fetch, hostname: config.HOST, port: config.PORT }, (info) => {
   log.info(

@@ -1,5 +1,6 @@
 import { AidboxClient } from '../aidbox/client.js';
 import { aidboxEnvironments } from '../aidbox/config.js';
+import { jwksFetchLimitsFromConfig } from '../credentials/config.js';
 import { keyringFromConfig } from '../credentials/keyring.js';
 import { createSecretStore } from '../credentials/secret-store.js';
 import type { ActivityDependencies } from '../activities/index.js';
@@ -18,11 +19,7 @@ export function activityDependenciesFromConfig(config: WorkerConfig, db: Db): Ac
       // Development mode exempts only `localhost` from the JWKS address rules (docs/architecture.md), so a
       // resolver that knows nothing else is all it needs; production resolves through the system.
       resolver: config.APP_MODE === 'development' ? localhostOnlyResolver : systemResolver,
-      limits: {
-        connectTimeoutMs: config.JWKS_FETCH_CONNECT_TIMEOUT_MS,
-        totalTimeoutMs: config.JWKS_FETCH_TOTAL_TIMEOUT_MS,
-        maxBytes: config.JWKS_FETCH_MAX_BYTES,
-      },
+      limits: jwksFetchLimitsFromConfig(config),
     },
     aidbox: {
       sandbox: new AidboxClient(environments.sandbox),

@@ -6,4 +6,3 @@ export interface Principal {
 }
 
 export const isAdmin = (p: Principal) => p.roles.includes('admin');
-export const isDeveloper = (p: Principal) => p.roles.includes('developer');

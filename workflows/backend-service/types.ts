@@ -1,4 +1,6 @@
 import type { JwksReport } from '../../credentials/jwks-report.js';
+
+export type { JwksReport };
 import type { DerivedPolicySet } from '../../scopes/derive.js';
 
 /**
@@ -77,8 +79,6 @@ export interface StagedSecret extends SecretInfo {
   activateAt: string;
 }
 
-/** The JWKS report of the credentials module; the workflow reads `valid`, `checkedAt` and `thumbprints`. */
-export type JwksReportLike = JwksReport;
 
 /** What changed in a watched key set since it was last accepted, one finding per key. */
 export interface KeyChange {
@@ -99,7 +99,7 @@ export interface CredentialHealth {
   nextCheckAt: string;
   /** Consecutive failed checks (the retry wait doubles with them). */
   failures: number;
-  report: JwksReportLike | null;
+  report: JwksReport | null;
   changes: KeyChange[];
 }
 
@@ -113,7 +113,7 @@ export interface Credentials {
   health?: CredentialHealth | null;
   /** The highest secret version ever generated (a dropped staged secret's number is never reused). */
   highestSecretVersion?: number;
-  jwksReport: JwksReportLike | null;
+  jwksReport: JwksReport | null;
   /** kid → RFC 7638 thumbprint of the last accepted key set. */
   acceptedThumbprints: Record<string, string>;
 }

@@ -75,7 +75,7 @@ import {
   type EditInput,
   type Environment,
   type HistoryEntry,
-  type JwksReportLike,
+  type JwksReport,
   type OwnerActionInput,
   type PendingChange,
   type Registration,
@@ -1031,7 +1031,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     return result();
   }
 
-  async function checkChangeCredentials(): Promise<JwksReportLike | null> {
+  async function checkChangeCredentials(): Promise<JwksReport | null> {
     const change = state.pendingChange!;
     const method = change.registration.authMethod;
     if (method.type !== 'jwks_uri') return null;
@@ -1208,7 +1208,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   // ---- credentials and sandbox ----
 
-  async function checkCredentials(): Promise<JwksReportLike | null> {
+  async function checkCredentials(): Promise<JwksReport | null> {
     const method = state.registration.authMethod;
     if (method.type !== 'jwks_uri') return null;
     const report = await acts.checkJwks.executeWithOptions(internalOptions('Fetch and validate the JWKS'), [
