@@ -79,7 +79,6 @@ export interface StagedSecret extends SecretInfo {
   activateAt: string;
 }
 
-
 /** What changed in a watched key set since it was last accepted, one finding per key. */
 export interface KeyChange {
   kid: string;
