@@ -40,6 +40,7 @@ export const DEFAULT_NOTIFICATION_TIMING: NotificationTiming = {
   stagedSecretNoticeSeconds: 86_400,
   retryInitialSeconds: 10,
   retryMaxSeconds: 600,
+  attemptTimeoutSeconds: 60,
   giveUpAfterSeconds: 86_400,
 };
 

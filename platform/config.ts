@@ -165,6 +165,8 @@ export const notificationSchema = z.object({
   STAGED_SECRET_NOTICE: durationSeconds('24h'),
   /** A failing delivery is retried with backoff up to this interval… */
   NOTIFICATION_RETRY_MAX_INTERVAL: durationSeconds('10m'),
+  /** One delivery attempt's limit (a worker killed mid-send is noticed after it). */
+  NOTIFICATION_ATTEMPT_TIMEOUT: durationSeconds('60s'),
   /** …for this long, then dropped with a `notification-dropped` entry in the service's history. */
   NOTIFICATION_GIVE_UP_AFTER: durationSeconds('24h'),
 });

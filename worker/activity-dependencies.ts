@@ -55,6 +55,7 @@ export function activityDependenciesFromConfig(config: WorkerConfig, db: Db): Ac
         stagedSecretNoticeSeconds: config.STAGED_SECRET_NOTICE,
         retryInitialSeconds: Math.min(10, config.NOTIFICATION_RETRY_MAX_INTERVAL),
         retryMaxSeconds: config.NOTIFICATION_RETRY_MAX_INTERVAL,
+        attemptTimeoutSeconds: config.NOTIFICATION_ATTEMPT_TIMEOUT,
         giveUpAfterSeconds: config.NOTIFICATION_GIVE_UP_AFTER,
       },
     },

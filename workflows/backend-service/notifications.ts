@@ -152,7 +152,7 @@ export function createNotifier(deps: NotifierDeps) {
       try {
         const t = await ensureTiming();
         const options: ActivityOptions = {
-          startToCloseTimeout: '60 seconds',
+          startToCloseTimeout: t.attemptTimeoutSeconds * 1000,
           // Temporal retries while delivery fails; past the window the notification is dropped, on the record.
           scheduleToCloseTimeout: t.giveUpAfterSeconds * 1000,
           retry: {

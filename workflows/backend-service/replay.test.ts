@@ -47,6 +47,10 @@ const RECORDED_HISTORIES = [
   'current-staged-rotation.json',
   // Issue 17 (credential-health.test.ts): the health timer, a failing check, the recovery.
   'current-credential-health.json',
+  // Issue 25 (notifications.test.ts): notifications after transitions (mail and webhook), the
+  // staged-secret notice, review reminders carried across a continue-as-new, stopped by the decision.
+  'current-notifications.json',
+  'current-notifications-reminders.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -203,7 +207,11 @@ describe('the recorded histories cover the code', () => {
       expect.arrayContaining(['projectService', 'upsertClient', 'disableClient']),
     );
     expect(activityTypesInCode().activities).not.toContain('recordProbe');
-    expect(activityTypesInCode().localActivities).toEqual(['credentialHealthTiming', 'verifyCommand']);
+    expect(activityTypesInCode().localActivities).toEqual([
+      'credentialHealthTiming',
+      'notificationTiming',
+      'verifyCommand',
+    ]);
     expect(patchIdsInCode()).toEqual(
       expect.arrayContaining(['deactivation-first', 'signed-commands-start', 'signed-commands-updates']),
     );
@@ -224,9 +232,9 @@ describe('the recorded histories cover the code', () => {
         'revoke',
         'withdraw',
       ],
-      activities: ['forgetSecretVersion'],
-      localActivities: ['credentialHealthTiming'],
-      patches: ['credential-health', 'deactivation-first'],
+      activities: ['deliverNotificationWebhook', 'forgetSecretVersion', 'sendNotificationMail'],
+      localActivities: ['credentialHealthTiming', 'notificationTiming'],
+      patches: ['credential-health', 'deactivation-first', 'notifications'],
       projectionError: ['projectService with projectionError'],
     });
   });

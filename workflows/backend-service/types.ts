@@ -410,6 +410,8 @@ export interface NotificationTiming {
   stagedSecretNoticeSeconds: number;
   retryInitialSeconds: number;
   retryMaxSeconds: number;
+  /** One delivery attempt's limit: a worker that died mid-send is noticed after it, and the send retried. */
+  attemptTimeoutSeconds: number;
   /** After this long a notification is dropped, on the record. */
   giveUpAfterSeconds: number;
 }
