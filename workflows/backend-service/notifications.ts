@@ -46,7 +46,7 @@ interface EventRule {
 
 /**
  * Which transitions notify whom, by the history action that records them. A new event is a row
- * here (and its name in NOTIFICATION_EVENTS and a template in activities/notification-templates.ts).
+ * here (and its name in NOTIFICATION_EVENTS and a wording in notifications/templates.ts).
  */
 export const NOTIFYING_ACTIONS: Partial<Record<HistoryEntry['action'], EventRule>> = {
   submit: { event: 'submitted', audience: 'reviewers' },
