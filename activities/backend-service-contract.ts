@@ -4,6 +4,9 @@ import type {
   Environment,
   HistoryEntry,
   JwksReport,
+  NotificationInput,
+  NotificationOutcome,
+  NotificationTiming,
   ProjectionOutcome,
   Registration,
   ServiceState,
@@ -90,6 +93,14 @@ export interface BackendServiceActivities {
   disableClient(input: { environment: Environment; clientId: string }): Promise<void>;
   /** Sandbox at deactivation: policies, sessions and the client removed. */
   removeClient(input: { environment: Environment; clientId: string }): Promise<void>;
+
+  // Notifications (activities/notifications.ts): started after a transition, never awaited by a job.
+  /** E-mail through SMTP; Message-ID is the key, so a retried delivery is a duplicate receivers drop. */
+  sendNotificationMail(input: NotificationInput): Promise<NotificationOutcome>;
+  /** The owner's webhook, if set (Standard Webhooks signature); `webhook-id` is the key. */
+  deliverNotificationWebhook(input: NotificationInput): Promise<NotificationOutcome>;
+  /** Run as a local activity: reminder and retry timing from the worker's configuration. */
+  notificationTiming(): Promise<NotificationTiming>;
 
   // Read model (activities/projection.ts).
   /** Answers `projectionError` when PostgreSQL refused the state for good and a sanitised copy was written. */

@@ -6,6 +6,7 @@ import type { Environment } from '../workflows/backend-service/types.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 import { createCredentialActivities } from './credentials.js';
 import { failPermanentDatabaseErrors } from './database-failures.js';
+import { createNotificationActivities, type NotificationDependencies } from './notifications.js';
 import { createPlatformProbeActivities } from './platform-probe.js';
 import { createProjectionActivities } from './projection.js';
 import { aidboxFailure, createProvisioningActivities } from './provisioning.js';
@@ -20,10 +21,12 @@ export interface ActivityDependencies {
   orgbac: Record<Environment, boolean>;
   /** When live JWKS services are re-checked (seconds); defaults: daily, and hourly after a failure. */
   credentialHealth?: { intervalSeconds: number; retrySeconds: number };
+  /** SMTP, reviewers, links, preferences and webhooks; without them notifications are skipped, not failed. */
+  notifications?: NotificationDependencies;
 }
 
 /** Activities the workflow runs as local activities (no history event of their own, only a marker). */
-export const LOCAL_ACTIVITY_TYPES = ['credentialHealthTiming'] as const;
+export const LOCAL_ACTIVITY_TYPES = ['credentialHealthTiming', 'notificationTiming'] as const;
 
 /** The longest wait between two checks of a failing key set (the retry doubles up to it). */
 export const MAX_HEALTH_RETRY_SECONDS = 21_600;
@@ -51,6 +54,7 @@ export function createActivities(deps: ActivityDependencies) {
     ...createScopeActivities(),
     ...createProvisioningActivities(deps),
     ...credentials,
+    ...createNotificationActivities(deps.notifications),
     async settleSecrets({ serviceId, secretVersion, productionHasSecret }) {
       await deps.secretStore.deleteIfDone(serviceId, secretVersion, { productionHasSecret });
     },

@@ -21,6 +21,8 @@ import { registerOrganizationRoutes } from './routes/organizations.js';
 import { addRoute } from './routes/register.js';
 import { registerOwnerActionRoutes } from './routes/owner-actions.js';
 import { registerServiceRoutes } from './routes/services.js';
+import { registerDevMailRoute, registerNotificationRoutes } from './routes/notifications.js';
+import { createNotificationSettingsStore } from '../notifications/settings-store.js';
 import { createCommandSigner } from './commands/signer.js';
 import { createTemporalCommands } from './services/commands.js';
 import { validationHook } from './validation.js';
@@ -65,6 +67,8 @@ function withDefaults(deps: ApiDependencies): Services {
         limits: jwksFetchLimitsFromConfig(config),
       }),
     idempotency: deps.idempotency ?? createIdempotencyStore(deps.db),
+    notificationSettings: createNotificationSettingsStore(deps.db, deps.keyring),
+    resolver: deps.resolver ?? systemResolver,
     environments: {
       // The URLs developers use; default the admin URLs (aidbox/config.ts).
       sandboxPublicUrl: config.SANDBOX_AIDBOX_PUBLIC_URL ?? config.SANDBOX_AIDBOX_URL,
@@ -99,7 +103,13 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   registerOrganizationRoutes(app, services);
   registerServiceRoutes(app, services);
   registerOwnerActionRoutes(app, services);
+  registerNotificationRoutes(app, services);
   registerAdminRoutes(app, services);
+  // Development only: the mail `npm start`'s catcher caught, for administrators.
+  if (deps.config.APP_MODE === 'development') {
+    app.use('/dev/*', requireBearer(deps.verifier ?? createTokenVerifier([])));
+    registerDevMailRoute(app, services);
+  }
   // The portal and review pages (ui/): they call these routes in-process with the user's token.
   mountUi(app, { ...deps, uiSessions: deps.uiSessions ?? createSessionStore(deps.db) });
 

@@ -401,6 +401,44 @@ const MATRIX: Row[] = [
     },
   },
   {
+    route: 'GET /v1/backend-services/{id}/notifications',
+    setup: 'draft-secret',
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    route: 'PUT /v1/backend-services/{id}/notifications',
+    setup: 'draft-secret',
+    body: { email: { approved: false } },
+    expected: {
+      ownerNoRole: 403,
+      owner: 200,
+      otherDeveloper: 404,
+      admin: 403,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
+    // Development mode only (the matrix runs in it): what npm start's SMTP catcher caught.
+    route: 'GET /dev/mail',
+    setup: 'none',
+    expected: {
+      ownerNoRole: 403,
+      owner: 403,
+      otherDeveloper: 403,
+      admin: 200,
+      adminOwner: 200,
+      ...unauthenticated,
+    },
+  },
+  {
     route: 'GET /v1/admin/backend-services/{id}',
     setup: 'draft-secret',
     expected: {

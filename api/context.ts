@@ -1,7 +1,10 @@
 import type { Client } from '@temporalio/client';
 import type { Context } from 'hono';
 import type { JwksFetcher } from '../credentials/jwks-fetch.js';
+import type { SecretKeyring } from '../credentials/keyring.js';
 import type { SecretStore } from '../credentials/secret-store.js';
+import type { NotificationSettingsStore } from '../notifications/settings-store.js';
+import type { Resolver } from '../platform/network.js';
 import type { Db } from '../db/database.js';
 import type { SessionRegistry } from '../db/session-store.js';
 import type { ApiConfig } from '../platform/config.js';
@@ -41,6 +44,10 @@ export interface ApiDependencies {
   idempotency?: IdempotencyStore;
   /** Server-side sessions of the pages; default: the PostgreSQL store on `db`. */
   uiSessions?: SessionRegistry;
+  /** Encrypts webhook signing secrets (SECRET_KEYS); without it a webhook URL is refused with 503. */
+  keyring?: SecretKeyring;
+  /** Resolves a webhook's host at registration (SSRF check); default: the system resolver. */
+  resolver?: Resolver;
   /** Retry timings passed to new workflows (tests: fast rounds). */
   workflowRetry?: RetryTiming;
   now?: () => Date;
@@ -60,6 +67,8 @@ export interface Services {
   organizations: OrganizationDirectory;
   jwksFetcher: JwksFetcher;
   idempotency: IdempotencyStore;
+  notificationSettings: NotificationSettingsStore;
+  resolver: Resolver;
   environments: EnvironmentSettings;
   now: () => Date;
 }

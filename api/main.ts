@@ -90,6 +90,7 @@ const app = createApp({
     lifetimeSeconds: config.COMMAND_TOKEN_TTL_SECONDS,
   }),
   secrets: createSecretStore(db, keyring),
+  keyring,
   uiSessions: createSessionStore(db),
   idempotency,
   ...(organizations ? { organizations } : {}),

@@ -121,9 +121,9 @@ function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error)
 /**
  * The connector the fetcher's Agent uses: resolve (or take the literal), judge every answer, then
  * let the real connector dial exactly the judged address with the original name for SNI and
- * certificate checks.
+ * certificate checks. Webhook deliveries use it too (notifications/webhook.ts).
  */
-function guardedConnector(
+export function guardedConnector(
   options: Required<Pick<JwksFetcherOptions, 'mode' | 'resolver' | 'addressPolicy'>>,
   real: Connector,
   resolveTimeoutMs: number,

@@ -91,6 +91,19 @@ export interface UiSessionsTable {
   expires_at: string;
 }
 
+/** Notification preferences and the webhook (db/migrations/2026-12-01T0900_notification-settings.ts). */
+export interface NotificationSettingsTable {
+  service_id: string;
+  email: ColumnType<Record<string, boolean>, string | undefined, string>;
+  webhook_url: string | null;
+  webhook_secret_version: ColumnType<number, number | undefined, number>;
+  webhook_key_id: string | null;
+  webhook_iv: Buffer | null;
+  webhook_ciphertext: Buffer | null;
+  webhook_auth_tag: Buffer | null;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   create_rate_windows: CreateRateWindowsTable;
   platform_probe: PlatformProbeTable;
@@ -99,4 +112,5 @@ export interface Database {
   client_secret: ClientSecretTable;
   idempotency_records: IdempotencyRecordsTable;
   ui_sessions: UiSessionsTable;
+  notification_settings: NotificationSettingsTable;
 }

@@ -126,6 +126,51 @@ export const apiSchema = commonSchema.extend({
   API_METRICS_PORT: port(9464),
 });
 
+/** `90`, `30s`, `15m`, `36h`, `2d`: a duration in seconds (a bare number is seconds). */
+export const durationSeconds = (fallback: string) =>
+  z
+    .string()
+    .regex(/^\d+\s*[smhd]?$/, 'a duration: a number of seconds, or with s, m, h or d (e.g. 2d)')
+    .default(fallback)
+    .transform((value) => {
+      const match = /^(\d+)\s*([smhd]?)$/.exec(value)!;
+      const unit = { '': 1, s: 1, m: 60, h: 3_600, d: 86_400 }[match[2] as '' | 's' | 'm' | 'h' | 'd'];
+      return Number(match[1]) * unit;
+    })
+    .refine((seconds) => seconds >= 1, 'at least one second');
+
+/**
+ * Notifications (docs/decisions/notifications.md): e-mail through SMTP with nodemailer, reviewers'
+ * addresses, the links' base URL and the timings. The cross-field rules (production needs SMTP_URL
+ * and REVIEWERS_EMAIL) are checked by `checkNotificationConfig`.
+ */
+export const notificationSchema = z.object({
+  /**
+   * `smtps://user:pass@host:465` (TLS from the start) or `smtp://…:587` (STARTTLS, required in
+   * production). Unset in development: nothing is mailed (`npm start` sets its catcher's URL).
+   */
+  SMTP_URL: z
+    .string()
+    .regex(/^smtps?:\/\/[^\s]+$/, 'must be an smtp:// or smtps:// URL')
+    .optional(),
+  MAIL_FROM: z.string().min(3).default('Backend Services <backend-services@localhost>'),
+  /** Comma-separated reviewer addresses; default reviewers@localhost in development, required in production. */
+  REVIEWERS_EMAIL: z.string().min(3).optional(),
+  /** Links in notifications: `<PUBLIC_URL>/portal/services/<id>` and `/admin/services/<id>`. */
+  PUBLIC_URL: url().default('http://localhost:3000'),
+  /** A submission waiting longer than this reminds the reviewers, then every REVIEW_REMINDER_EVERY. */
+  REVIEW_REMINDER_AFTER: durationSeconds('2d'),
+  REVIEW_REMINDER_EVERY: durationSeconds('1d'),
+  /** How long before a staged secret goes live its owner is told. */
+  STAGED_SECRET_NOTICE: durationSeconds('24h'),
+  /** A failing delivery is retried with backoff up to this interval… */
+  NOTIFICATION_RETRY_MAX_INTERVAL: durationSeconds('10m'),
+  /** One delivery attempt's limit (a worker killed mid-send is noticed after it). */
+  NOTIFICATION_ATTEMPT_TIMEOUT: durationSeconds('60s'),
+  /** …for this long, then dropped with a `notification-dropped` entry in the service's history. */
+  NOTIFICATION_GIVE_UP_AFTER: durationSeconds('24h'),
+});
+
 export const workerSchema = commonSchema.extend({
   ...databaseSchema.shape,
   ...temporalSchema.shape,
@@ -147,6 +192,7 @@ export const workerSchema = commonSchema.extend({
   JWKS_HEALTH_INTERVAL_SECONDS: z.coerce.number().int().min(1).max(31_536_000).default(86_400),
   /** After a failed check, the first re-check comes after this many seconds, then doubles up to 21600. */
   JWKS_HEALTH_RETRY_SECONDS: z.coerce.number().int().min(1).max(21_600).default(3_600),
+  ...notificationSchema.shape,
   ...observabilitySchema.shape,
   /**
    * The Temporal SDK's Prometheus endpoint (its own metrics and the registry's business metrics,
@@ -172,6 +218,8 @@ export const startSchema = commonSchema.extend({
   OTEL_EXPORTER_OTLP_ENDPOINT: observabilitySchema.shape.OTEL_EXPORTER_OTLP_ENDPOINT,
   API_METRICS_PORT: port(9464),
   WORKER_METRICS_PORT: port(9465),
+  /** The development SMTP catcher (notifications/dev-mail.ts) the worker mails to. */
+  SMTP_CATCHER_PORT: port(2525),
 });
 
 export type StartConfig = z.infer<typeof startSchema>;
@@ -195,6 +243,26 @@ export function checkAuthConfig(config: ApiConfig): void {
       'Invalid configuration:\n  AUTH_ISSUER: required when the development issuer is off (production mode)',
     );
   }
+}
+
+/** The reviewers' addresses: REVIEWERS_EMAIL, else reviewers@localhost in development; production requires it and SMTP_URL. */
+export function checkNotificationConfig(
+  config: Pick<WorkerConfig, 'APP_MODE' | 'SMTP_URL' | 'REVIEWERS_EMAIL'>,
+): { reviewers: string[] } {
+  const missing = [
+    ...(config.SMTP_URL ? [] : ['SMTP_URL']),
+    ...(config.REVIEWERS_EMAIL ? [] : ['REVIEWERS_EMAIL']),
+  ];
+  if (config.APP_MODE === 'production' && missing.length > 0) {
+    throw new ConfigError(
+      `Invalid configuration:\n${missing.map((name) => `  ${name}: required in production mode (notifications)`).join('\n')}`,
+    );
+  }
+  const reviewers = (config.REVIEWERS_EMAIL ?? 'reviewers@localhost')
+    .split(',')
+    .map((a) => a.trim())
+    .filter(Boolean);
+  return { reviewers };
 }
 
 export class ConfigError extends Error {

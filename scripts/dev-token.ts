@@ -29,4 +29,7 @@ const roleList = roles
   .split(',')
   .map((r) => r.trim())
   .filter(Boolean);
-process.stdout.write(`${await issuer.sign(subject, roleList, { expiresInSeconds: 12 * 3600 })}\n`);
+const email = subject.includes('@') ? subject : `${subject}@localhost`;
+process.stdout.write(
+  `${await issuer.sign(subject, roleList, { expiresInSeconds: 12 * 3600, claims: { email } })}\n`,
+);

@@ -11,6 +11,12 @@ import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { loadConfigOrExit, startSchema } from '../platform/config.js';
 import { isPortBusy } from '../platform/ports.js';
 import { choosePostgres, type PostgresChoice } from '../platform/postgres-local.js';
+import {
+  appendCaughtMail,
+  CAUGHT_MAIL_FILE,
+  startMailCatcher,
+  type MailCatcher,
+} from '../notifications/dev-mail.js';
 import { supervise, type Supervised } from '../platform/supervisor.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
@@ -23,6 +29,7 @@ const startedAt = Date.now();
 const children: Supervised[] = [];
 let temporal: DevServer | undefined;
 let postgres: PostgresChoice | undefined;
+let mailCatcher: MailCatcher | undefined;
 let shuttingDown = false;
 
 async function shutdown(code: number): Promise<never> {
@@ -32,6 +39,7 @@ async function shutdown(code: number): Promise<never> {
   // Reverse order of start: the API stops taking requests before the worker and Temporal go.
   for (const child of [...children].reverse()) await child.stop();
   if (temporal) await temporal.stop();
+  await mailCatcher?.close();
   try {
     postgres?.stop?.();
   } catch (error) {
@@ -52,6 +60,7 @@ async function main() {
     [config.PRODUCTION_AIDBOX_PORT, 'Aidbox stand-in, production', 'PRODUCTION_AIDBOX_PORT'],
     [config.API_METRICS_PORT, 'API metrics', 'API_METRICS_PORT'],
     [config.WORKER_METRICS_PORT, 'worker metrics', 'WORKER_METRICS_PORT'],
+    [config.SMTP_CATCHER_PORT, 'SMTP catcher', 'SMTP_CATCHER_PORT'],
   ];
   for (const [port, what, variable] of ports) {
     // Port 0 turns a metrics listener off.
@@ -108,6 +117,13 @@ async function main() {
     standins.map((spec) => waitForReady(`${spec.url.replace('localhost', '127.0.0.1')}/health`, 30_000)),
   );
 
+  // Development mail goes to a local catcher (smtp-server on 127.0.0.1); GET /dev/mail lists it.
+  mailCatcher = await startMailCatcher({
+    port: config.SMTP_CATCHER_PORT,
+    onMail: (mail) => appendCaughtMail(path.join(dataDir, CAUGHT_MAIL_FILE), mail),
+  });
+  say(`SMTP catcher listening on 127.0.0.1:${mailCatcher.port}`);
+
   const env: NodeJS.ProcessEnv = {
     ...process.env,
     APP_MODE: config.APP_MODE,
@@ -126,6 +142,8 @@ async function main() {
     METRICS_HOST: config.METRICS_HOST,
     API_METRICS_PORT: String(config.API_METRICS_PORT),
     WORKER_METRICS_PORT: String(config.WORKER_METRICS_PORT),
+    SMTP_URL: `smtp://127.0.0.1:${mailCatcher.port}`,
+    PUBLIC_URL: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
   };
   children.push(supervise('worker', node, ['--import', 'tsx', 'worker/main.ts'], env, onExit));
   children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
@@ -146,6 +164,7 @@ async function main() {
     `  PostgreSQL          ${redactUrl(postgres.url)}`,
     `  API metrics         ${metricsUrl(config.METRICS_HOST, config.API_METRICS_PORT)}`,
     `  Worker metrics      ${metricsUrl(config.METRICS_HOST, config.WORKER_METRICS_PORT)}   (Temporal SDK and business metrics)`,
+    `  Caught mail         ${apiUrl}/dev/mail   (admin token; SMTP catcher on 127.0.0.1:${mailCatcher.port})`,
     `  Traces              ${config.OTEL_EXPORTER_OTLP_ENDPOINT ? `OTLP/HTTP to ${config.OTEL_EXPORTER_OTLP_ENDPOINT}` : 'off (set OTEL_EXPORTER_OTLP_ENDPOINT)'}`,
     `  Data folder         ${dataDir}`,
     'Press Ctrl-C to stop everything.',

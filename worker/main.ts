@@ -34,12 +34,22 @@ const commandVerifyKeys = await commandVerifyKeysFromConfig(config).catch((error
   process.exit(78); // EX_CONFIG
 });
 const db = createDb(config.DATABASE_URL, { poolSize: config.DATABASE_POOL_SIZE });
+const deps = (() => {
+  try {
+    return activityDependenciesFromConfig(config, db);
+  } catch (error) {
+    // Production without SMTP_URL or REVIEWERS_EMAIL (notifications), or without SECRET_KEYS.
+    if (!(error instanceof ConfigError)) throw error;
+    console.error(error.message);
+    process.exit(78); // EX_CONFIG
+  }
+})();
 const connection = await connectWorker(config);
 const worker = await createWorker({
   connection,
   namespace: config.TEMPORAL_NAMESPACE,
   taskQueue: config.TEMPORAL_TASK_QUEUE,
-  deps: activityDependenciesFromConfig(config, db),
+  deps,
   commandVerification: { keys: commandVerifyKeys },
   tracing,
   maxCachedWorkflows: maxCachedWorkflowsFor(config.WORKER_MEMORY_BUDGET_MB),

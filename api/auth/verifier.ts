@@ -74,7 +74,9 @@ export function createTokenVerifier(trusted: TrustedIssuer[]): TokenVerifier {
       }
       throw new InvalidToken(describeJoseError(error));
     }
-    return { sub: payload.sub!, roles: rolesFrom(payload, issuer.rolesClaim) };
+    const email =
+      typeof payload.email === 'string' && payload.email.includes('@') ? payload.email : undefined;
+    return { sub: payload.sub!, roles: rolesFrom(payload, issuer.rolesClaim), ...(email ? { email } : {}) };
   };
 }
 

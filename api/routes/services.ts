@@ -118,6 +118,8 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
             {
               serviceId,
               ownerId: principal.sub,
+              // Where the owner hears about the service (notifications); absent when the token has no email claim.
+              ...(principal.email ? { ownerEmail: principal.email } : {}),
               registration,
               createdAt: services.now().toISOString(),
             },

@@ -7,6 +7,7 @@ import { createSecretStore, type SecretStore } from '../../credentials/secret-st
 import { createDb, type Db } from '../../db/database.js';
 import { apiSchema, parseConfig, type ApiConfig } from '../../platform/config.js';
 import { createLogger, type Logger } from '../../platform/logger.js';
+import { localhostOnlyResolver } from '../../platform/network.js';
 import { createTemporalClient } from '../../platform/temporal-connection.js';
 import type { ServiceState } from '../../workflows/backend-service/types.js';
 import { createApp } from '../app.js';
@@ -98,6 +99,8 @@ export function buildApp(
     temporal,
     verifier: identities.verifier,
     secrets: testSecretStore(db),
+    // Webhook hosts resolve through a table that knows only localhost: tests never look a name up.
+    resolver: localhostOnlyResolver,
     ...extra,
     config,
     log: extra.log ?? createLogger('api-test', 'silent'),

@@ -91,7 +91,12 @@ export function registerAuthRoutes(ui: Hono, deps: AuthRouteDeps): void {
         });
       }
       const issuer = await deps.developmentIssuer();
-      const token = await issuer.sign(sub, [...roles], { expiresInSeconds: DEV_SESSION_SECONDS });
+      // A development user's mail goes to npm start's catcher (GET /dev/mail): <name>@localhost.
+      const email = sub.includes('@') ? sub : `${sub}@localhost`;
+      const token = await issuer.sign(sub, [...roles], {
+        expiresInSeconds: DEV_SESSION_SECONDS,
+        claims: { email },
+      });
       await sessions.signIn(
         ctx.c,
         { sub, roles: [...roles], token, via: 'development' },

@@ -56,6 +56,10 @@ const RECORDED_HISTORIES = [
   // activity (patch local-bookkeeping).
   'bookkeeping-secret-lifecycle.json',
   'bookkeeping-jwks-recheck-reject.json',
+  // Issue 25 (notifications.test.ts): notifications after transitions (mail and webhook), the
+  // staged-secret notice, review reminders carried across a continue-as-new, stopped by the decision.
+  'current-notifications.json',
+  'current-notifications-reminders.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -214,7 +218,11 @@ describe('the recorded histories cover the code', () => {
       expect.arrayContaining(['projectService', 'upsertClient', 'disableClient']),
     );
     expect(activityTypesInCode().activities).not.toContain('recordProbe');
-    expect(activityTypesInCode().localActivities).toEqual(['credentialHealthTiming', 'verifyCommand']);
+    expect(activityTypesInCode().localActivities).toEqual([
+      'credentialHealthTiming',
+      'notificationTiming',
+      'verifyCommand',
+    ]);
     expect(patchIdsInCode()).toEqual(
       expect.arrayContaining(['deactivation-first', 'signed-commands-start', 'signed-commands-updates']),
     );
@@ -236,9 +244,9 @@ describe('the recorded histories cover the code', () => {
         'revoke',
         'withdraw',
       ],
-      activities: ['forgetSecretVersion'],
-      localActivities: ['credentialHealthTiming'],
-      patches: ['credential-health', 'deactivation-first', 'local-bookkeeping'],
+      activities: ['deliverNotificationWebhook', 'forgetSecretVersion', 'sendNotificationMail'],
+      localActivities: ['credentialHealthTiming', 'notificationTiming'],
+      patches: ['credential-health', 'deactivation-first', 'local-bookkeeping', 'notifications'],
       projectionError: ['projectService with projectionError'],
     });
   });

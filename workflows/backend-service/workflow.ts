@@ -45,6 +45,7 @@ import {
   dropPendingChangeUpdate,
 } from './messages.js';
 import { createCredentialHealth } from './credential-health.js';
+import { createNotifier } from './notifications.js';
 import { authorizeUpdate, createCommandAuth, refuseForgedStart, type RefusedStart } from './command-auth.js';
 import {
   refuseApprove,
@@ -231,6 +232,15 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     project: (history) => project(history),
     entry: (action, reason) => entry('system', action, state.status, state.status, reason),
   });
+  const notify = createNotifier({
+    state: () => state,
+    acts,
+    ownerEmail: input.ownerEmail,
+    carried: input.carried?.notifications,
+    record: (e) => queue.push({ job: { kind: 'refusedCommand', entry: e } }),
+    project: (e) => project(e),
+    entry: (action, reason) => entry('system', action, state.status, state.status, reason),
+  });
 
   // ---- handlers ----
   setHandler(stateQuery, () => state);
@@ -333,14 +343,21 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     // restarts, and continue-as-new carries the staged secret into a new wait.
     // So is a live JWKS service's next key-set check (credential-health.ts).
     if (queue.length === 0) await health.scheduleIfNeeded();
+    // Review reminders and the staged-secret notice too (notifications.ts).
+    if (queue.length === 0) await notify.scheduleIfNeeded();
     const stagedDueInMs = stagedSecretDueInMs();
     const healthDueInMs = health.dueInMs();
-    const timeouts = [sandboxRetryDue ? timing.roundDelayMs : undefined, stagedDueInMs, healthDueInMs].filter(
-      (t): t is number => t !== undefined,
-    );
+    const notifyDueInMs = notify.dueInMs();
+    const timeouts = [
+      sandboxRetryDue ? timing.roundDelayMs : undefined,
+      stagedDueInMs,
+      healthDueInMs,
+      notifyDueInMs,
+    ].filter((t): t is number => t !== undefined);
     const woke =
       stagedDueInMs === 0 ||
       healthDueInMs === 0 ||
+      notifyDueInMs === 0 ||
       (await condition(
         () => queue.length > 0 || cleanupPending || finished(),
         timeouts.length > 0 ? Math.max(1, Math.min(...timeouts)) : undefined,
@@ -353,6 +370,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       await cancellable(null, health.check);
       continue;
     }
+    if (notify.dueInMs() === 0 && queue.length === 0 && !finished()) {
+      await notify.fire();
+      continue;
+    }
     if (!woke && sandboxRetryDue) {
       await cancellable(null, provisionSandbox);
       continue;
@@ -362,12 +383,15 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       // After deactivation, jobs still queued are refused by their re-check; none is left waiting.
       await cancellable(queued, () => runJob(queued));
     } else if (finished()) {
-      // Cut off (production first, then the sandbox, then the secrets) or deleted: the life ends.
+      // Cut off (production first, then the sandbox, then the secrets) or deleted: the life ends,
+      // once the notifications under way are delivered or given up on.
       await condition(allHandlersFinished);
+      await notify.settled();
       return state;
     } else if (cleanupPending) {
       await cleanUpAfterDeactivation();
       await condition(allHandlersFinished);
+      await notify.settled();
       return state;
     }
     if (queue.length === 0 && !cleanupPending && shouldContinueAsNew()) {
@@ -375,7 +399,12 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       if (queue.length === 0) {
         await continueAsNew<typeof backendService>({
           ...input,
-          carried: { state, recentUpdates, recentCommands: commandAuth.recentCommands },
+          carried: {
+            state,
+            recentUpdates,
+            recentCommands: commandAuth.recentCommands,
+            notifications: notify.carry(),
+          },
         });
       }
     }
@@ -1384,6 +1413,8 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     );
     // Histories recorded before projection outcomes existed answer nothing here.
     if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
+    // Every transition writes a history entry: its notifications start here, never awaited (notifications.ts).
+    notify.afterProjection(history);
   }
 
   /** Deactivation must finish whatever the read model does: a refused projection is shown, not fatal. */
