@@ -195,7 +195,7 @@ describe('people hear about what concerns them', () => {
       const everything = [...mailFor(serviceId).map((m) => m.raw), ...ownCalls.map((c) => c.body)].join('\n');
       expect(everything).not.toContain(stagedSecret);
       expect(everything).not.toContain(webhookSecret!.slice('whsec_'.length));
-      await recordHistory(handle, 'current-notifications.json');
+      await recordHistory(handle, 'timers-notifications.json');
     },
   );
 
@@ -262,14 +262,18 @@ describe('people hear about what concerns them', () => {
         await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
         await until('the submission mail', () => killedAfter.has('submitted'));
         await new Promise((resolve) =>
-          worker.exitCode !== null ? resolve(null) : worker.once('exit', resolve),
+          worker.exitCode !== null || worker.signalCode !== null
+            ? resolve(null)
+            : worker.once('exit', resolve),
         );
         worker = await spawn();
         await approve(handle);
         await waitForProjection(system.db, serviceId, (s) => s.status === 'active', 60_000);
         await until('the approval mail', () => killedAfter.has('approved'), 60_000);
         await new Promise((resolve) =>
-          worker.exitCode !== null ? resolve(null) : worker.once('exit', resolve),
+          worker.exitCode !== null || worker.signalCode !== null
+            ? resolve(null)
+            : worker.once('exit', resolve),
         );
         worker = await spawn();
         // Give a retried send of the killed worker's activities time to arrive, then count.
@@ -288,7 +292,7 @@ describe('people hear about what concerns them', () => {
       const { serviceId, handle } = await startService(system, registration({ type: 'client_secret' }), {
         taskQueue: reminding.taskQueue,
         input: { ownerEmail: OWNER_EMAIL },
-        continueAsNewAfterEvents: 60,
+        continueAsNewAfterEvents: 12,
       });
       await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
       // The submission's reminder is made in this run; the run rolls over after the submit job.
@@ -306,7 +310,26 @@ describe('people hear about what concerns them', () => {
       const atDecision = new Set(reminders().map((m) => m.messageId)).size;
       await new Promise((r) => setTimeout(r, 5_000));
       expect(new Set(reminders().map((m) => m.messageId)).size).toBe(atDecision);
-      await recordHistory(handle, 'current-notifications-reminders.json');
+      await recordHistory(handle, 'timers-notifications-reminders.json');
+      // Some earlier run rolled over after a reminder's timer work (patch continue-after-timers): find
+      // it back along the chain of runs and record it too.
+      let runHandle = system.client.workflow.getHandle(handle.workflowId);
+      for (let hops = 0; hops < 20; hops += 1) {
+        const history = await runHandle.fetchHistory();
+        const rolledAfterTimer = (history.events ?? []).some((e) =>
+          Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? [])
+            .toString()
+            .includes('continue-after-timers'),
+        );
+        if (rolledAfterTimer) {
+          await recordHistory(runHandle, 'timers-notifications-reminders-rolled-over.json');
+          break;
+        }
+        const previous =
+          history.events?.[0]?.workflowExecutionStartedEventAttributes?.continuedExecutionRunId;
+        expect(previous, 'no run rolled over after a reminder').toBeTruthy();
+        runHandle = system.client.workflow.getHandle(handle.workflowId, previous!);
+      }
     },
   );
 });

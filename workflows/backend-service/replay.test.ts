@@ -60,6 +60,11 @@ const RECORDED_HISTORIES = [
   // staged-secret notice, review reminders carried across a continue-as-new, stopped by the decision.
   'current-notifications.json',
   'current-notifications-reminders.json',
+  // Issue 25 after local bookkeeping: notifications recorded again, and reminders that roll the run over
+  // after timer work (patch continue-after-timers).
+  'timers-notifications.json',
+  'timers-notifications-reminders.json',
+  'timers-notifications-reminders-rolled-over.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -233,7 +238,9 @@ describe('the recorded histories cover the code', () => {
   });
 
   it("negative control: without the recordings of today's code, the gaps are named", () => {
-    const old = RECORDED_HISTORIES.filter((f) => !f.startsWith('current-') && !f.startsWith('bookkeeping-'));
+    const old = RECORDED_HISTORIES.filter(
+      (f) => !f.startsWith('current-') && !f.startsWith('bookkeeping-') && !f.startsWith('timers-'),
+    );
     expect(coverage(old)).toEqual({
       updates: [
         'activateStagedSecret',
@@ -246,7 +253,13 @@ describe('the recorded histories cover the code', () => {
       ],
       activities: ['deliverNotificationWebhook', 'forgetSecretVersion', 'sendNotificationMail'],
       localActivities: ['credentialHealthTiming', 'notificationTiming'],
-      patches: ['credential-health', 'deactivation-first', 'local-bookkeeping', 'notifications'],
+      patches: [
+        'continue-after-timers',
+        'credential-health',
+        'deactivation-first',
+        'local-bookkeeping',
+        'notifications',
+      ],
       projectionError: ['projectService with projectionError'],
     });
   });

@@ -126,6 +126,8 @@ interface QueuedJob {
  * production off before anything else. Histories recorded before it keep the old order.
  */
 const DEACTIVATION_FIRST = 'deactivation-first';
+/** Patch: continue-as-new is also considered after timer work (reminders, health checks, staged secrets). */
+const CONTINUE_AFTER_TIMERS = 'continue-after-timers';
 /** Patch: projection, policy derivation and secret bookkeeping run as local activities. */
 const LOCAL_BOOKKEEPING = 'local-bookkeeping';
 
@@ -364,14 +366,17 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       ));
     if (stagedSecretDueInMs() === 0 && queue.length === 0 && !finished()) {
       await cancellable(null, activateStagedSecretOnTimer);
+      await continueAsNewAfterTimerIfDue();
       continue;
     }
     if (health.dueInMs() === 0 && queue.length === 0 && !finished()) {
       await cancellable(null, health.check);
+      await continueAsNewAfterTimerIfDue();
       continue;
     }
     if (notify.dueInMs() === 0 && queue.length === 0 && !finished()) {
       await notify.fire();
+      await continueAsNewAfterTimerIfDue();
       continue;
     }
     if (!woke && sandboxRetryDue) {
@@ -394,6 +399,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
       await notify.settled();
       return state;
     }
+    await continueAsNewIfDue();
+  }
+
+  async function continueAsNewIfDue(): Promise<void> {
     if (queue.length === 0 && !cleanupPending && shouldContinueAsNew()) {
       await condition(allHandlersFinished);
       if (queue.length === 0) {
@@ -408,6 +417,14 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         });
       }
     }
+  }
+
+  /**
+   * A service that only waits on timers (reminders, health checks) grows its history too: it rolls
+   * over after timer work as well (patch CONTINUE_AFTER_TIMERS), not only after a job.
+   */
+  async function continueAsNewAfterTimerIfDue(): Promise<void> {
+    if (shouldContinueAsNew() && patched(CONTINUE_AFTER_TIMERS)) await continueAsNewIfDue();
   }
 
   /** Cut off and cleaned up (production first, then the sandbox, then the secrets), or deleted. */
