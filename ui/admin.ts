@@ -449,7 +449,7 @@ ${extra.reason ?? ''}</textarea>
       if (answer.ok) return ctx.redirect(reviewPath(id));
       if (answer.problem.type.endsWith('/stale-review') || answer.status === 400)
         return reviewPage(ctx, id, {
-          error: `Not approved: what you reviewed (revision ${revision}) is no longer what is under review. This page now shows the current submission; review it again. (${answer.problem.detail})`,
+          error: `Not approved: what you reviewed (revision ${revision}) is no longer what is under review. This page now shows the current submission; review it again.`,
           status: 409,
         });
       if (answer.status === 409 || answer.status >= 500 || answer.problem.type.endsWith('/self-approval'))
@@ -624,6 +624,17 @@ function scopeChanges(previous: Record<string, unknown>, service: Service): Html
   </ul>`;
 }
 
+/** One side of the scope diff: every scope, those missing from the other side marked. */
+function markedScopes(list: string[], other: string[], mark: 'added' | 'removed'): Html {
+  return html`<ul class="scopes">
+    ${list.map((s) =>
+      other.includes(s)
+        ? html`<li><code>${s}</code></li>`
+        : html`<li class="${mark}"><span class="visually-hidden">${mark} </span><code>${s}</code></li>`,
+    )}
+  </ul>`;
+}
+
 function credentialsWord(service: Service): string {
   return service.credentials.state === 'valid'
     ? 'valid'
@@ -666,7 +677,7 @@ function productionPoliciesView(submitted: ProductionPolicies | null, unavailabl
             ${String(p.description ?? p.id ?? 'Policy')}
             <span class="hint">(<code>${String(p.id ?? '')}</code>, JSON)</span>
           </summary>
-          <pre><code>${JSON.stringify(p, null, 2)}</code></pre>
+          <pre tabindex="0"><code>${JSON.stringify(p, null, 2)}</code></pre>
         </details>`,
     )}
   </section>`;
@@ -739,8 +750,8 @@ function registrationDiff(
     [
       'Scopes',
       scopesOf(previous).join(' ') !== service.scopes.strings.join(' '),
-      scopeList(scopesOf(previous).filter((s) => !service.scopes.strings.includes(s))),
-      scopeChanges(previous, service),
+      markedScopes(scopesOf(previous), service.scopes.strings, 'removed'),
+      markedScopes(service.scopes.strings, scopesOf(previous), 'added'),
     ],
     [
       'Organization',
@@ -759,7 +770,7 @@ function registrationDiff(
   return dataTable({
     className: 'diff',
     caption: 'Changed fields',
-    columns: ['Field', 'Previous review (removed)', 'Now'],
+    columns: ['Field', 'Previous review', 'Now'],
     rows: changed.map(([f, , a, b]) => [html`${f}`, a, b]),
   });
 }

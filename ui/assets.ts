@@ -11,7 +11,7 @@ export const PORTAL_CSS = `
 html { -webkit-text-size-adjust:100%; }
 body { margin:0; font: 16px/1.5 system-ui, sans-serif; color:var(--fg); background:#f6f8fa; }
 .skip { position:absolute; left:-999px; } .skip:focus { left:8px; top:8px; background:#fff; padding:4px; z-index:10; }
-.visually-hidden { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
+.visually-hidden { position:absolute; width:1px; height:1px; margin:-1px; padding:0; border:0; overflow:hidden; clip:rect(0 0 0 0); white-space:nowrap; }
 header.top { display:flex; gap:.5rem 1.5rem; align-items:center; padding:.5rem 1.5rem; background:#24292f; color:#fff; flex-wrap:wrap; }
 header.top a, header.top .link { color:#fff; }
 header.top nav ul { list-style:none; display:flex; gap:1rem; margin:0; padding:0; }
@@ -23,7 +23,7 @@ main > *, section, fieldset, details, .grid2 > * { min-width:0; }
 h1 { margin-top:0; font-size:1.6rem; overflow-wrap:anywhere; }
 h2 { font-size:1.25rem; margin:1.5rem 0 .5rem; }
 /* Tables scroll inside their own box, never the page. */
-.table-wrap { overflow-x:auto; margin:1rem 0; max-width:100%; }
+.table-wrap { overflow-x:auto; margin:1rem 0; max-width:100%; position:relative; }
 table { border-collapse:collapse; width:100%; }
 caption { text-align:left; font-weight:600; padding:.25rem 0; }
 th, td { border-bottom:1px solid var(--line); padding:.4rem .5rem; text-align:left; vertical-align:top; }
@@ -70,6 +70,7 @@ button:disabled { opacity:.55; cursor:not-allowed; }
 .default-submit { position:absolute; left:-9999px; width:1px; height:1px; overflow:hidden; }
 code, pre { font-family: ui-monospace, monospace; font-size:.9rem; }
 code { overflow-wrap:anywhere; }
+.table-wrap:focus-visible, pre:focus-visible { outline:3px solid var(--accent); }
 pre { background:#f6f8fa; padding:.75rem; overflow:auto; border:1px solid var(--line); border-radius:4px; max-width:100%; }
 pre code { overflow-wrap:normal; }
 .secret { font-size:1.05rem; background:#fff8c5; padding:.5rem; border:1px solid var(--warn); font-family:ui-monospace, monospace; }

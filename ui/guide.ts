@@ -30,7 +30,7 @@ function block(id: string, code: string, label: string): Html {
   return html`<div class="buttons">
       <button type="button" class="copy small" data-copy-target="${id}" hidden>Copy ${label}</button>
     </div>
-    <pre><code id="${id}">${code}</code></pre>`;
+    <pre tabindex="0"><code id="${id}">${code}</code></pre>`;
 }
 
 function guide(service: Service | null): Html {

@@ -253,6 +253,8 @@ describe('the portal and the review UI at three widths, by keyboard, and without
     keys.restore();
     expectPlain(await shownErrors(page));
     pages.draft = { path: `/portal/services/${id}`, as: 'dev' };
+    pages['delete confirmation'] = { path: `/portal/services/${id}/delete`, as: 'dev' };
+    pages['submit confirmation'] = { path: `/portal/services/${id}/submit`, as: 'dev' };
     await page.goto('/portal');
     expect(await page.locator('tr', { hasText: `Failing keys ${tag}` }).innerText()).toContain(
       'Credentials failing',
@@ -309,6 +311,9 @@ describe('the portal and the review UI at three widths, by keyboard, and without
     expect(await admin.locator('main').innerText()).not.toContain('production is being set up');
     pages.detail = { path: `/portal/services/${id}`, as: 'dev' };
     pages['active list'] = { path: '/admin/active', as: 'admin' };
+    pages['revoke confirmation'] = { path: `/portal/services/${id}/revoke`, as: 'dev' };
+    pages.guide = { path: `/portal/guide?service=${id}`, as: 'dev' };
+    pages['all services, searched'] = { path: `/admin/services?q=${tag}`, as: 'admin' };
 
     // A stale ?notice= is ignored: the page says what the service is now.
     for (const stale of ['approved', 'submitted', 'created']) {
@@ -318,6 +323,11 @@ describe('the portal and the review UI at three widths, by keyboard, and without
       expect(await dev.locator('.notice').count()).toBe(0);
       expect(await dev.locator('h1 .badge').innerText()).toBe('Active');
     }
+    // The all-services search matches names, client IDs and owners.
+    await admin.goto(`/admin/services?q=${encodeURIComponent(id)}`);
+    expect(await admin.locator('table.services tbody tr').count()).toBe(1);
+    await admin.goto(`/admin/services?q=${encodeURIComponent(developer)}`);
+    expect(await admin.locator('table.services tbody tr').count()).toBeGreaterThanOrEqual(3);
     await dev.close();
     await admin.close();
   }, 90_000);
@@ -344,6 +354,7 @@ describe('the portal and the review UI at three widths, by keyboard, and without
 
   for (const width of WIDTHS)
     it(`every main page fits ${width} px and has no serious accessibility violation`, async () => {
+      // The seven pages of the issue, and the newer ones (guide, confirmations, search).
       expect(Object.keys(pages).sort()).toEqual(
         [
           'active list',
@@ -353,6 +364,11 @@ describe('the portal and the review UI at three widths, by keyboard, and without
           'register form',
           'review page',
           'review queue',
+          'guide',
+          'revoke confirmation',
+          'delete confirmation',
+          'submit confirmation',
+          'all services, searched',
         ].sort(),
       );
       const failures: string[] = [];

@@ -72,7 +72,12 @@ export function dataTable(table: {
   stack?: boolean;
 }): Html {
   const classes = [table.className ?? '', table.stack === false ? '' : 'stack'].filter(Boolean).join(' ');
-  return html`<div class="table-wrap">
+  // A box that may scroll sideways is a named stop for the keyboard (it is scrolled with the arrows).
+  const region =
+    typeof table.caption === 'string'
+      ? html`role="region" aria-label="${table.caption}" tabindex="0"`
+      : html``;
+  return html`<div class="table-wrap" ${region}>
     <table class="${classes}">
       <caption>
         ${table.caption}
@@ -330,7 +335,7 @@ export function environmentView(
           Copy the commands
         </button>
       </div>
-      <pre><code id="${key}-curl">${curlCommands(service, env)}</code></pre>
+      <pre tabindex="0"><code id="${key}-curl">${curlCommands(service, env)}</code></pre>
     </details>
   </section>`;
 }
