@@ -48,7 +48,7 @@ fieldset.inline > label { display:inline; margin:0 1rem 0 .4rem; font-weight:400
 fieldset.inline > input { vertical-align:middle; }
 .op, .radio { display:inline-flex; align-items:center; gap:.4rem; min-height:2rem; }
 .op label, .radio label { display:inline; margin:0; }
-input[type=checkbox], input[type=radio] { width:1.25rem; height:1.25rem; margin:0; accent-color:var(--accent); flex:none; }
+input[type=checkbox], input[type=radio] { width:1.5rem; height:1.5rem; margin:0; accent-color:var(--accent); flex:none; }
 input:not([type=radio]):not([type=checkbox]), textarea, select { width:100%; max-width:40rem; padding:.45rem; font:inherit; border:1px solid #8c959f; border-radius:4px; min-height:2.25rem; }
 input[aria-invalid=true], textarea[aria-invalid=true], select[aria-invalid=true] { border:2px solid var(--bad); }
 fieldset { border:1px solid var(--line); border-radius:6px; margin:1rem 0; padding:.5rem 1rem 1rem; }
