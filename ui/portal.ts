@@ -730,7 +730,8 @@ ${assertion}</textarea>
       if (!answer.ok) {
         if (answer.status === 400 || answer.status === 409 || answer.status >= 500) {
           const detail =
-            answer.problem.errors?.map((e) => e.message).join('; ') || refusalMessage(answer.problem);
+            answer.problem.errors?.map((e) => fieldMessage('activateAt', e.message)).join(' ') ||
+            refusalMessage(answer.problem);
           return servicePage(ctx, id, {
             error: `The secret was not rotated: ${detail}`,
             status: answer.status,

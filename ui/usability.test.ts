@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -237,8 +238,28 @@ describe('the portal and the review UI at three widths, by keyboard, and without
     await page.locator('#description').fill('Claims sync');
     await Promise.all([page.waitForNavigation(), page.locator('#name').press('Enter')]);
     expect(await page.locator('h1').innerText()).toContain('Service registered');
+    const secret = await page.locator('#client-secret').inputValue();
     await page.getByRole('link', { name: /continue to the service/ }).click();
     const id = new URL(page.url()).pathname.split('/').pop()!;
+
+    // The service page's curl commands run as pasted once the secret is filled in (sandbox on loopback).
+    await waitForText(page, 'Token URL');
+    const commands = (await page.locator('#sandbox-curl').textContent())!;
+    expect(commands).toContain('ACCESS_TOKEN=$(curl');
+    // No proxy from the environment: the commands talk to the stand-in on 127.0.0.1 and nothing else.
+    const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/proxy/i.test(k)));
+    // Asynchronously: the stand-ins answering curl run in this very process.
+    const ran = await new Promise<{ stdout: string; stderr: string; error: Error | null }>((resolve) =>
+      execFile(
+        'bash',
+        ['-c', commands.replace('paste your client secret here', secret)],
+        { encoding: 'utf8', timeout: 20_000, env: { ...env, NO_PROXY: '*' } },
+        (error, stdout, stderr) => resolve({ stdout, stderr, error }),
+      ),
+    );
+    if (!ran.stdout) throw new Error(`the commands printed nothing: ${String(ran.error)} ${ran.stderr}`);
+    expect(ran.stdout).toMatch(/token: (?!none)\S+/);
+    expect(ran.stdout).toContain('"resourceType"');
     // Left under review: the queue and the review page are checked with it at every width.
     await submit(page, id, 'Replaces the nightly CSV drop');
     pages['review page'] = { path: `/admin/services/${id}`, as: 'admin' };
