@@ -138,20 +138,21 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
         'Actions',
       ],
       rows: items.map((s) => [
-        html`<a href="${reviewPath(s.id)}">${s.name}</a><br /><code class="id">${s.id}</code>`,
+        html`<a href="${reviewPath(s.id)}">${s.name}</a><br /><code class="id">${s.id}</code><br /><span
+            class="hint"
+            >${temporalLink(s.id)}</span
+          >`,
         html`${s.ownerId}`,
         statusBadge(s.status),
         ...(deps.orgbac
           ? [html`${s.organizationId ? (orgs.get(s.organizationId) ?? s.organizationId) : '—'}`]
           : []),
         when(s.createdAt),
-        html`${temporalLink(s.id)}${
-          withDeactivate && s.status === 'active'
-            ? html`<br /><a class="danger-link" href="${reviewPath(s.id)}/deactivate"
-                  >Deactivate<span class="visually-hidden"> ${s.name}</span></a
-                >`
-            : ''
-        }`,
+        withDeactivate && s.status === 'active'
+          ? html`<a class="danger-link" href="${reviewPath(s.id)}/deactivate"
+              >Deactivate<span class="visually-hidden"> ${s.name}</span></a
+            >`
+          : html`—`,
       ]),
     });
   }

@@ -27,7 +27,7 @@ h2 { font-size:1.25rem; margin:1.5rem 0 .5rem; }
 table { border-collapse:collapse; width:100%; }
 caption { text-align:left; font-weight:600; padding:.25rem 0; }
 th, td { border-bottom:1px solid var(--line); padding:.4rem .5rem; text-align:left; vertical-align:top; }
-td code.id, td .nowrap { white-space:nowrap; }
+td code.id, td .nowrap, td time { white-space:nowrap; }
 .badge { display:inline-block; padding:0 .5rem; border-radius:1rem; font-size:.85rem; font-weight:600; border:1px solid; white-space:nowrap; }
 .badge-draft { color:var(--muted); } .badge-under_review { color:var(--warn); } .badge-active { color:var(--ok); } .badge-rejected { color:var(--bad); }
 .badge-warn { color:var(--bad); background:#ffebe9; } .badge-info { color:var(--accent); }
@@ -99,6 +99,15 @@ details > summary { cursor:pointer; padding:.25rem 0; min-height:1.5rem; }
 .search { display:flex; gap:.5rem 1rem; flex-wrap:wrap; align-items:end; }
 .search > div { flex:1 1 12rem; } .search label { margin-top:0; }
 .status-line { display:flex; gap:.5rem; align-items:center; flex-wrap:wrap; }
+/* Lists become stacked rows below 900 px: each cell on its own line, labelled by its column. */
+@media (max-width: 900px) {
+  table.stack thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
+  table.stack, table.stack tbody, table.stack tr, table.stack td { display:block; width:100%; }
+  table.stack tr { border-bottom:1px solid var(--line); padding:.5rem 0; }
+  table.stack td { border:none; padding:.1rem 0; }
+  table.stack td[data-label]::before { content: attr(data-label) ": "; font-weight:600; color:var(--muted); }
+  table.stack td code.id { white-space:normal; }
+}
 @media (max-width: 720px) {
   main { margin:0; border:none; border-radius:0; padding:1rem; }
   header.top { padding:.5rem 1rem; }
@@ -107,13 +116,6 @@ details > summary { cursor:pointer; padding:.25rem 0; min-height:1.5rem; }
   dl.constants { grid-template-columns: minmax(0,1fr); }
   dl.constants dd { margin-bottom:.5rem; }
   fieldset { padding:.5rem .6rem .75rem; }
-  /* Lists become stacked rows: each cell on its own line, labelled by its column. */
-  table.stack thead { position:absolute; width:1px; height:1px; overflow:hidden; clip:rect(0 0 0 0); }
-  table.stack, table.stack tbody, table.stack tr, table.stack td { display:block; width:100%; }
-  table.stack tr { border-bottom:1px solid var(--line); padding:.5rem 0; }
-  table.stack td { border:none; padding:.1rem 0; }
-  table.stack td[data-label]::before { content: attr(data-label) ": "; font-weight:600; color:var(--muted); }
-  table.stack td code.id { white-space:normal; }
 }
 `;
 
