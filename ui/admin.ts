@@ -5,7 +5,9 @@ import { parseScope, type ParsedScope } from '../scopes/parse.js';
 import { scopeRiskFlags } from '../scopes/risk.js';
 import type { HistoryItem, ProductionPolicies, Service } from './api-client.js';
 import { problemPage, type makeHandler, type PageContext } from './handler.js';
-import { refusalMessage } from './portal.js';
+import { organizationLabel, refusalMessage } from './portal.js';
+import { reviewNote } from './review-notes.js';
+import { fieldMessage, withoutRuleIds } from './views/plain-language.js';
 import {
   approvalView,
   authMethodLabel,
@@ -13,7 +15,10 @@ import {
   historyTable,
   jwksReportView,
   rejectionView,
+  scopeList,
+  STATUS_LABELS,
   statusBadge,
+  waitingState,
   when,
   dataTable,
 } from './views/components.js';
@@ -31,9 +36,8 @@ export interface AdminDeps {
   temporalNamespace: string;
 }
 
+/** One-time confirmations (ctx.redirect); an approval's progress is shown from the service's state instead. */
 const NOTICES: Record<string, string> = {
-  approved:
-    'Approved. Production is being set up; the service becomes Active when production has the client and its policies.',
   rejected: 'Rejected. The developer sees your reason and may edit and resubmit.',
   deactivated: 'Deactivated. Production no longer accepts this client.',
 };
@@ -44,7 +48,7 @@ function tabs(current: 'queue' | 'active' | 'all'): Html {
   const tab = (key: typeof current, href: string, label: string) =>
     html`<li><a href="${href}" ${key === current ? html`aria-current="page"` : ''}>${label}</a></li>`;
   return html`<nav aria-label="Review sections" class="tabs">
-    <ul class="buttons tabs">
+    <ul>
       ${tab('queue', '/admin', 'Review queue')}${tab('active', '/admin/active', 'Active services')}${tab('all', '/admin/services', 'All services')}
     </ul>
   </nav>`;
@@ -63,6 +67,12 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
       const answer = await ctx.api.reviewQueue(ctx.c.req.query('cursor'));
       if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
       const { items, nextCursor } = answer.body;
+      // What each submission asks for: its derived policies' risk flags and whether it was reviewed before.
+      const [details, orgs] = await Promise.all([
+        Promise.all(items.map((s) => ctx.api.productionPolicies(s.id))),
+        organizationNames(ctx),
+      ]);
+      const noticeKey = ctx.takeNotice();
       return ctx.render(
         'Review queue',
         'admin',
@@ -74,73 +84,102 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
               : dataTable({
                   className: 'queue',
                   caption: 'Under review, oldest first',
-                  columns: [
-                    'Service',
-                    'Owner',
-                    'Authentication',
-                    'Submitted',
-                    'Waiting',
-                    'Approval',
-                    'Operators',
-                  ],
-                  rows: items.map(
-                    (s) =>
-                      html`<tr>
-                        <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
-                        <td>${s.ownerId}</td>
-                        <td>${authMethodLabel(s)}</td>
-                        <td>${when(s.submittedAt)}</td>
-                        <td>${duration(s.waitingSeconds)}</td>
-                        <td>
-                          ${s.approval ? (s.approval.state === 'failed' ? 'failed' : 'in progress') : '—'}
-                        </td>
-                        <td>${temporalLink(s.id)}</td>
-                      </tr>`,
-                  ),
+                  columns: ['Service', 'Scopes', 'Risk', 'Organization', 'Owner', 'Waiting', 'Operators'],
+                  rows: items.map((s, i) => {
+                    const policies = details[i]!.ok
+                      ? (details[i] as { body: ProductionPolicies }).body
+                      : null;
+                    return [
+                      html`<a href="${reviewPath(s.id)}">${s.name}</a>
+                        ${policies?.previousSubmission ? html` <span class="badge badge-info">Resubmitted</span>` : ''}
+                        ${s.approval ? html` <span class="badge ${s.approval.state === 'failed' ? 'badge-warn' : 'badge-info'}">${s.approval.state === 'failed' ? 'Setup failed' : 'Going live…'}</span>` : ''}
+                        <br /><code class="id">${s.id}</code><br /><span class="hint"
+                          >${authMethodLabel(s)}</span
+                        >`,
+                      scopeList(s.scopes.strings),
+                      riskLevel(policies?.riskFlags ?? localRisks(s)),
+                      html`${s.organizationId ? (orgs.get(s.organizationId) ?? s.organizationId) : '—'}`,
+                      html`${s.ownerId}`,
+                      html`${duration(s.waitingSeconds)}<br /><span class="hint"
+                          >since ${when(s.submittedAt)}</span
+                        >`,
+                      temporalLink(s.id),
+                    ];
+                  }),
                 })
           }
           ${nextCursor ? html`<p><a href="/admin?cursor=${encodeURIComponent(nextCursor)}">More</a></p>` : ''}`,
-        { notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null },
+        {
+          notice: noticeKey ? (NOTICES[noticeKey] ?? null) : null,
+          waiting: items.some((s) => s.approval?.state === 'provisioning')
+            ? { url: '/admin', state: items.map((s) => `${s.id}:${s.approval?.state ?? ''}`).join('|') }
+            : null,
+        },
       );
     }),
   );
 
-  function serviceTable(items: Service[], caption: string, withDeactivate: boolean): Html {
+  function serviceTable(
+    items: Service[],
+    caption: string,
+    withDeactivate: boolean,
+    orgs: Map<string, string>,
+  ): Html {
     if (items.length === 0) return html`<p>None.</p>`;
     return dataTable({
       caption,
-      columns: ['Service', 'Owner', 'Status', 'Organization', 'Updated', 'Actions'],
-      rows: items.map(
-        (s) =>
-          html`<tr>
-            <td><a href="${reviewPath(s.id)}">${s.name}</a><br /><code>${s.id}</code></td>
-            <td>${s.ownerId}</td>
-            <td>${statusBadge(s.status)}</td>
-            ${deps.orgbac ? html`<td>${s.organizationId ?? '—'}</td>` : ''}
-            <td>${when(s.updatedAt)}</td>
-            <td>
-              ${withDeactivate && s.status === 'active' ? html`<a class="button danger-link" href="${reviewPath(s.id)}/deactivate">Deactivate ${s.name}</a> ` : ''}${temporalLink(s.id)}
-            </td>
-          </tr>`,
-      ),
+      className: 'services',
+      columns: [
+        'Service',
+        'Owner',
+        'Status',
+        ...(deps.orgbac ? ['Organization'] : []),
+        'Registered',
+        'Actions',
+      ],
+      rows: items.map((s) => [
+        html`<a href="${reviewPath(s.id)}">${s.name}</a><br /><code class="id">${s.id}</code><br /><span
+            class="hint"
+            >${temporalLink(s.id)}</span
+          >`,
+        html`${s.ownerId}`,
+        statusBadge(s.status),
+        ...(deps.orgbac
+          ? [html`${s.organizationId ? (orgs.get(s.organizationId) ?? s.organizationId) : '—'}`]
+          : []),
+        when(s.createdAt),
+        withDeactivate && s.status === 'active'
+          ? html`<a class="danger-link" href="${reviewPath(s.id)}/deactivate"
+              >Deactivate<span class="visually-hidden"> ${s.name}</span></a
+            >`
+          : html`—`,
+      ]),
     });
   }
 
   ui.get(
     '/admin/active',
     handle({ signedIn: true }, async (ctx) => {
-      const answer = await ctx.api.adminList('active', ctx.c.req.query('cursor'));
+      const [answer, orgs] = await Promise.all([
+        ctx.api.adminList('active', ctx.c.req.query('cursor')),
+        organizationNames(ctx),
+      ]);
       if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
+      const noticeKey = ctx.takeNotice();
       return ctx.render(
         'Active services',
         'admin',
         html`<h1>Active services</h1>
-          ${tabs('active')} ${serviceTable(answer.body.items, 'Live in production, newest first', true)}
+          ${tabs('active')}
+          ${serviceTable(answer.body.items, 'Live in production, newest registration first', true, orgs)}
           ${answer.body.nextCursor ? html`<p><a href="/admin/active?cursor=${encodeURIComponent(answer.body.nextCursor)}">More</a></p>` : ''}`,
-        { notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null },
+        { notice: noticeKey ? (NOTICES[noticeKey] ?? null) : null },
       );
     }),
   );
+
+  /** The API lists by registration time and filters by exact owner; the page searches what it lists. */
+  const SEARCH_PAGES = 5;
 
   ui.get(
     '/admin/services',
@@ -149,25 +188,52 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
       const valid = ['draft', 'under_review', 'active', 'rejected'].includes(status ?? '')
         ? status
         : undefined;
-      const answer = await ctx.api.adminList(valid, ctx.c.req.query('cursor'));
-      if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
+      const q = (ctx.c.req.query('q') ?? '').trim();
+      const orgs = await organizationNames(ctx);
+      let items: Service[] = [];
+      let cursor = ctx.c.req.query('cursor');
+      let nextCursor: string | null = null;
+      // Searching reads up to SEARCH_PAGES pages of 100 and filters them (name, client ID, owner).
+      for (let page = 0; page < (q ? SEARCH_PAGES : 1); page++) {
+        const answer = await ctx.api.adminList(valid, cursor);
+        if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
+        items.push(...answer.body.items);
+        nextCursor = answer.body.nextCursor;
+        if (!nextCursor) break;
+        cursor = nextCursor;
+      }
+      if (q) {
+        const needle = q.toLowerCase();
+        items = items.filter((s) =>
+          [s.name, s.id, s.ownerId].some((field) => field.toLowerCase().includes(needle)),
+        );
+      }
+      const more = new URLSearchParams({ ...(valid ? { status: valid } : {}), ...(q ? { q } : {}) });
       return ctx.render(
         'All services',
         'admin',
         html`<h1>All services</h1>
           ${tabs('all')}
-          <form method="get" action="/admin/services" class="buttons">
-            <label for="status-filter">Status</label>
-            <select id="status-filter" name="status">
-              <option value="">Any</option>
-              ${(['draft', 'under_review', 'active', 'rejected'] as const).map(
-                (s) =>
-                  html`<option value="${s}" ${s === valid ? 'selected' : ''}>${s.replace('_', ' ')}</option>`,
-              )}
-            </select>
-            <button type="submit">Filter</button>
+          <form method="get" action="/admin/services" class="search" role="search">
+            <div>
+              <label for="search-q">Search name, client ID or owner</label>
+              <input id="search-q" name="q" type="search" value="${q}" />
+            </div>
+            <div>
+              <label for="status-filter">Status</label>
+              <select id="status-filter" name="status">
+                <option value="">Any</option>
+                ${(['draft', 'under_review', 'active', 'rejected'] as const).map(
+                  (s) =>
+                    html`<option value="${s}" ${s === valid ? 'selected' : ''}>${STATUS_LABELS[s]}</option>`,
+                )}
+              </select>
+            </div>
+            <button type="submit">Search</button>
           </form>
-          ${serviceTable(answer.body.items, 'Newest first', true)}`,
+          ${q ? html`<p role="status">${items.length} ${items.length === 1 ? 'service matches' : 'services match'} “${q}”${nextCursor ? ` among the ${SEARCH_PAGES * 100} newest` : ''}.</p>` : ''}
+          ${serviceTable(items, 'Newest registration first', true, orgs)}
+          ${nextCursor && !q ? html`<p><a href="/admin/services?${more.toString() ? `${more}&` : ''}cursor=${encodeURIComponent(nextCursor)}">More</a></p>` : ''}`,
       );
     }),
   );
@@ -177,24 +243,29 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
   async function reviewPage(
     ctx: PageContext,
     id: string,
-    extra: { error?: string | null; status?: number } = {},
+    extra: { error?: string | null; status?: number; rejectError?: string; reason?: string } = {},
   ) {
     const answer = await ctx.api.get(id);
     if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
     const service = answer.body;
-    const [history, report, policies] = await Promise.all([
+    const [history, report, policies, orgs] = await Promise.all([
       ctx.api.history(id),
       service.authMethod.type === 'jwks_uri' ? ctx.api.jwksReport(id) : Promise.resolve(null),
       ctx.api.productionPolicies(id),
+      organizationNames(ctx),
     ]);
     const items = history.ok ? history.body.items : [];
     const submitted = policies.ok ? policies.body : null;
+    const risks = submitted?.riskFlags ?? localRisks(service);
+    const note = service.status === 'under_review' ? reviewNote(service.id, service.revision) : null;
+    const orgName = service.organizationId ? (orgs.get(service.organizationId) ?? null) : null;
+    const waiting = waitingState(service);
+    const noticeKey = ctx.takeNotice();
     return ctx.render(
       `Review ${service.name}`,
       'admin',
       html`<p><a href="/admin">← Review queue</a></p>
         <h1>Review: ${service.name} ${statusBadge(service.status)}</h1>
-        <p>${temporalLink(service.id)}</p>
         ${rejectionView(service)} ${approvalView(service)}
         ${
           submitted && submitted.revision !== service.revision && service.status === 'under_review'
@@ -204,46 +275,85 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
               </div>`
             : ''
         }
-        <div class="grid2">
-          <section aria-labelledby="owner-h">
-            <h2 id="owner-h">Owner and details</h2>
+        <div class="review-top">
+          <section aria-labelledby="summary-h">
+            <h2 id="summary-h">Summary</h2>
             <dl class="constants">
-              <dt>Owner</dt>
-              <dd>${service.ownerId}</dd>
-              <dt>Contact</dt>
-              <dd>${service.contactEmail}</dd>
-              <dt>Client ID</dt>
-              <dd><code>${service.clientId}</code></dd>
-              <dt>Description</dt>
-              <dd>${service.description || '—'}</dd>
+              <dt>Who</dt>
+              <dd>
+                ${service.ownerId} (<a href="mailto:${service.contactEmail}">${service.contactEmail}</a>)
+              </dd>
               <dt>Organization</dt>
-              <dd>${service.organizationId ?? (deps.orgbac ? '—' : 'none (OrgBAC is off)')}</dd>
-              <dt>Revision</dt>
-              <dd>${service.revision}</dd>
-              <dt>Registered</dt>
-              <dd>${when(service.createdAt)}</dd>
+              <dd>
+                ${
+                  service.organizationId
+                    ? organizationLabel(service.organizationId, orgName)
+                    : deps.orgbac
+                      ? '—'
+                      : 'none (OrgBAC is off)'
+                }
+              </dd>
+              <dt>Scopes (${service.scopes.version})</dt>
+              <dd>${scopesWithNotation(service)}</dd>
+              <dt>Authentication</dt>
+              <dd>
+                ${authMethodLabel(service)}${
+                  service.authMethod.type === 'client_secret'
+                    ? html`: <span class="risk-medium">not SMART Backend Services / (g)(10) compliant.</span>`
+                    : html`; credentials ${credentialsWord(service)}`
+                }
+              </dd>
+              <dt>Risk</dt>
+              <dd>${riskList(risks)}</dd>
+              ${
+                submitted?.previousSubmission
+                  ? html`<dt>Resubmission</dt>
+                      <dd>${scopeChanges(submitted.previousSubmission.registration, service)}</dd>`
+                  : ''
+              }
+              ${
+                note
+                  ? html`<dt>Note from ${note.by}</dt>
+                      <dd><q class="note">${note.note}</q></dd>`
+                  : ''
+              }
             </dl>
           </section>
-          <section aria-labelledby="auth-h">
-            <h2 id="auth-h">Authentication</h2>
-            <p>
-              ${authMethodLabel(service)}${
-                service.authMethod.type === 'jwks_uri'
-                  ? html`: <code>${service.authMethod.jwksUri}</code>`
-                  : html`. Not SMART Backend Services / (g)(10) compliant.`
-              }
-            </p>
-            <p>
-              Credentials:
-              <strong>${service.credentials.state}</strong
-              >${service.credentials.checkedAt ? html`, checked ${when(service.credentials.checkedAt)}` : ''}
-            </p>
-            ${service.authMethod.type === 'jwks_uri' ? jwksReportView(report && report.ok ? report.body.report : null, service.credentials.state) : ''}
-          </section>
+          ${decisionForms(ctx, service, submitted, extra)}
         </div>
-        ${scopesWithRisks(service, submitted?.riskFlags)} ${changesSinceLastReview(service, items, submitted)}
+        ${changesSinceLastReview(service, items, submitted)}
+        <section aria-labelledby="owner-h">
+          <h2 id="owner-h">Details</h2>
+          <dl class="constants">
+            <dt>Client ID</dt>
+            <dd><code>${service.clientId}</code></dd>
+            <dt>Description</dt>
+            <dd>${service.description || '—'}</dd>
+            <dt>Revision</dt>
+            <dd>${service.revision}</dd>
+            <dt>Registered</dt>
+            <dd>${when(service.createdAt)}</dd>
+            <dt>Operators</dt>
+            <dd>${temporalLink(service.id)}</dd>
+          </dl>
+        </section>
+        <section aria-labelledby="auth-h">
+          <h2 id="auth-h">Authentication</h2>
+          <p>
+            ${authMethodLabel(service)}${
+              service.authMethod.type === 'jwks_uri'
+                ? html`: <code>${service.authMethod.jwksUri}</code>`
+                : html`. Not SMART Backend Services / (g)(10) compliant.`
+            }
+          </p>
+          <p>
+            Credentials:
+            <strong>${credentialsWord(service)}</strong
+            >${service.credentials.checkedAt ? html`, checked ${when(service.credentials.checkedAt)}` : ''}
+          </p>
+          ${service.authMethod.type === 'jwks_uri' ? jwksReportView(report && report.ok ? report.body.report : null, service.credentials.state) : ''}
+        </section>
         ${productionPoliciesView(submitted, policies.ok ? null : policies.problem.detail)}
-        ${decisionForms(ctx, service, submitted)}
         <section aria-labelledby="history-h">
           <h2 id="history-h">Status history</h2>
           ${historyTable(items)}
@@ -251,19 +361,37 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
       {
         error: extra.error ?? null,
         status: extra.status ?? 200,
-        notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null,
+        notice: noticeKey ? (NOTICES[noticeKey] ?? null) : null,
+        waiting: waiting ? { url: reviewPath(service.id), state: waiting } : null,
       },
     );
   }
 
-  function decisionForms(ctx: PageContext, service: Service, submitted: ProductionPolicies | null): Html {
+  function decisionForms(
+    ctx: PageContext,
+    service: Service,
+    submitted: ProductionPolicies | null,
+    extra: { rejectError?: string; reason?: string },
+  ): Html {
     if (service.status === 'active')
-      return html`<p>
-        <a class="button" href="${reviewPath(service.id)}/deactivate">Deactivate ${service.name}</a>
-      </p>`;
-    if (service.status !== 'under_review' || service.approval?.state === 'provisioning') return html``;
+      return html`<section aria-labelledby="decide-h" class="decision">
+        <h2 id="decide-h">Live in production</h2>
+        <p>
+          <a class="button danger-link" href="${reviewPath(service.id)}/deactivate"
+            >Deactivate ${service.name}</a
+          >
+        </p>
+      </section>`;
+    if (service.status !== 'under_review') return html``;
+    if (service.approval?.state === 'provisioning')
+      return html`<section aria-labelledby="decide-h" class="decision">
+        <h2 id="decide-h">Decision</h2>
+        <p role="status">
+          Approved by ${service.approval.by}; production is being set up. This page updates by itself.
+        </p>
+      </section>`;
     const own = ctx.viewer?.sub === service.ownerId;
-    return html`<section aria-labelledby="decide-h">
+    return html`<section aria-labelledby="decide-h" class="decision">
       <h2 id="decide-h">Decision</h2>
       ${
         submitted
@@ -272,8 +400,9 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
               <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
               <input type="hidden" name="revision" value="${submitted.revision}" />
               <input type="hidden" name="policyHash" value="${submitted.policyHash}" />
-              <p>
-                Approving copies the client to production with exactly the policies above (revision
+              <p class="hint">
+                Approving copies the client to production with exactly the
+                <a href="#policies-h">${submitted.policies.length} policies below</a> (revision
                 ${submitted.revision}, hash <code>${submitted.policyHash.slice(0, 12)}…</code>).
               </p>
               ${own ? html`<p class="field-error" id="own-why">You own this service: another administrator must approve it.</p>` : ''}
@@ -281,13 +410,22 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
                 ${service.approval?.state === 'failed' ? 'Approve again' : 'Approve'}
               </button>
             </form>`
-          : ''
+          : html`<p>The production policies could not be loaded, so the service cannot be approved now.</p>`
       }
       <form method="post" action="${reviewPath(service.id)}/reject">
         ${csrfField(ctx.csrf)}
         <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
         <label for="reject-reason">Reason for rejecting (the developer sees it)</label>
-        <textarea id="reject-reason" name="reason" rows="3" required maxlength="2000"></textarea>
+        <textarea
+          id="reject-reason"
+          name="reason"
+          rows="3"
+          required
+          maxlength="2000"
+          ${extra.rejectError ? html`aria-invalid="true" aria-describedby="reject-error" autofocus` : ''}
+        >
+${extra.reason ?? ''}</textarea>
+        ${extra.rejectError ? html`<p class="field-error" id="reject-error">${extra.rejectError}</p>` : ''}
         <div class="buttons"><button type="submit" class="danger">Reject</button></div>
       </form>
     </section>`;
@@ -309,10 +447,10 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
         ctx.form.policyHash ?? '',
         ctx.form.idempotencyKey || randomUUID(),
       );
-      if (answer.ok) return ctx.c.redirect(`${reviewPath(id)}?notice=approved`, 303);
+      if (answer.ok) return ctx.redirect(reviewPath(id));
       if (answer.problem.type.endsWith('/stale-review') || answer.status === 400)
         return reviewPage(ctx, id, {
-          error: `Not approved: what you reviewed (revision ${revision}) is no longer what is under review. This page now shows the current submission; review it again. (${answer.problem.detail})`,
+          error: `Not approved: what you reviewed (revision ${revision}) is no longer what is under review. This page now shows the current submission; review it again.`,
           status: 409,
         });
       if (answer.status === 409 || answer.status >= 500 || answer.problem.type.endsWith('/self-approval'))
@@ -331,12 +469,20 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
       const reason = (ctx.form.reason ?? '').trim();
       if (!reason)
         return reviewPage(ctx, id, {
-          error: 'Not rejected: a reason is required; the developer sees it.',
+          rejectError: 'Enter a reason: the developer sees it and uses it to fix the service.',
           status: 400,
         });
       const answer = await ctx.api.decide(id, 'reject', reason, ctx.form.idempotencyKey || randomUUID());
-      if (answer.ok) return ctx.c.redirect(`/admin?notice=rejected`, 303);
-      if (answer.status === 400 || answer.status === 409 || answer.status >= 500)
+      if (answer.ok) return ctx.redirect('/admin', 'rejected');
+      if (answer.status === 400)
+        return reviewPage(ctx, id, {
+          rejectError:
+            (answer.problem.errors ?? []).map((e) => fieldMessage('reason', e.message)).join(' ') ||
+            withoutRuleIds(answer.problem.detail),
+          reason,
+          status: 400,
+        });
+      if (answer.status === 409 || answer.status >= 500)
         return reviewPage(ctx, id, {
           error: `Not rejected: ${refusalMessage(answer.problem)}`,
           status: answer.status,
@@ -396,38 +542,114 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
       const reason = (ctx.form.reason ?? '').trim();
-      if (!reason) return deactivatePage(ctx, id, 'A reason is required.', 400);
+      if (!reason) return deactivatePage(ctx, id, 'Enter a reason: the developer sees it.', 400);
       if (ctx.form.confirm !== 'final')
         return deactivatePage(ctx, id, 'Confirm that deactivation is final.', 400);
       const answer = await ctx.api.decide(id, 'deactivate', reason, ctx.form.idempotencyKey || randomUUID());
-      if (answer.ok) return ctx.c.redirect(`/admin/active?notice=deactivated`, 303);
+      if (answer.ok) return ctx.redirect('/admin/active', 'deactivated');
       if (answer.status === 400 || answer.status === 409 || answer.status >= 500)
-        return deactivatePage(ctx, id, refusalMessage(answer.problem), answer.status);
+        return deactivatePage(
+          ctx,
+          id,
+          (answer.problem.errors ?? []).map((e) => fieldMessage('reason', e.message)).join(' ') ||
+            refusalMessage(answer.problem),
+          answer.status,
+        );
       return problemPage(ctx, answer.problem, 'admin');
     }),
   );
 }
 
-/** Risk flags as the API derived them for the submission under review; computed here only for a service never submitted. */
-function scopesWithRisks(service: Service, flags: ProductionPolicies['riskFlags'] | undefined): Html {
-  const risks =
-    flags ??
-    scopeRiskFlags(
-      service.scopes.strings.map((s) => parseScope(s)).flatMap((r) => (r.ok ? [r.scope as ParsedScope] : [])),
-    );
-  return html`<section aria-labelledby="scopes-h">
-    <h2 id="scopes-h">Scopes (${service.scopes.version})</h2>
-    <ul class="scopes">
-      ${service.scopes.strings.map((s) => html`<li><code>${s}</code></li>`)}
-    </ul>
-    ${
-      risks.length === 0
-        ? html`<p class="ok">No risk flags: read and search on named types only.</p>`
-        : html`<ul class="risks">
-            ${risks.map((r) => html`<li class="risk-${r.severity}">Risk (${r.severity}): ${r.message}</li>`)}
-          </ul>`
-    }
-  </section>`;
+/** Risk flags computed here only for a service never submitted (the API derives them at submission). */
+function localRisks(service: Service): ProductionPolicies['riskFlags'] {
+  return scopeRiskFlags(
+    service.scopes.strings.map((s) => parseScope(s)).flatMap((r) => (r.ok ? [r.scope as ParsedScope] : [])),
+  );
+}
+
+const SEVERITY_ORDER = ['high', 'medium', 'low'] as const;
+
+/** The queue's one-word risk: the highest severity among the flags. */
+function riskLevel(flags: ProductionPolicies['riskFlags']): Html {
+  const top = SEVERITY_ORDER.find((level) => flags.some((f) => f.severity === level));
+  if (!top) return html`<span class="ok">Low: named types, read only</span>`;
+  const count = flags.filter((f) => f.severity === top).length;
+  return html`<span class="risk-${top}">${top[0]!.toUpperCase() + top.slice(1)}</span>
+    <span class="hint"
+      >(${flags.length}
+      flag${flags.length === 1 ? '' : 's'}${count < flags.length ? `, ${count} ${top}` : ''})</span
+    >`;
+}
+
+function riskList(flags: ProductionPolicies['riskFlags']): Html {
+  if (flags.length === 0)
+    return html`<span class="ok">No risk flags: read and search on named types only.</span>`;
+  const sorted = [...flags].sort(
+    (a, b) => SEVERITY_ORDER.indexOf(a.severity) - SEVERITY_ORDER.indexOf(b.severity),
+  );
+  return html`<ul class="risks">
+    ${sorted.map((r) => html`<li class="risk-${r.severity}">Risk (${r.severity}): ${withoutRuleIds(r.message)}</li>`)}
+  </ul>`;
+}
+
+/** v1 and v2 name the same permissions differently; the derived policies speak v2 ("Derived from system/*.rs"). */
+const V1_TO_V2: Record<string, string> = { read: 'rs', write: 'cud', '*': 'cruds' };
+export const asV2 = (scope: string) =>
+  scope.replace(/\.(read|write|\*)$/, (_m, p: string) => `.${V1_TO_V2[p] ?? p}`);
+
+function scopesWithNotation(service: Service): Html {
+  return html`${scopeList(service.scopes.strings)}
+  ${
+    service.scopes.version === 'v1'
+      ? html`<p class="hint">
+          In v2 notation, as the policies below name them:
+          ${service.scopes.strings.map((s, i) => html`${i ? ', ' : ''}<code>${asV2(s)}</code>`)}.
+        </p>`
+      : ''
+  }`;
+}
+
+const scopesOf = (r: Record<string, unknown>) =>
+  (r.scopes as { strings?: string[] } | undefined)?.strings ?? [];
+
+/** Scopes added and removed since the previous review, one scope at a time. */
+function scopeChanges(previous: Record<string, unknown>, service: Service): Html {
+  const before = scopesOf(previous);
+  const now = service.scopes.strings;
+  const added = now.filter((s) => !before.includes(s));
+  const removed = before.filter((s) => !now.includes(s));
+  if (!added.length && !removed.length) return html`Scopes unchanged since the previous review.`;
+  return html`<ul class="scopes">
+    ${added.map((s) => html`<li class="added"><span class="visually-hidden">added </span><code>+ ${s}</code></li>`)}
+    ${removed.map((s) => html`<li class="removed"><span class="visually-hidden">removed </span><code>− ${s}</code></li>`)}
+  </ul>`;
+}
+
+/** One side of the scope diff: every scope, those missing from the other side marked. */
+function markedScopes(list: string[], other: string[], mark: 'added' | 'removed'): Html {
+  return html`<ul class="scopes">
+    ${list.map((s) =>
+      other.includes(s)
+        ? html`<li><code>${s}</code></li>`
+        : html`<li class="${mark}"><span class="visually-hidden">${mark} </span><code>${s}</code></li>`,
+    )}
+  </ul>`;
+}
+
+function credentialsWord(service: Service): string {
+  return service.credentials.state === 'valid'
+    ? 'valid'
+    : service.credentials.state === 'pending'
+      ? 'being checked'
+      : 'invalid (see the JWKS report)';
+}
+
+/** Organization ID → name, for the pages that list or show them (people know them by name). */
+async function organizationNames(ctx: PageContext): Promise<Map<string, string>> {
+  const answer = await ctx.api.organizations();
+  const names = new Map<string, string>();
+  if (answer.ok) for (const org of answer.body.items) if (org.name) names.set(org.id, org.name);
+  return names;
 }
 
 function productionPoliciesView(submitted: ProductionPolicies | null, unavailable: string | null): Html {
@@ -451,9 +673,12 @@ function productionPoliciesView(submitted: ProductionPolicies | null, unavailabl
     }
     ${submitted.policies.map(
       (p) =>
-        html`<details open>
-          <summary><code>${String(p.id ?? '')}</code>: ${String(p.description ?? '')}</summary>
-          <pre><code>${JSON.stringify(p, null, 2)}</code></pre>
+        html`<details>
+          <summary>
+            ${String(p.description ?? p.id ?? 'Policy')}
+            <span class="hint">(<code>${String(p.id ?? '')}</code>, JSON)</span>
+          </summary>
+          <pre tabindex="0"><code>${JSON.stringify(p, null, 2)}</code></pre>
         </details>`,
     )}
   </section>`;
@@ -484,10 +709,8 @@ function changesSinceLastReview(
       Previously submitted at revision ${previousSubmit.revision}
       (${when(previousSubmit.at)})${
         lastReject
-          ? html`, rejected by ${lastReject.actor} ${when(lastReject.at)} with the reason “<span
-                class="reason"
-                >${lastReject.reason ?? ''}</span
-              >”`
+          ? html`, rejected by ${lastReject.actor} ${when(lastReject.at)} with the reason
+              <q class="reason">${(lastReject.reason ?? '').trim()}</q>`
           : ''
       }.
       Resubmitted at revision ${lastSubmit.revision} after ${edits.length}
@@ -503,34 +726,52 @@ function registrationDiff(
   oldHash: string,
   newHash: string,
 ): Html {
-  const scopesOf = (r: Record<string, unknown>) =>
-    ((r.scopes as { strings?: string[] } | undefined)?.strings ?? []).join(' ');
   const authOf = (r: Record<string, unknown>) => {
     const a = r.authMethod as { type?: string; jwksUri?: string } | undefined;
     return a?.type === 'jwks_uri' ? `JWKS URI ${a.jwksUri ?? ''}` : 'Client secret';
   };
-  const rows: Array<[string, string, string]> = [
-    ['Name', String(previous.name ?? ''), service.name],
-    ['Description', String(previous.description ?? ''), service.description],
-    ['Contact', String(previous.contactEmail ?? ''), service.contactEmail],
-    ['Authentication', authOf(previous), authOf(service as unknown as Record<string, unknown>)],
-    ['Scopes', scopesOf(previous), service.scopes.strings.join(' ')],
-    ['Organization', String(previous.organizationId ?? '—'), service.organizationId ?? '—'],
-    ['Policy hash', oldHash, newHash],
+  const text = (a: string, b: string): [Html, Html] => [html`<del>${a}</del>`, html`<ins>${b}</ins>`];
+  const rows: Array<[string, boolean, Html, Html]> = [
+    ['Name', previous.name !== service.name, ...text(String(previous.name ?? ''), service.name)],
+    [
+      'Description',
+      previous.description !== service.description,
+      ...text(String(previous.description ?? ''), service.description),
+    ],
+    [
+      'Contact',
+      previous.contactEmail !== service.contactEmail,
+      ...text(String(previous.contactEmail ?? ''), service.contactEmail),
+    ],
+    [
+      'Authentication',
+      authOf(previous) !== authOf(service as unknown as Record<string, unknown>),
+      ...text(authOf(previous), authOf(service as unknown as Record<string, unknown>)),
+    ],
+    [
+      'Scopes',
+      scopesOf(previous).join(' ') !== service.scopes.strings.join(' '),
+      markedScopes(scopesOf(previous), service.scopes.strings, 'removed'),
+      markedScopes(service.scopes.strings, scopesOf(previous), 'added'),
+    ],
+    [
+      'Organization',
+      (previous.organizationId ?? null) !== service.organizationId,
+      ...text(String(previous.organizationId ?? '—'), service.organizationId ?? '—'),
+    ],
+    [
+      'Policy hash',
+      oldHash !== newHash,
+      html`<code>${oldHash.slice(0, 16)}…</code>`,
+      html`<code>${newHash.slice(0, 16)}…</code>`,
+    ],
   ];
-  const changed = rows.filter(([, a, b]) => a !== b);
+  const changed = rows.filter(([, differs]) => differs);
   if (changed.length === 0) return html`<p>No field changed.</p>`;
   return dataTable({
     className: 'diff',
     caption: 'Changed fields',
     columns: ['Field', 'Previous review', 'Now'],
-    rows: changed.map(
-      ([f, a, b]) =>
-        html`<tr>
-          <td>${f}</td>
-          <td><del>${a}</del></td>
-          <td><ins>${b}</ins></td>
-        </tr>`,
-    ),
+    rows: changed.map(([f, , a, b]) => [html`${f}`, a, b]),
   });
 }

@@ -24,8 +24,17 @@ export interface PageContext {
     title: string,
     area: 'portal' | 'admin' | 'login',
     body: Html,
-    extra?: { notice?: string | null; error?: string | null; status?: number },
+    extra?: {
+      notice?: string | null;
+      error?: string | null;
+      status?: number;
+      waiting?: { url: string; state: string } | null;
+    },
   ): Promise<Response>;
+  /** A 303 to `to`, with a one-time notice (a key of the target page's table) for that page. */
+  redirect(to: string, notice?: string): Response;
+  /** The one-time notice left for this page by the action that led here (GET pages only). */
+  takeNotice(): string | null;
 }
 
 export interface HandlerDeps {
@@ -62,6 +71,7 @@ export function makeHandler(deps: HandlerDeps) {
               area,
               notice: extra.notice ?? null,
               error: extra.error ?? null,
+              waiting: extra.waiting ?? null,
             },
             body,
           ),
@@ -70,7 +80,27 @@ export function makeHandler(deps: HandlerDeps) {
       };
       const api = new ApiClient(deps.fetcher, session.user?.token ?? '');
       const endSession = () => deps.sessions.end(c, session);
-      return handler({ c, session, viewer, csrf: session.csrf, api, form, render, endSession });
+      const redirect = (to: string, notice?: string) => {
+        if (notice) deps.sessions.writeNotice(c, { key: notice, path: new URL(to, c.req.url).pathname });
+        return c.redirect(to, 303);
+      };
+      // A polling script's fetch must not use up a notice meant for the person's next page view.
+      const takeNotice = () =>
+        c.req.method === 'GET' && c.req.header('X-Refresh') !== 'poll'
+          ? deps.sessions.takeNotice(c, new URL(c.req.url).pathname)
+          : null;
+      return handler({
+        c,
+        session,
+        viewer,
+        csrf: session.csrf,
+        api,
+        form,
+        render,
+        endSession,
+        redirect,
+        takeNotice,
+      });
     };
 }
 

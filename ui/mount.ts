@@ -5,7 +5,7 @@ import type { ApiDependencies } from '../api/context.js';
 import { loadOrCreateDevelopmentIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
 import { devIssuerEnabled } from '../platform/config.js';
 import { registerAdminRoutes } from './admin.js';
-import { PORTAL_CSS, portalScript } from './assets.js';
+import { FAVICON_SVG, PORTAL_CSS, portalScript } from './assets.js';
 import { createOidcClient, type OidcClient } from './auth/oidc.js';
 import { registerAuthRoutes } from './auth/routes.js';
 import { makeHandler } from './handler.js';
@@ -48,6 +48,11 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
   ui.get('/ui-assets/portal.css', (c) =>
     c.body(PORTAL_CSS, 200, { 'Content-Type': 'text/css; charset=utf-8' }),
   );
+  ui.get('/ui-assets/favicon.svg', (c) => c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml' }));
+  ui.get('/favicon.ico', (c) => {
+    c.header('Cache-Control', 'public, max-age=86400');
+    return c.body(FAVICON_SVG, 200, { 'Content-Type': 'image/svg+xml' });
+  });
   const script = portalScript();
   ui.get('/ui-assets/portal.js', (c) =>
     c.body(script, 200, { 'Content-Type': 'text/javascript; charset=utf-8' }),

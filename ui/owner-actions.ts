@@ -4,6 +4,7 @@ import { html } from 'hono/html';
 import type { Answer, Service } from './api-client.js';
 import { problemPage, type makeHandler, type PageContext } from './handler.js';
 import { when } from './views/components.js';
+import { fieldMessage } from './views/plain-language.js';
 import { csrfField, type Html } from './views/layout.js';
 
 /**
@@ -75,14 +76,20 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
 
   /** Runs an owner command and goes back to `to`; a refusal is shown on the service page. */
   const act =
-    (run: (ctx: PageContext, id: string) => Promise<Answer<Service>>, to: (id: string) => string) =>
+    (
+      run: (ctx: PageContext, id: string) => Promise<Answer<Service>>,
+      to: (id: string) => string,
+      notice: string,
+    ) =>
     async (ctx: PageContext) => {
       const id = ctx.c.req.param('id')!;
       const answer = await run(ctx, id);
-      if (answer.ok) return ctx.c.redirect(to(id), 303);
+      if (answer.ok) return ctx.redirect(to(id), notice);
       if (answer.status === 400 || answer.status === 409 || answer.status >= 500)
         return deps.servicePage(ctx, id, {
-          error: deps.refusalMessage(answer.problem),
+          error: answer.problem.errors?.length
+            ? answer.problem.errors.map((e) => fieldMessage(e.field.replace(/^\//, ''), e.message)).join(' ')
+            : deps.refusalMessage(answer.problem),
           status: answer.status,
         });
       return problemPage(ctx, answer.problem, 'portal');
@@ -95,7 +102,8 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
       { signedIn: true },
       act(
         (ctx, id) => ctx.api.ownerAction(id, 'withdraw', key(ctx)),
-        (id) => `${servicePath(id)}?notice=withdrawn`,
+        (id) => servicePath(id),
+        'withdrawn',
       ),
     ),
   );
@@ -105,7 +113,8 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
       { signedIn: true },
       act(
         (ctx, id) => ctx.api.ownerAction(id, 'activate-staged-secret', key(ctx)),
-        (id) => `${servicePath(id)}?notice=staged-activated`,
+        (id) => servicePath(id),
+        'staged-activated',
       ),
     ),
   );
@@ -115,7 +124,8 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
       { signedIn: true },
       act(
         (ctx, id) => ctx.api.ownerAction(id, 'drop-staged-secret', key(ctx)),
-        (id) => `${servicePath(id)}?notice=staged-dropped`,
+        (id) => servicePath(id),
+        'staged-dropped',
       ),
     ),
   );
@@ -170,7 +180,8 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
       { signedIn: true },
       act(
         (ctx, id) => ctx.api.ownerAction(id, 'delete', key(ctx)),
-        () => '/portal?notice=deleted',
+        () => '/portal',
+        'deleted',
       ),
     ),
   );
@@ -192,7 +203,7 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
         ctx,
         answer.body,
         html`<label for="reason">Why (kept in the service's history)</label>
-          <textarea id="reason" name="reason" required maxlength="2000"></textarea>`,
+          <textarea id="reason" name="reason" rows="3" required maxlength="2000"></textarea>`,
       );
     }),
   );
@@ -202,7 +213,8 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
       { signedIn: true },
       act(
         (ctx, id) => ctx.api.revoke(id, ctx.form.reason ?? '', key(ctx)),
-        (id) => `${servicePath(id)}?notice=revoked`,
+        (id) => servicePath(id),
+        'revoked',
       ),
     ),
   );

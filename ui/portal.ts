@@ -9,10 +9,16 @@ import type {
   ServiceWithSecret,
 } from './api-client.js';
 import { problemPage, type makeHandler, type PageContext } from './handler.js';
+import { registerGuide } from './guide.js';
+import { keepReviewNote } from './review-notes.js';
+import { fieldMessage, withoutRuleIds } from './views/plain-language.js';
 import {
   approvalView,
   authMethodLabel,
+  copyable,
   environmentView,
+  productionAbsence,
+  waitingState,
   historyTable,
   jwksReportView,
   rejectionView,
@@ -29,8 +35,11 @@ import {
   stagedSecretView,
 } from './owner-actions.js';
 import {
+  checkForm,
   emptyForm,
   fieldErrorsFrom,
+  withoutRow,
+  withPreset,
   formFromBody,
   formFromService,
   registrationForm,
@@ -50,11 +59,25 @@ export interface PortalDeps {
   orgbac: boolean;
 }
 
+/**
+ * One-time confirmations after an action (ctx.redirect leaves one for the next page). Each says
+ * something that stays true only in some states, so a page shows it only while the service is in
+ * one of them: a notice never contradicts the badge next to it.
+ */
+const NOTICE_HOLDS: Record<string, (service: Service) => boolean> = {
+  created: (s) => s.status === 'draft',
+  submitted: (s) => s.status === 'under_review' && !s.approval,
+  withdrawn: (s) => s.status === 'draft',
+  revoked: (s) => s.rejection?.kind === 'revoked-by-owner',
+  'staged-activated': (s) => !s.credentials.stagedSecret,
+  'staged-dropped': (s) => !s.credentials.stagedSecret,
+};
+
 const NOTICES: Record<string, string> = {
   created:
     'The service is registered as a Draft. It works against the sandbox as soon as its credentials are valid.',
   saved: 'Your changes are saved.',
-  submitted: 'Submitted for review. Status: Under Review.',
+  submitted: 'Submitted for review. An administrator will look at it; this page shows their decision.',
   rechecked: 'The JWKS was fetched and checked again.',
   'secret-shown':
     'This secret was already shown once and is not shown again. Rotate it if you did not keep it.',
@@ -63,6 +86,64 @@ const NOTICES: Record<string, string> = {
 };
 
 const servicePath = (id: string) => `/portal/services/${encodeURIComponent(id)}`;
+
+/** The form buttons that only redraw it (no save): the new form, or null for a save. */
+function formIntent(intent: string | undefined, form: FormState): FormState | null {
+  if (!intent || intent === 'save') return null;
+  if (intent === 'add-row') return { ...form, extraRows: 1 };
+  if (intent === 'preview') return form;
+  if (intent.startsWith('preset-')) return withPreset(form, intent.slice('preset-'.length));
+  const remove = /^remove-row-(\d+)$/.exec(intent);
+  if (remove) return withoutRow(form, Number(remove[1]));
+  return form;
+}
+
+/** The dashboard's mark for credentials that keep a draft from working (or are still being checked). */
+function credentialsMark(service: Service): Html {
+  if (service.status === 'rejected' || service.deletedAt) return html``;
+  if (service.credentials.state === 'invalid')
+    return html`<span class="badge badge-warn">Credentials failing</span>`;
+  if (service.credentials.state === 'pending') return html`<span class="badge badge-info">Checking…</span>`;
+  if (service.approval?.state === 'provisioning')
+    return html`<span class="badge badge-info">Going live…</span>`;
+  if (service.approval?.state === 'failed') return html`<span class="badge badge-warn">Setup failed</span>`;
+  return html``;
+}
+
+function credentialsText(service: Service): Html {
+  const state = service.credentials.state;
+  if (state === 'valid') return html`<span class="ok">Valid</span>`;
+  if (state === 'pending') return html`<span class="badge badge-info">Checking</span>`;
+  return html`<span class="bad">Invalid: see the JWKS report</span>`;
+}
+
+/** People know Organizations by name; the ID stays beside it for support. */
+export async function organizationName(ctx: PageContext, id: string): Promise<string | null> {
+  const answer = await ctx.api.organizations();
+  return answer.ok ? (answer.body.items.find((o) => o.id === id)?.name ?? null) : null;
+}
+
+export function organizationLabel(id: string | null, name: string | null): Html {
+  if (!id) return html`—`;
+  return name ? html`${name} <span class="hint">(<code>${id}</code>)</span>` : html`<code>${id}</code>`;
+}
+
+/** The assertion checker's checks, named for people. */
+const CHECK_LABELS: Record<string, string> = {
+  client: 'Client known to this environment',
+  format: 'Is a signed JWT',
+  alg: 'Signing algorithm',
+  kid: 'Key ID (kid)',
+  typ: 'Token type (typ)',
+  jku: 'Key set URL (jku)',
+  iss: 'Issuer (iss)',
+  sub: 'Subject (sub)',
+  aud: 'Audience (aud)',
+  exp: 'Expiry (exp)',
+  jti: 'Unique ID (jti)',
+  key: 'Key in your JWKS',
+  signature: 'Signature',
+};
 
 export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
   const { handle } = deps;
@@ -74,13 +155,14 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       const answer = await ctx.api.listOwn(cursor);
       if (!answer.ok) return problemPage(ctx, answer.problem, 'portal');
       const { items, nextCursor } = answer.body;
+      const noticeKey = ctx.takeNotice();
       return ctx.render(
         'Backend Services',
         'portal',
         html`<h1>Backend Services</h1>
           <p>
             Non-interactive clients that use the <code>client_credentials</code> grant (bulk export,
-            server-to-server).
+            server-to-server). <a href="/portal/guide">How to get a token</a>.
           </p>
           <p><a class="button primary" href="/portal/services/new">Register New</a></p>
           ${
@@ -90,20 +172,25 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
                   className: 'services',
                   caption: 'Your services, newest first',
                   columns: ['Name', 'Client ID', 'Status', 'Authentication', 'Registered'],
-                  rows: items.map(
-                    (s) =>
-                      html`<tr>
-                        <td><a href="${servicePath(s.id)}">${s.name}</a></td>
-                        <td><code>${s.clientId}</code></td>
-                        <td>${statusBadge(s.status)}</td>
-                        <td>${authMethodLabel(s)}</td>
-                        <td>${when(s.createdAt)}</td>
-                      </tr>`,
-                  ),
+                  rows: items.map((s) => [
+                    html`<a href="${servicePath(s.id)}">${s.name}</a>`,
+                    html`<code class="id">${s.clientId}</code>`,
+                    html`${statusBadge(s.status)} ${credentialsMark(s)}`,
+                    html`${authMethodLabel(s)}`,
+                    when(s.createdAt),
+                  ]),
                 })
           }
           ${nextCursor ? html`<p><a href="/portal?cursor=${encodeURIComponent(nextCursor)}">Older services</a></p>` : ''}`,
-        { notice: NOTICES[ctx.c.req.query('notice') ?? ''] ?? null },
+        {
+          notice: noticeKey ? (NOTICES[noticeKey] ?? null) : null,
+          waiting: items.some((s) => waitingState(s))
+            ? {
+                url: ctx.c.req.path + (cursor ? `?cursor=${encodeURIComponent(cursor)}` : ''),
+                state: items.map((s) => waitingState(s) ?? '').join('|'),
+              }
+            : null,
+        },
       );
     }),
   );
@@ -162,9 +249,10 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     handle({ signedIn: true }, async (ctx) => {
       const form = formFromBody(ctx.form);
       if (!form.idempotencyKey) form.idempotencyKey = randomUUID();
-      const intent = ctx.form.intent ?? 'save';
-      if (intent === 'add-row') return renderForm(ctx, { ...form, extraRows: 1 }, 'create', new Map(), true);
-      if (intent === 'preview') return renderForm(ctx, form, 'create', new Map(), true);
+      const redrawn = formIntent(ctx.form.intent, form);
+      if (redrawn) return renderForm(ctx, redrawn, 'create', new Map(), true);
+      const local = checkForm(form, deps.orgbac);
+      if (local.size) return renderForm(ctx, form, 'create', local, true, { status: 400 });
 
       const { input, rowOfRule } = toRegistrationInput(form, deps.orgbac);
       const answer = await ctx.api.register(input, form.idempotencyKey);
@@ -173,9 +261,9 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       if (service.authMethod.type === 'client_secret') {
         if (typeof service.clientSecret === 'string')
           return secretPage(ctx, service, service.clientSecret, 'created');
-        return ctx.c.redirect(`${servicePath(service.id)}?notice=secret-shown`, 303);
+        return ctx.redirect(servicePath(service.id), 'secret-shown');
       }
-      return ctx.c.redirect(`${servicePath(service.id)}?notice=created`, 303);
+      return ctx.redirect(servicePath(service.id), 'created');
     }),
   );
 
@@ -193,6 +281,9 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     const errors = problem.errors?.length
       ? fieldErrorsFrom(problem.errors, rowOfRule)
       : new Map<string, string[]>();
+    // Whatever the page itself sees wrong too, so every error shows at once.
+    for (const [key, list] of checkForm(form, deps.orgbac))
+      errors.set(key, [...new Set([...(errors.get(key) ?? []), ...list])]);
     // The API may remember a refusal under its key (4xx answers are replayed), and the corrected form
     // is another body: the next attempt is a new request with a new key. A refused request changed nothing.
     const next = { ...form, idempotencyKey: randomUUID() };
@@ -201,7 +292,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
         ? 'The service changed since you opened this form (someone saved it, or its JWKS was checked again). Reload the page and make your edit again.'
         : errors.size
           ? null
-          : problem.detail;
+          : withoutRuleIds(problem.detail);
     return renderForm(ctx, next, mode, errors, true, {
       error: message,
       status: problem.status,
@@ -283,6 +374,8 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       error?: string | null;
       status?: number;
       check?: AssertionCheckAnswer;
+      /** The assertion just checked, kept in the field so it can be fixed and checked again. */
+      assertion?: string;
     } = {},
   ) {
     const answer = await ctx.api.get(id);
@@ -294,7 +387,13 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     ]);
     const historyItems = history.ok ? history.body.items : [];
     const jwks = report && report.ok ? report.body.report : null;
-    const notice = extra.notice ?? NOTICES[ctx.c.req.query('notice') ?? ''] ?? null;
+    const noticeKey = ctx.takeNotice();
+    const notice =
+      extra.notice ??
+      (noticeKey && (NOTICE_HOLDS[noticeKey]?.(service) ?? true) ? (NOTICES[noticeKey] ?? null) : null);
+    const orgName =
+      deps.orgbac && service.organizationId ? await organizationName(ctx, service.organizationId) : null;
+    const waiting = waitingState(service);
     return ctx.render(
       service.name,
       'portal',
@@ -306,7 +405,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           <h2 id="details-h">Details</h2>
           <dl class="constants">
             <dt>Client ID</dt>
-            <dd><code>${service.clientId}</code></dd>
+            <dd>${copyable('client-id', service.clientId, 'client ID')}</dd>
             <dt>Description</dt>
             <dd>${service.description || '—'}</dd>
             <dt>Contact</dt>
@@ -322,14 +421,14 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
             </dd>
             <dt>Credentials</dt>
             <dd>
-              ${service.credentials.state}${service.credentials.checkedAt ? html`, checked ${when(service.credentials.checkedAt)}` : ''}
+              ${credentialsText(service)}${service.credentials.checkedAt ? html`, checked ${when(service.credentials.checkedAt)}` : ''}
             </dd>
             <dt>Scopes (${service.scopes.version})</dt>
             <dd>${scopeList(service.scopes.strings)}</dd>
             ${
               deps.orgbac
                 ? html`<dt>Organization</dt>
-                    <dd>${service.organizationId ?? '—'}</dd>`
+                    <dd>${organizationLabel(service.organizationId, orgName)}</dd>`
                 : ''
             }
             <dt>Revision</dt>
@@ -339,15 +438,26 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
         ${service.authMethod.type === 'jwks_uri' ? jwksReportView(jwks, service.credentials.state) : ''}
         <section aria-labelledby="env-h">
           <h2 id="env-h">Environment constants</h2>
+          <p class="hint">
+            <a href="/portal/guide?service=${encodeURIComponent(service.id)}"
+              >Get a token with these values</a
+            >
+            (curl, Node, Python).
+          </p>
           ${environmentView('Sandbox', service, service.environments.sandbox, service.environments.sandboxReason ?? 'No sandbox client.')}
-          ${environmentView('Production', service, service.environments.production, 'Production URLs appear once the service is approved and live.')}
+          ${environmentView('Production', service, service.environments.production, productionAbsence(service))}
         </section>
-        ${service.authMethod.type === 'jwks_uri' && service.status !== 'rejected' ? assertionChecker(ctx, service, extra.check) : ''}
+        ${service.authMethod.type === 'jwks_uri' && service.status !== 'rejected' ? assertionChecker(ctx, service, extra.check, extra.assertion) : ''}
         <section aria-labelledby="history-h">
           <h2 id="history-h">Status history</h2>
           ${historyTable(historyItems)}
         </section>`,
-      { notice, error: extra.error ?? null, status: extra.status ?? 200 },
+      {
+        notice,
+        error: extra.error ? withoutRuleIds(extra.error) : null,
+        status: extra.status ?? 200,
+        waiting: waiting ? { url: servicePath(service.id), state: waiting } : null,
+      },
     );
   }
 
@@ -362,22 +472,18 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       service.credentials.state === 'invalid'
         ? 'Submit is disabled: the JWKS does not pass validation (see the JWKS report). Fix the document at your JWKS URI, then check it again, or edit the URI.'
         : service.credentials.state === 'pending'
-          ? 'Submit is disabled while the JWKS is being checked. Reload in a moment.'
+          ? 'Submit is available once the JWKS check finishes; this page updates by itself.'
           : '';
     const parts: Html[] = [];
     if (editable) {
       parts.push(
-        html`<form method="post" action="${servicePath(id)}/submit">
-          ${csrfField(ctx.csrf)}
-          <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-          <button
-            type="submit"
-            class="primary"
-            ${canSubmit ? '' : html`disabled aria-describedby="submit-why"`}
-          >
-            ${service.status === 'rejected' ? 'Resubmit for Review' : 'Submit for Review'}
-          </button>
-        </form>`,
+        canSubmit
+          ? html`<a class="button primary" href="${servicePath(id)}/submit"
+              >${service.status === 'rejected' ? 'Resubmit for Review' : 'Submit for Review'}</a
+            >`
+          : html`<button type="button" class="primary" disabled aria-describedby="submit-why">
+              ${service.status === 'rejected' ? 'Resubmit for Review' : 'Submit for Review'}
+            </button>`,
       );
       parts.push(html`<a class="button" href="${servicePath(id)}/edit">Edit</a>`);
       if (service.authMethod.type === 'jwks_uri' && service.credentials.state !== 'valid') {
@@ -405,13 +511,19 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       ${why && editable ? html`<p class="field-error" id="submit-why">${why}</p>` : ''}`;
   }
 
-  function assertionChecker(ctx: PageContext, service: Service, check?: AssertionCheckAnswer): Html {
+  function assertionChecker(
+    ctx: PageContext,
+    service: Service,
+    check?: AssertionCheckAnswer,
+    assertion = '',
+  ): Html {
     const id = service.id;
     return html`<section aria-labelledby="check-h">
       <h2 id="check-h">Assertion checker</h2>
       <p class="hint">
         Paste a client assertion your service signed: each check of the token endpoint is shown. The assertion
         is not used up.
+        <a href="/portal/guide?service=${encodeURIComponent(service.id)}#assertion">How to make one</a>.
       </p>
       <form method="post" action="${servicePath(id)}/assertion-check">
         ${csrfField(ctx.csrf)}
@@ -422,42 +534,35 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           <option value="production" ${service.status === 'active' ? 'selected' : ''}>Production</option>
         </select>
         <label for="check-assertion">Client assertion (JWT)</label>
-        <textarea id="check-assertion" name="clientAssertion" rows="4" required></textarea>
+        <textarea id="check-assertion" name="clientAssertion" rows="4" required spellcheck="false">
+${assertion}</textarea>
         <div class="buttons"><button type="submit">Check assertion</button></div>
       </form>
       ${
         check
-          ? html`<div id="check-result" class="${check.accepted ? 'notice' : 'error-box'}" role="status">
+          ? html`<div
+              id="check-result"
+              data-canonical-url="${servicePath(service.id)}"
+              class="${check.accepted ? 'notice' : 'error-box'}"
+              role="status"
+              tabindex="-1"
+              autofocus
+            >
               <p><strong>${check.accepted ? 'Accepted' : 'Not accepted'}</strong> by ${check.tokenUrl}</p>
-              <table>
-                <caption>
-                  Checks
-                </caption>
-                <thead>
-                  <tr>
-                    <th scope="col">Check</th>
-                    <th scope="col">Result</th>
-                    <th scope="col">Expected</th>
-                    <th scope="col">Found</th>
-                    <th scope="col">Message</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${check.checks.map(
-                    (k) =>
-                      html`<tr>
-                        <td>${k.id} (${k.rule})</td>
-                        <td class="${k.status === 'failed' ? 'bad' : k.status === 'passed' ? 'ok' : ''}">
-                          ${k.status}
-                        </td>
-                        <td>${k.expected}</td>
-                        <td>${k.found}</td>
-                        <td>${k.message}</td>
-                      </tr>`,
-                  )}
-                </tbody>
-              </table>
-              <p class="hint">${check.note}</p>
+              ${dataTable({
+                caption: 'Checks',
+                columns: ['Check', 'Result', 'Expected', 'Found', 'What it means'],
+                rows: check.checks.map((k) => [
+                  html`${CHECK_LABELS[k.id] ?? k.id}`,
+                  html`<span class="${k.status === 'failed' ? 'bad' : k.status === 'passed' ? 'ok' : ''}"
+                    >${k.status}</span
+                  >`,
+                  html`${k.expected}`,
+                  html`${k.found}`,
+                  html`${withoutRuleIds(k.message)}`,
+                ]),
+              })}
+              <p class="hint">${withoutRuleIds(check.note)}</p>
             </div>`
           : ''
       }
@@ -474,10 +579,57 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
       const answer = await ctx.api.submit(id, ctx.form.idempotencyKey || randomUUID());
-      if (answer.ok) return ctx.c.redirect(`${servicePath(id)}?notice=submitted`, 303);
+      if (answer.ok) {
+        keepReviewNote(id, answer.body.revision, ctx.form.note ?? '', ctx.viewer?.sub ?? '');
+        return ctx.redirect(servicePath(id), 'submitted');
+      }
       if (answer.status === 409 || answer.status === 503 || answer.status === 502)
         return servicePage(ctx, id, { error: refusalMessage(answer.problem), status: answer.status });
       return problemPage(ctx, answer.problem, 'portal');
+    }),
+  );
+
+  // Submitting asks once: what the reviewer will see, and an optional note to them.
+  ui.get(
+    '/portal/services/:id/submit',
+    handle({ signedIn: true }, async (ctx) => {
+      const answer = await ctx.api.get(ctx.c.req.param('id')!);
+      if (!answer.ok) return problemPage(ctx, answer.problem, 'portal');
+      const service = answer.body;
+      const again = service.status === 'rejected';
+      return ctx.render(
+        again ? 'Resubmit for review' : 'Submit for review',
+        'portal',
+        html`<p><a href="${servicePath(service.id)}">← Back</a></p>
+          <h1>${again ? 'Resubmit' : 'Submit'} ${service.name} for review</h1>
+          <p>
+            An administrator reviews the service as it is now (revision ${service.revision}): its scopes, its
+            authentication and ${deps.orgbac ? 'its Organization' : 'its details'}. You cannot edit it while
+            it is under review, but you can withdraw it.
+          </p>
+          <dl class="constants">
+            <dt>Scopes</dt>
+            <dd>${scopeList(service.scopes.strings)}</dd>
+            <dt>Authentication</dt>
+            <dd>${authMethodLabel(service)}</dd>
+          </dl>
+          <form method="post" action="${servicePath(service.id)}/submit">
+            ${csrfField(ctx.csrf)}
+            <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
+            <label for="note">Note to the reviewer (optional)</label>
+            <textarea id="note" name="note" rows="3" maxlength="2000" aria-describedby="note-hint"></textarea>
+            <p class="hint" id="note-hint">
+              For example why the service needs these
+              scopes${again ? ', or what you changed since the rejection' : ''}.
+            </p>
+            <div class="buttons">
+              <button type="submit" class="primary">
+                ${again ? 'Resubmit for Review' : 'Submit for Review'}
+              </button>
+              <a href="${servicePath(service.id)}">Cancel</a>
+            </div>
+          </form>`,
+      );
     }),
   );
 
@@ -487,7 +639,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
       const answer = await ctx.api.recheckCredentials(id, ctx.form.idempotencyKey || randomUUID());
-      if (answer.ok) return ctx.c.redirect(`${servicePath(id)}?notice=rechecked`, 303);
+      if (answer.ok) return ctx.redirect(servicePath(id), 'rechecked');
       if (answer.status === 409 || answer.status === 503)
         return servicePage(ctx, id, { error: refusalMessage(answer.problem), status: answer.status });
       return problemPage(ctx, answer.problem, 'portal');
@@ -514,14 +666,14 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       const form = formFromBody(ctx.form);
       form.authType = service.authMethod.type; // the method cannot change
       if (!form.idempotencyKey) form.idempotencyKey = randomUUID();
-      const intent = ctx.form.intent ?? 'save';
-      if (intent === 'add-row')
-        return renderForm(ctx, { ...form, extraRows: 1 }, 'edit', new Map(), true, { service });
-      if (intent === 'preview') return renderForm(ctx, form, 'edit', new Map(), true, { service });
+      const redrawn = formIntent(ctx.form.intent, form);
+      if (redrawn) return renderForm(ctx, redrawn, 'edit', new Map(), true, { service });
+      const local = checkForm(form, deps.orgbac);
+      if (local.size) return renderForm(ctx, form, 'edit', local, true, { service, status: 400 });
       const { input, rowOfRule } = toRegistrationInput(form, deps.orgbac);
       const answer = await ctx.api.edit(id, input, form.revision ?? service.revision, form.idempotencyKey);
       if (!answer.ok) return formRefusal(ctx, form, 'edit', answer.problem, rowOfRule, service);
-      return ctx.c.redirect(`${servicePath(id)}?notice=saved`, 303);
+      return ctx.redirect(servicePath(id), 'saved');
     }),
   );
 
@@ -578,7 +730,8 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       if (!answer.ok) {
         if (answer.status === 400 || answer.status === 409 || answer.status >= 500) {
           const detail =
-            answer.problem.errors?.map((e) => e.message).join('; ') || refusalMessage(answer.problem);
+            answer.problem.errors?.map((e) => fieldMessage('activateAt', e.message)).join(' ') ||
+            refusalMessage(answer.problem);
           return servicePage(ctx, id, {
             error: `The secret was not rotated: ${detail}`,
             status: answer.status,
@@ -593,7 +746,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
           answer.body.clientSecret,
           answer.body.credentials.stagedSecret ? 'staged' : 'rotated',
         );
-      return ctx.c.redirect(`${servicePath(id)}?notice=secret-shown`, 303);
+      return ctx.redirect(servicePath(id), 'secret-shown');
     }),
   );
 
@@ -601,24 +754,35 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
     '/portal/services/:id/assertion-check',
     handle({ signedIn: true }, async (ctx) => {
       const id = ctx.c.req.param('id')!;
+      if (!(ctx.form.clientAssertion ?? '').trim())
+        return servicePage(ctx, id, {
+          error: 'The assertion was not checked: paste a client assertion (a signed JWT) first.',
+          status: 400,
+        });
       const answer = await ctx.api.assertionCheck(
         id,
         ctx.form.environment === 'production' ? 'production' : 'sandbox',
         (ctx.form.clientAssertion ?? '').trim(),
         ctx.form.idempotencyKey || randomUUID(),
       );
-      if (answer.ok) return servicePage(ctx, id, { check: answer.body });
+      const assertion = (ctx.form.clientAssertion ?? '').trim();
+      if (answer.ok) return servicePage(ctx, id, { check: answer.body, assertion });
       if (answer.status === 400 || answer.status === 409 || answer.status >= 500) {
         const detail =
-          answer.problem.errors?.map((e) => e.message).join('; ') || refusalMessage(answer.problem);
+          answer.problem.errors?.map((e) => fieldMessage('clientAssertion', e.message)).join(' ') ||
+          refusalMessage(answer.problem);
         return servicePage(ctx, id, {
           error: `The assertion was not checked: ${detail}`,
           status: answer.status,
+          assertion,
         });
       }
       return problemPage(ctx, answer.problem, 'portal');
     }),
   );
+  // The checker's answer is a POST's page; its address, reloaded or bookmarked, is the service.
+  ui.get('/portal/services/:id/assertion-check', (c) => c.redirect(servicePath(c.req.param('id')), 303));
+  registerGuide(ui, { handle });
   registerOwnerActionPages(ui, {
     handle,
     servicePage: (ctx, id, extra) => servicePage(ctx, id, extra),

@@ -196,4 +196,37 @@ export class SessionStore {
     if (!tx || tx.exp * 1000 < Date.now()) return null;
     return tx;
   }
+
+  /**
+   * A one-time confirmation for the next page ("Your changes are saved"), instead of a `?notice=` in
+   * the URL that a reload or a bookmark shows again long after it stopped being true. Sealed and
+   * bound to the page it is for; the value is a key of the pages' own table, never free text.
+   */
+  writeNotice(c: Context, notice: { key: string; path: string }): void {
+    const secure = this.policy.secure(c);
+    setCookie(
+      c,
+      cookieName(secure, 'bsr_notice'),
+      this.sealer.seal({ ...notice, exp: Date.now() + 60_000 }),
+      {
+        path: '/',
+        httpOnly: true,
+        secure,
+        sameSite: 'Lax',
+        maxAge: 60,
+      },
+    );
+  }
+
+  /** The notice for this page, if one is waiting; it is used up either way. */
+  takeNotice(c: Context, path: string): string | null {
+    const secure = this.policy.secure(c);
+    const name = cookieName(secure, 'bsr_notice');
+    const raw = getCookie(c, name);
+    if (!raw) return null;
+    const notice = this.sealer.open<{ key: string; path: string; exp: number }>(raw);
+    if (notice && notice.path !== path && notice.exp > Date.now()) return null; // for another page: keep it
+    deleteCookie(c, name, { path: '/', secure, httpOnly: true, sameSite: 'Lax' });
+    return notice && notice.exp > Date.now() && typeof notice.key === 'string' ? notice.key : null;
+  }
 }

@@ -21,9 +21,17 @@ export interface PageOptions {
   notice?: string | null;
   /** A page-level error (problem detail); field errors sit next to their fields instead. */
   error?: string | null;
+  /**
+   * A page waiting on background work (JWKS check, production setup, cleanup): it refreshes itself.
+   * `state` is what the page shows of that work; portal.js re-fetches `url` and swaps the page in when
+   * it changes, and without JavaScript a <meta http-equiv="refresh"> in <noscript> reloads it.
+   */
+  waiting?: { url: string; state: string } | null;
 }
 
-export const ASSET_VERSION = '1';
+export const ASSET_VERSION = '2';
+/** Seconds between refreshes of a waiting page (the script polls every 2 s). */
+export const REFRESH_SECONDS = 3;
 
 export function page(options: PageOptions, body: Html): Html {
   const { viewer } = options;
@@ -35,7 +43,15 @@ export function page(options: PageOptions, body: Html): Html {
         <meta charset="utf-8" />
         <meta name="viewport" content="width=device-width, initial-scale=1" />
         <title>${options.title} · Payerbox Backend Services</title>
+        <link rel="icon" href="/ui-assets/favicon.svg?v=${ASSET_VERSION}" type="image/svg+xml" />
         <link rel="stylesheet" href="/ui-assets/portal.css?v=${ASSET_VERSION}" />
+        ${
+          options.waiting
+            ? html`<noscript
+                ><meta http-equiv="refresh" content="${REFRESH_SECONDS};url=${options.waiting.url}"
+              /></noscript>`
+            : ''
+        }
         <script src="/ui-assets/portal.js?v=${ASSET_VERSION}" defer></script>
       </head>
       <body>
@@ -75,7 +91,10 @@ export function page(options: PageOptions, body: Html): Html {
               : ''
           }
         </header>
-        <main id="main">
+        <main
+          id="main"
+          ${options.waiting ? html`data-wait-url="${options.waiting.url}" data-wait-state="${options.waiting.state}"` : ''}
+        >
           ${options.notice ? html`<div class="notice" role="status">${options.notice}</div>` : ''}
           ${options.error ? html`<div class="error-box" role="alert">${options.error}</div>` : ''} ${body}
         </main>

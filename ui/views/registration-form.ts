@@ -3,6 +3,7 @@ import { buildScopes } from '../../scopes/build.js';
 import { FHIR_R4_RESOURCE_TYPES } from '../../scopes/resource-types.js';
 import type { Organization, Service } from '../api-client.js';
 import { csrfField, type Html } from './layout.js';
+import { didYouMean, FIELD_LABELS, fieldMessage } from './plain-language.js';
 
 /**
  * The register and edit form: details, authentication method, the scope builder and (OrgBAC) the
@@ -70,8 +71,9 @@ const text = (body: Record<string, unknown>, key: string) => {
 
 export function formFromBody(body: Record<string, unknown>): FormState {
   const rows: RuleRow[] = [];
+  // Rows removed in place by portal.js leave gaps in the numbering: skip them rather than stop.
   for (let i = 0; i < 200; i++) {
-    if (!(`rule-${i}-resource` in body)) break;
+    if (!(`rule-${i}-resource` in body)) continue;
     rows.push({
       resource: text(body, `rule-${i}-resource`).trim(),
       operations: OPERATIONS.filter((op) => body[`rule-${i}-${op}`] !== undefined),
@@ -114,7 +116,93 @@ export function toRegistrationInput(form: FormState, orgbac: boolean) {
   return { input, rowOfRule };
 }
 
-/** The API's problem `errors[].field` (JSON pointers) → the form fields they belong to. */
+/** Starting points for the scope rules: each replaces the rows (the person can still change them). */
+export const SCOPE_PRESETS: Record<string, { label: string; version?: 'v1' | 'v2'; rows: RuleRow[] }> = {
+  'bulk-read': {
+    label: 'Bulk export, read-only',
+    rows: [{ resource: '*', operations: ['read', 'search'] }],
+  },
+  'patient-read': {
+    label: 'Patient records, read-only',
+    rows: ['Patient', 'Encounter', 'Condition', 'Observation', 'MedicationRequest', 'Immunization'].map(
+      (resource) => ({ resource, operations: ['read', 'search'] as Op[] }),
+    ),
+  },
+  'claims-read': {
+    label: 'Claims and coverage, read-only',
+    rows: ['Claim', 'ClaimResponse', 'ExplanationOfBenefit', 'Coverage'].map((resource) => ({
+      resource,
+      operations: ['read', 'search'] as Op[],
+    })),
+  },
+  'observation-write': {
+    label: 'Send observations',
+    rows: [{ resource: 'Observation', operations: ['create', 'update'] }],
+  },
+};
+
+/** A form with the rows of a preset (other fields kept). */
+export function withPreset(form: FormState, preset: string): FormState {
+  const chosen = SCOPE_PRESETS[preset];
+  if (!chosen) return form;
+  return { ...form, rows: chosen.rows.map((r) => ({ ...r, operations: [...r.operations] })) };
+}
+
+/** A form without row `index` (one blank row stays when it was the last). */
+export function withoutRow(form: FormState, index: number): FormState {
+  const rows = form.rows.filter((_, i) => i !== index);
+  return { ...form, rows: rows.length ? rows : [{ resource: '', operations: [] }] };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * Every problem the page can see before asking the API, all at once: the API checks in rounds
+ * (the body's shape first, then the scopes), and a person should not fix one field per round trip.
+ * The API stays authoritative; what it refuses beyond these is shown the same way.
+ */
+export function checkForm(form: FormState, orgbac: boolean): FieldErrors {
+  const errors: FieldErrors = new Map();
+  const add = (key: string, message: string) => errors.set(key, [...(errors.get(key) ?? []), message]);
+  if (!form.name.trim()) add('name', 'Enter a name for the service.');
+  else if (form.name.length > 200) add('name', 'Name is too long: at most 200 characters.');
+  if (form.description.length > 4000) add('description', 'Description is too long: at most 4000 characters.');
+  if (!form.contactEmail) add('contactEmail', 'Enter a contact e-mail, such as ops@example.com.');
+  else if (!EMAIL.test(form.contactEmail))
+    add('contactEmail', 'Enter the contact e-mail as an address, such as ops@example.com.');
+  if (form.authType === 'jwks_uri') {
+    if (!form.jwksUri)
+      add('jwksUri', 'Enter the JWKS URI, an https:// address where your public keys are published.');
+    else if (!/^https?:\/\//i.test(form.jwksUri))
+      add('jwksUri', 'Enter the JWKS URI as a full address starting with https://.');
+  }
+  const filledRows = form.rows.map((row, index) => ({ row, index })).filter(({ row }) => filled(row));
+  if (filledRows.length === 0)
+    add('rules', 'Add at least one scope rule: a resource type and its operations.');
+  for (const { row, index } of filledRows) {
+    if (!row.resource) add(`rule-${index}-resource`, 'Choose a FHIR resource type, or * for all of them.');
+    else if (row.resource !== '*' && !(FHIR_R4_RESOURCE_TYPES as readonly string[]).includes(row.resource)) {
+      const guess = didYouMean(row.resource);
+      add(
+        `rule-${index}-resource`,
+        `${row.resource} is not a FHIR R4 resource type.${guess ? ` Did you mean ${guess}?` : ''}`,
+      );
+    }
+    if (row.operations.length === 0) add(`rule-${index}-operations`, 'Choose at least one operation.');
+  }
+  // The scope builder's own refusals (v1 groups and the like), with the API's wording, per row.
+  if (!errors.size) {
+    const { input, rowOfRule } = toRegistrationInput(form, orgbac);
+    const built = buildScopes(input.scopes);
+    if (!built.ok)
+      for (const [key, list] of fieldErrorsFrom(built.errors, rowOfRule)) list.forEach((m) => add(key, m));
+  }
+  if (orgbac && !form.organizationId)
+    add('organizationId', 'Choose the Organization whose data the service may access.');
+  return errors;
+}
+
+/** The API's problem `errors[].field` (JSON pointers) → the form fields they belong to, in words. */
 export function fieldErrorsFrom(
   errors: Array<{ field: string; message: string }>,
   rowOfRule: number[],
@@ -125,7 +213,8 @@ export function fieldErrorsFrom(
     const rule = /^\/scopes\/rules\/(\d+)(?:\/(resource|operations)(?:\/\d+)?)?$/.exec(field);
     if (rule) {
       const row = rowOfRule[Number(rule[1])] ?? Number(rule[1]);
-      add(rule[2] === 'resource' ? `rule-${row}-resource` : `rule-${row}-operations`, message);
+      const key = rule[2] === 'resource' ? `rule-${row}-resource` : `rule-${row}-operations`;
+      add(key, message);
       continue;
     }
     const simple: Record<string, string> = {
@@ -142,6 +231,7 @@ export function fieldErrorsFrom(
     };
     add(simple[field] ?? 'general', message);
   }
+  for (const [key, list] of map) map.set(key, [...new Set(list.map((m) => fieldMessage(key, m)))]);
   return map;
 }
 
@@ -191,24 +281,30 @@ export function registrationForm(form: FormState, o: FormOptions): Html {
     ...Array.from({ length: blank }, () => ({ resource: '', operations: [] as Op[] })),
   ];
   const general = e.get('general');
+  const fieldKeys = [...e.keys()].filter((key) => key !== 'general');
   return html`<form method="post" action="${o.action}" class="registration" novalidate>
     ${csrfField(o.csrf)}
     <input type="hidden" name="idempotencyKey" value="${form.idempotencyKey}" />
     ${form.revision ? html`<input type="hidden" name="revision" value="${form.revision}" />` : ''}
+    <!-- First submit button in the form, so Enter in a text field saves (not "Add a row"). -->
+    <button type="submit" name="intent" value="save" class="default-submit" tabindex="-1" aria-hidden="true">
+      ${o.mode === 'create' ? 'Create' : 'Save changes'}
+    </button>
     ${
       e.size > 0
-        ? html`<div class="error-box" role="alert" id="form-errors">
-            <p>
-              <strong>The service was not ${o.mode === 'create' ? 'created' : 'saved'}.</strong> Fix the
-              fields marked below.
-            </p>
-            ${
-              general
-                ? html`<ul>
-                    ${general.map((m) => html`<li>${m}</li>`)}
-                  </ul>`
-                : ''
-            }
+        ? html`<div class="error-box" role="alert" id="form-errors" tabindex="-1" autofocus>
+            <h2>
+              The service was not ${o.mode === 'create' ? 'created' : 'saved'}:
+              ${e.size === 1 ? 'one thing to fix' : `${[...e.values()].flat().length} things to fix`}
+            </h2>
+            <ul>
+              ${fieldKeys.flatMap((key) =>
+                (e.get(key) ?? []).map(
+                  (m) => html`<li><a href="#${anchorOf(key)}">${labelFor(key)}: ${m}</a></li>`,
+                ),
+              )}
+              ${(general ?? []).map((m) => html`<li>${m}</li>`)}
+            </ul>
           </div>`
         : ''
     }
@@ -298,25 +394,48 @@ ${form.description}</textarea>
       <p class="hint">The subject is always <code>system</code>. One scope version per service.</p>
       <fieldset class="inline">
         <legend>Scope version</legend>
-        <input
-          type="radio"
-          id="version-v2"
-          name="version"
-          value="v2"
-          ${form.version === 'v2' ? 'checked' : ''}
-        />
-        <label for="version-v2">v2 (e.g. <code>system/Patient.rs</code>)</label>
-        <input
-          type="radio"
-          id="version-v1"
-          name="version"
-          value="v1"
-          ${form.version === 'v1' ? 'checked' : ''}
-        />
-        <label for="version-v1">v1 (e.g. <code>system/*.read</code>)</label>
+        <div class="options">
+          <span class="radio"
+            ><input
+              type="radio"
+              id="version-v2"
+              name="version"
+              value="v2"
+              ${form.version === 'v2' ? 'checked' : ''}
+            />
+            <label for="version-v2">v2 (e.g. <code>system/Patient.rs</code>)</label></span
+          >
+          <span class="radio"
+            ><input
+              type="radio"
+              id="version-v1"
+              name="version"
+              value="v1"
+              ${form.version === 'v1' ? 'checked' : ''}
+            />
+            <label for="version-v1">v1 (e.g. <code>system/*.read</code>)</label></span
+          >
+        </div>
+        <p class="hint">
+          Same access, two notations: v1 <code>read</code> is v2 <code>rs</code> (read + search), v1
+          <code>write</code> is v2 <code>cud</code>, v1 <code>*</code> is v2 <code>cruds</code>.
+        </p>
       </fieldset>
       ${errorsFor(e, 'version')} ${errorsFor(e, 'rules')}
-      <div id="scope-rows">${rows.map((row, i) => ruleRow(row, i, e))}</div>
+      <div role="group" aria-labelledby="presets-h">
+        <p id="presets-h" class="hint">Start from a common set (replaces the rows below):</p>
+        <ul class="presets">
+          ${Object.entries(SCOPE_PRESETS).map(
+            ([key, preset]) =>
+              html`<li>
+                <button type="submit" name="intent" value="preset-${key}" class="small">
+                  ${preset.label}
+                </button>
+              </li>`,
+          )}
+        </ul>
+      </div>
+      <div id="scope-rows">${rows.map((row, i) => ruleRow(row, i, e, rows.length))}</div>
       <datalist id="resource-types">
         <option value="*"></option>
         ${FHIR_R4_RESOURCE_TYPES.map((t) => html`<option value="${t}"></option>`)}
@@ -361,10 +480,20 @@ ${form.description}</textarea>
   </form>`;
 }
 
-function ruleRow(row: RuleRow, i: number, e: FieldErrors): Html {
+function ruleRow(row: RuleRow, i: number, e: FieldErrors, count: number): Html {
   const id = `rule-${i}`;
-  return html`<fieldset class="rule" data-rule>
+  return html`<fieldset class="rule" data-rule id="${id}">
     <legend>Scope rule ${i + 1}</legend>
+    <button
+      type="submit"
+      name="intent"
+      value="remove-row-${i}"
+      class="small remove-row"
+      data-remove-row
+      ${count <= 1 && !filled(row) ? 'hidden' : ''}
+    >
+      Remove<span class="visually-hidden"> scope rule ${i + 1}</span>
+    </button>
     <label for="${id}-resource">Resource type (or <code>*</code> for all)</label>
     <input
       id="${id}-resource"
@@ -375,7 +504,12 @@ function ruleRow(row: RuleRow, i: number, e: FieldErrors): Html {
       ${described(e, `${id}-resource`)}
     />
     ${errorsFor(e, `${id}-resource`)}
-    <div class="ops" role="group" aria-label="Operations for scope rule ${i + 1}">
+    <div
+      class="ops"
+      role="group"
+      aria-label="Operations for scope rule ${i + 1}"
+      ${e.has(`${id}-operations`) ? html`aria-describedby="${id}-operations-error"` : ''}
+    >
       ${OPERATIONS.map(
         (op) =>
           html`<span class="op"
@@ -392,4 +526,19 @@ function ruleRow(row: RuleRow, i: number, e: FieldErrors): Html {
     </div>
     ${errorsFor(e, `${id}-operations`)}
   </fieldset>`;
+}
+
+/** Where the error summary's link for a field goes (the element a person fixes). */
+function anchorOf(key: string): string {
+  if (/^rule-\d+-operations$/.test(key)) return key.replace(/-operations$/, '-read');
+  if (key === 'rules') return 'rule-0-resource';
+  if (key === 'authType') return 'auth-jwks';
+  if (key === 'version') return 'version-v2';
+  return key;
+}
+
+function labelFor(key: string): string {
+  const rule = /^rule-(\d+)-(resource|operations)$/.exec(key);
+  if (rule) return `Scope rule ${Number(rule[1]) + 1}`;
+  return FIELD_LABELS[key] ?? 'Form';
 }
