@@ -54,9 +54,77 @@ export function readEnvFile(file: string): Record<string, string> {
   return out;
 }
 
-export const serverEnvFile = () => readEnvFile(path.join(DEPLOY_TEMPORAL, 'server.env'));
-export const setupEnvFile = () => readEnvFile(path.join(DEPLOY_TEMPORAL, 'setup.env'));
-export const uiEnvFile = () => readEnvFile(path.join(DEPLOY_TEMPORAL, 'ui.env'));
+/** The files under deploy/ the cluster shares with docker-compose.yml. */
+export const CLUSTER_FILES = {
+  serverConfig: path.join(DEPLOY_TEMPORAL, 'config', 'production.yaml'),
+  dynamicConfig: path.join(DEPLOY_TEMPORAL, 'dynamicconfig.yaml'),
+  serverEnv: path.join(DEPLOY_TEMPORAL, 'server.env'),
+  setupEnv: path.join(DEPLOY_TEMPORAL, 'setup.env'),
+  uiEnv: path.join(DEPLOY_TEMPORAL, 'ui.env'),
+  uiConfig: path.join(DEPLOY_TEMPORAL, 'ui', 'production.yaml'),
+  adminScript: path.join(ROOT, 'deploy', 'temporal-admin.sh'),
+} as const;
+/** `--root DEPLOY_TEMPORAL --config <dir> --env production` names these files. */
+export const SERVER_CONFIG_ARGS = ['--root', DEPLOY_TEMPORAL, '--config', 'config', '--env', 'production'];
+export const UI_CONFIG_ARGS = ['--root', DEPLOY_TEMPORAL, '--config', 'ui', '--env', 'production'];
+
+export const serverEnvFile = () => readEnvFile(CLUSTER_FILES.serverEnv);
+export const setupEnvFile = () => readEnvFile(CLUSTER_FILES.setupEnv);
+export const uiEnvFile = () => readEnvFile(CLUSTER_FILES.uiEnv);
+
+/**
+ * What the cluster gives each server process beyond deploy/temporal/server.env (deploy/cluster.test.ts
+ * checks that neither this nor compose overrides a key of server.env, and that both provide every
+ * variable the config template needs).
+ */
+export function serverEnvironment(input: {
+  postgres: ClusterPostgres;
+  databases: { temporal: string; visibility: string };
+  certs: Pick<ClusterCerts, 'ca' | 'frontend' | 'internode'>;
+  ports: Record<string, string>;
+  jwksUrl: string;
+  logLevel: string;
+}): Record<string, string> {
+  return {
+    ...input.ports,
+    TEMPORAL_LOG_LEVEL: input.logLevel,
+    BIND_ON_IP: '127.0.0.1',
+    POSTGRES_SEEDS: input.postgres.host,
+    DB_PORT: String(input.postgres.port),
+    POSTGRES_USER: input.postgres.user,
+    POSTGRES_PWD: input.postgres.password,
+    DBNAME: input.databases.temporal,
+    VISIBILITY_DBNAME: input.databases.visibility,
+    DYNAMIC_CONFIG_FILE_PATH: CLUSTER_FILES.dynamicConfig,
+    TEMPORAL_TLS_CA: input.certs.ca,
+    TEMPORAL_TLS_FRONTEND_CERT: input.certs.frontend.cert,
+    TEMPORAL_TLS_FRONTEND_KEY: input.certs.frontend.key,
+    TEMPORAL_TLS_INTERNODE_CERT: input.certs.internode.cert,
+    TEMPORAL_TLS_INTERNODE_KEY: input.certs.internode.key,
+    TEMPORAL_JWT_KEY_SOURCE: input.jwksUrl,
+  };
+}
+
+/** What the cluster gives the Web UI server beyond deploy/temporal/ui.env. */
+export function uiServerEnvironment(input: {
+  address: string;
+  port: number;
+  publicUrl: string;
+  namespace: string;
+  certs: Pick<ClusterCerts, 'ca' | 'clients'>;
+}): Record<string, string> {
+  return {
+    TEMPORAL_ADDRESS: input.address,
+    TEMPORAL_UI_HOST: '127.0.0.1',
+    TEMPORAL_UI_PORT: String(input.port),
+    TEMPORAL_UI_PUBLIC_URL: input.publicUrl,
+    TEMPORAL_DEFAULT_NAMESPACE: input.namespace,
+    TEMPORAL_CSRF_COOKIE_INSECURE: 'true', // plain http on localhost
+    TEMPORAL_TLS_CA: input.certs.ca,
+    TEMPORAL_TLS_CERT: input.certs.clients.ui.cert,
+    TEMPORAL_TLS_KEY: input.certs.clients.ui.key,
+  };
+}
 
 /** The services of each server process: `frontend` also runs internal-frontend (the server worker's entry). */
 export const SERVER_SERVICES: Record<ServerRole, string[]> = {
@@ -336,7 +404,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   say(`databases ${options.databases.temporal}, ${options.databases.visibility}: creating and migrating`);
   await run(
     'sh',
-    [path.join(ROOT, 'deploy', 'temporal-admin.sh'), 'schema'],
+    [CLUSTER_FILES.adminScript, 'schema'],
     {
       PATH: adminPath,
       POSTGRES_SEEDS: pg.host,
@@ -357,26 +425,18 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
   const serverEnv: NodeJS.ProcessEnv = {
     PATH: process.env.PATH,
     ...serverEnvFile(),
-    ...ports,
-    TEMPORAL_LOG_LEVEL: options.logLevel ?? 'warn',
-    BIND_ON_IP: '127.0.0.1',
-    POSTGRES_SEEDS: pg.host,
-    DB_PORT: String(pg.port),
-    POSTGRES_USER: pg.user,
-    POSTGRES_PWD: pg.password,
-    DBNAME: options.databases.temporal,
-    VISIBILITY_DBNAME: options.databases.visibility,
-    DYNAMIC_CONFIG_FILE_PATH: path.join(DEPLOY_TEMPORAL, 'dynamicconfig.yaml'),
-    TEMPORAL_TLS_CA: certs.ca,
-    TEMPORAL_TLS_FRONTEND_CERT: certs.frontend.cert,
-    TEMPORAL_TLS_FRONTEND_KEY: certs.frontend.key,
-    TEMPORAL_TLS_INTERNODE_CERT: certs.internode.cert,
-    TEMPORAL_TLS_INTERNODE_KEY: certs.internode.key,
-    TEMPORAL_JWT_KEY_SOURCE: jwks.url,
+    ...serverEnvironment({
+      postgres: pg,
+      databases: options.databases,
+      certs,
+      ports,
+      jwksUrl: jwks.url,
+      logLevel: options.logLevel ?? 'warn',
+    }),
   };
   const processes = {} as Record<ServerRole | 'ui-server', ManagedProcess>;
   for (const role of SERVER_ROLES) {
-    const args = ['--root', DEPLOY_TEMPORAL, '--config', 'config', '--env', 'production', 'start'];
+    const args = [...SERVER_CONFIG_ARGS, 'start'];
     for (const service of SERVER_SERVICES[role]) args.push('--service', service);
     processes[role] = managed(`temporal-${role}`, options.binaries.server, args, serverEnv, options);
   }
@@ -395,7 +455,7 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     const admin = await mint(permissions.admin, 'backend-services-admin', 600);
     await run(
       'sh',
-      [path.join(ROOT, 'deploy', 'temporal-admin.sh'), 'namespace'],
+      [CLUSTER_FILES.adminScript, 'namespace'],
       {
         PATH: adminPath,
         HOME: options.dir,
@@ -439,19 +499,17 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     processes['ui-server'] = managed(
       'temporal-ui',
       options.binaries['ui-server'],
-      ['--root', DEPLOY_TEMPORAL, '--config', 'ui', '--env', 'production', 'start'],
+      [...UI_CONFIG_ARGS, 'start'],
       {
         PATH: process.env.PATH,
         ...uiEnvFile(),
-        TEMPORAL_ADDRESS: address,
-        TEMPORAL_UI_HOST: '127.0.0.1',
-        TEMPORAL_UI_PORT: String(uiServerPort),
-        TEMPORAL_UI_PUBLIC_URL: uiUrl,
-        TEMPORAL_DEFAULT_NAMESPACE: options.namespace,
-        TEMPORAL_CSRF_COOKIE_INSECURE: 'true', // plain http on localhost
-        TEMPORAL_TLS_CA: certs.ca,
-        TEMPORAL_TLS_CERT: certs.clients.ui.cert,
-        TEMPORAL_TLS_KEY: certs.clients.ui.key,
+        ...uiServerEnvironment({
+          address,
+          port: uiServerPort,
+          publicUrl: uiUrl,
+          namespace: options.namespace,
+          certs,
+        }),
       },
       options,
     );
