@@ -11,7 +11,13 @@ import {
   uiServerEnvironment,
   type ServerRole,
 } from '../platform/temporal-cluster.js';
-import { envFilesOf, environmentOf, parseCompose, type ComposeDocument } from './compose-checks.js';
+import {
+  envFilesOf,
+  environmentOf,
+  parseCompose,
+  type ComposeDocument,
+  type ComposeService,
+} from './compose-checks.js';
 
 /**
  * One source for the topology: docker-compose.yml and `npm run cluster` (platform/temporal-cluster.ts)
@@ -41,7 +47,7 @@ function templateVariables(file: string): { all: Set<string>; required: Set<stri
   return { all, required: new Set([...all].filter((v) => !defaulted.has(v))) };
 }
 
-function mounts(service: { volumes?: unknown } | undefined): string[] {
+function mounts(service: ComposeService | undefined): string[] {
   return ((service?.volumes as string[] | undefined) ?? []).map((v) => String(v).split(':')[0]!);
 }
 
