@@ -160,6 +160,14 @@ describe('one source for the Temporal topology (docker-compose.yml and npm run c
     expect(topologyProblems(compose)).toEqual([]);
   });
 
+  it('keeps the templates Go templates (a formatter that rewrites `{{` as `{ {` breaks them silently)', () => {
+    for (const file of [CLUSTER_FILES.serverConfig, CLUSTER_FILES.uiConfig]) {
+      const text = readFileSync(file, 'utf8');
+      expect(text.split('\n')[0], rel(file)).toBe('# enable-template');
+      expect(text, rel(file)).not.toMatch(/\{ \{|\} \}/);
+    }
+  });
+
   it('runs history with at least 4 shards, mTLS required, the default claim mapper and authorizer', () => {
     const fixed = serverEnvFile();
     expect(Number(fixed.NUM_HISTORY_SHARDS)).toBeGreaterThanOrEqual(4);
