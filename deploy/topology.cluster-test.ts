@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Client, WorkflowUpdateFailedError } from '@temporalio/client';
@@ -139,7 +139,14 @@ describe('the production topology (npm run cluster) on one machine', () => {
   }
   /** Registers (on `api`), reads it back there at once, and submits. */
   async function registeredAndSubmitted(api: 0 | 1, overrides: Record<string, unknown> = {}) {
-    const created = await call(api, 'POST', '/v1/backend-services', owner, validRegistration(overrides));
+    const created = await call(
+      api,
+      'POST',
+      '/v1/backend-services',
+      owner,
+      // Production runs OrgBAC: every service names its Organization.
+      validRegistration({ organizationId: 'org-payer-a', ...overrides }),
+    );
     expect(created.status).toBe(201);
     const id = created.body.id;
     const read = await call(api, 'GET', `/v1/backend-services/${id}`, owner);
@@ -267,8 +274,20 @@ describe('the production topology (npm run cluster) on one machine', () => {
         body: JSON.stringify({ reason: 'ui' }),
       },
     );
-    expect(terminate.ok).toBe(false);
-    expect(await terminate.text()).toMatch(/unauthorized|permission/i);
+    // The UI server refuses every write while write actions are off (405), buttons or not.
+    expect(terminate.status).toBe(405);
+    // Behind it, the UI's own identity (`default:read`) could not terminate at the frontend either.
+    const uiToken = readFileSync(topology.temporal.tokenFiles.ui, 'utf8').trim();
+    const connection = await topology.temporal.connect({ cert: 'ui', token: uiToken });
+    try {
+      const handle = new Client({ connection, namespace: 'default' }).workflow.getHandle(workflowId);
+      await expect(handle.terminate('through the UI identity')).rejects.toThrow(
+        /PermissionDenied|permission|unauthorized/i,
+      );
+      expect((await handle.describe()).status.name).toBe('RUNNING');
+    } finally {
+      await connection.close();
+    }
     // Without the identity proxy the UI server reaches the frontend with its certificate only: refused.
     const bare = await fetch(
       `${topology.temporal.uiServerUrl}/api/v1/namespaces/default/workflows/${encodeURIComponent(workflowId)}`,

@@ -91,6 +91,10 @@ function appProcess(
     get ready() {
       return ready$;
     },
+    get exited() {
+      if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+      return child.signalCode ?? `code ${child.exitCode}`;
+    },
     start,
     async kill(signal = 'SIGKILL') {
       expected = true;

@@ -190,6 +190,8 @@ export type TokenHolder = keyof ReturnType<typeof TOKEN_PERMISSIONS>;
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number | undefined;
+  /** How the last run ended (`code 1`, `SIGKILL`), while it is not running; undefined while it runs. */
+  readonly exited: string | undefined;
   start(): void;
   /** Signals the process group; the exit counts as expected. Resolves once it exited. */
   kill(signal?: NodeJS.Signals): Promise<void>;
@@ -227,6 +229,7 @@ function managed(
 ): ManagedProcess {
   let current: Supervised | undefined;
   let expected = false;
+  let exited: string | undefined;
   const output = options.output ?? (() => undefined);
   const start = () => {
     expected = false;
@@ -248,7 +251,9 @@ function managed(
     lines(child.stdout);
     lines(child.stderr);
     current = { name, child, stop: () => killGroup(child, 8_000) };
+    exited = undefined;
     child.once('exit', (code, signal) => {
+      exited = signal ?? `code ${code}`;
       if (!expected) options.onUnexpectedExit?.(name, code, signal);
     });
   };
@@ -256,6 +261,9 @@ function managed(
     name,
     get pid() {
       return current?.child.pid;
+    },
+    get exited() {
+      return exited;
     },
     start,
     async kill(signal = 'SIGKILL') {
@@ -446,9 +454,12 @@ export async function startTemporalCluster(options: ClusterOptions): Promise<Tem
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   };
   try {
-    // History first (it owns the shards), then matching, the frontend and the server's worker.
-    for (const role of ['history', 'matching', 'frontend', 'worker'] as const) processes[role].start();
-    await waitForPort(frontendPort, '127.0.0.1', 90_000);
+    // History alone first: on a new database every process would race to write the cluster
+    // metadata record, and the losers exit. Once history serves, the rest start together.
+    processes.history.start();
+    await waitForServing(processes.history, Number(ports.HISTORY_GRPC_PORT), 90_000);
+    for (const role of ['matching', 'frontend', 'worker'] as const) processes[role].start();
+    await waitForServing(processes.frontend, frontendPort, 90_000);
     say(`Temporal frontend listening on 127.0.0.1:${frontendPort} (mTLS + JWT)`);
 
     const address = `127.0.0.1:${frontendPort}`;
@@ -593,6 +604,18 @@ async function clusterPorts(options: ClusterOptions): Promise<Record<string, str
   }
   writeFileSync(file, JSON.stringify(ports, null, 2) + '\n');
   return ports;
+}
+
+/** Resolves once `port` accepts connections; fails at once if the process exits meanwhile. */
+async function waitForServing(process: ManagedProcess, port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (process.exited) throw new Error(`${process.name} exited (${process.exited}) before serving`);
+    if (await isPortBusy(port)) return;
+    if (Date.now() > deadline)
+      throw new Error(`${process.name} did not listen on ${port} in ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
 }
 
 /** A free port in 20000–32767 (cluster_membership.rpc_port is a smallint). */
