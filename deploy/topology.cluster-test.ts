@@ -31,6 +31,7 @@ type Service = PresentedService & { clientSecret?: string | null };
 const run = `${process.pid}_${Date.now().toString(36)}`;
 const owner = `alice-${run}`;
 const admin = `ada-${run}`;
+const TOKEN_TTL_SECONDS = 60;
 
 /** The messages and gRPC codes of an error and its causes. */
 function errorChain(error: unknown): string {
@@ -55,6 +56,7 @@ describe('the production topology (npm run cluster) on one machine', () => {
   const logs: Record<string, string[]> = {};
   const logFile = path.resolve('test-results', 'cluster', `topology-${run}.log`);
   const ids: Record<string, string> = {};
+  let firstTokens: Record<'api' | 'worker', string>;
 
   beforeAll(async () => {
     const started = Date.now();
@@ -82,6 +84,10 @@ describe('the production topology (npm run cluster) on one machine', () => {
       apiPorts: [await freePort(), await freePort()],
       standinPorts: [await freePort(), await freePort()],
       workflowBundlePath: bundlePath,
+      // Short-lived Temporal tokens, renewed every 30 s and re-read by the processes every 5 s: the
+      // suite outlives the first ones, so every later call proves the renewal.
+      tokenTtlSeconds: TOKEN_TTL_SECONDS,
+      appEnv: { TEMPORAL_API_KEY_REFRESH_SECONDS: '5' },
       output: (name, line) => {
         (logs[name] ??= []).push(line);
         appendFileSync(logFile, `[${name}] ${line}\n`);
@@ -90,6 +96,10 @@ describe('the production topology (npm run cluster) on one machine', () => {
         appendFileSync(logFile, `UNEXPECTED EXIT ${name} ${signal ?? code}\n`),
     });
     users = await loadOrCreateDevelopmentIssuer(dataDir, { audience: 'backend-services-api' });
+    firstTokens = {
+      api: readFileSync(topology.temporal.tokenFiles.api, 'utf8'),
+      worker: readFileSync(topology.temporal.tokenFiles.worker, 'utf8'),
+    };
     keys = await startKeyServer();
     appendFileSync(logFile, `topology up in ${Date.now() - started} ms\n`);
   });
@@ -365,5 +375,40 @@ describe('the production topology (npm run cluster) on one machine', () => {
     } finally {
       await connection.close();
     }
+  });
+
+  it("renews the processes' tokens before they expire: after the first ones expired, the APIs and workers still work", async () => {
+    const { exp } = JSON.parse(Buffer.from(firstTokens.api.split('.')[1]!, 'base64url').toString()) as {
+      exp: number;
+    };
+    const wait = exp * 1000 + 2_000 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    expect(readFileSync(topology.temporal.tokenFiles.api, 'utf8')).not.toBe(firstTokens.api);
+    expect(readFileSync(topology.temporal.tokenFiles.worker, 'utf8')).not.toBe(firstTokens.worker);
+    // A start (API 2's connection) and the sandbox provisioning (the remaining worker's) after expiry.
+    const created = await call(
+      1,
+      'POST',
+      '/v1/backend-services',
+      owner,
+      validRegistration({ organizationId: 'org-payer-a' }),
+    );
+    expect(created.status).toBe(201);
+    await until(0, created.body.id, (s) => s.environments.sandbox !== null);
+    // The expired token itself is refused by the frontend.
+    const stale = await topology.temporal
+      .connect({ cert: 'api', token: firstTokens.api.trim() })
+      .then(async (connection) => {
+        try {
+          await new Client({ connection, namespace: 'default' }).workflow
+            .getHandle(workflowIdOf(ids.secret!))
+            .describe();
+          return undefined;
+        } finally {
+          await connection.close();
+        }
+      })
+      .catch((e: unknown) => e);
+    expect(errorChain(stale)).toMatch(/expired|PermissionDenied|PERMISSION_DENIED|Unauthenticated/i);
   });
 });
