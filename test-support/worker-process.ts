@@ -41,6 +41,8 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
       PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
       PRODUCTION_ORGBAC: String(production.orgbac ?? true),
+      // On a cluster run: its mTLS files and token file (nothing on the dev server).
+      ...(JSON.parse(inject('temporalClientEnv')) as Record<string, string>),
     },
   });
   return new Promise((resolve, reject) => {
