@@ -3,6 +3,8 @@
  * production stand-in) at rising concurrency, against the ceiling: a no-op workflow with the same
  * updates and activities (bench/noop-workflow.ts) on the same dev server, measured in the same run.
  * Target: ≥ 0.5 of the ceiling at every concurrency. Also: where a lifecycle's time goes.
+ * BENCH_TEMPORAL=cluster runs it on `npm run cluster`'s Temporal (four server processes on
+ * PostgreSQL, mTLS and JWT) instead of the dev server: compare the two runs' tables.
  */
 import { createCommandAuthActivities } from '../worker/command-verifier.js';
 import { fileURLToPath } from 'node:url';
@@ -210,7 +212,7 @@ await withBenchEnvironment('lifecycle', {}, async (env) => {
       });
     }
     printTable(
-      `Lifecycle throughput (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')})`,
+      `Lifecycle throughput on the ${env.target} (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')})`,
       rows,
     );
 
@@ -242,7 +244,8 @@ await withBenchEnvironment('lifecycle', {}, async (env) => {
       })),
     );
     printTargets(targets);
-    writeResults('lifecycle', {
+    writeResults(env.target === 'cluster' ? 'lifecycle-cluster' : 'lifecycle', {
+      target: env.target,
       levels: results,
       split: { real: realSplit, noop: noopSplit },
       targets,

@@ -16,6 +16,7 @@ export interface ComposeService {
   command?: string | string[];
   entrypoint?: string | string[];
   environment?: Record<string, string | number | boolean | null> | string[];
+  env_file?: string | (string | { path: string })[];
   ports?: (string | number | { target?: number | string; published?: number | string; host_ip?: string })[];
   depends_on?: string[] | Record<string, { condition?: string }>;
   healthcheck?: { test?: string | string[]; disable?: boolean };
@@ -74,7 +75,38 @@ export function composeSpecValidator(schema = loadComposeSpecSchema()): SchemaCh
 // ---------------------------------------------------------------------------------------------
 // 2. Environment variables against the processes' zod config schemas
 
+const REPO_ROOT = path.resolve(import.meta.dirname, '..');
+
+/** KEY=value lines of an env_file (comments and blank lines skipped). */
+export function envFileEntries(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const raw of text.split('\n')) {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) continue;
+    const i = line.indexOf('=');
+    if (i > 0) out[line.slice(0, i)] = line.slice(i + 1);
+  }
+  return out;
+}
+
+/** The service's `env_file` entries (paths relative to the repository), in order. */
+export function envFilesOf(service: ComposeService | undefined): string[] {
+  const files = service?.env_file;
+  if (!files) return [];
+  const list = Array.isArray(files) ? files : [files];
+  return list.map((entry) => (typeof entry === 'string' ? entry : entry.path));
+}
+
+/** What the service's process sees: its env_file entries, then `environment` over them. */
 export function environmentOf(service: ComposeService | undefined): Record<string, string> {
+  const fromFiles = Object.assign(
+    {},
+    ...envFilesOf(service).map((file) => envFileEntries(readFileSync(path.resolve(REPO_ROOT, file), 'utf8'))),
+  ) as Record<string, string>;
+  return { ...fromFiles, ...ownEnvironmentOf(service) };
+}
+
+function ownEnvironmentOf(service: ComposeService | undefined): Record<string, string> {
   const env = service?.environment;
   if (!env) return {};
   if (Array.isArray(env)) {
@@ -288,13 +320,15 @@ export function dependencyProblems(
 const SECRET_NAME = /PASSWORD|PWD|SECRET|TOKEN|API_KEY|_KEYS?$/;
 /** `${VAR}`, `${VAR:?message}`, `${VAR?message}` or `${VAR:-}` (empty default): nothing hard-coded. */
 const FROM_ENVIRONMENT = /^\$\{[A-Z_][A-Z0-9_]*(?:(?::?\?[^}]*)|:-)?\}$/;
+const FILE_PATH = /^\/[\w./-]+$/;
 const URL_PASSWORD = /:\/\/[^:/@\s]+:([^@\s]*)@/;
 
 export function secretProblems(doc: ComposeDocument): string[] {
   const problems: string[] = [];
   for (const [name, service] of Object.entries(doc.services)) {
     for (const [key, value] of Object.entries(environmentOf(service))) {
-      if (SECRET_NAME.test(key) && !FROM_ENVIRONMENT.test(value)) {
+      // A file path names where a key is (a mounted secret), it is not the key itself.
+      if (SECRET_NAME.test(key) && !FROM_ENVIRONMENT.test(value) && !FILE_PATH.test(value)) {
         problems.push(
           `services.${name}.environment.${key} must come from the environment (\${${key}:?…}), not a literal`,
         );

@@ -165,7 +165,10 @@ describe('image tags against the pinned versions', () => {
   const pinned = {
     postgres: IMAGES.postgres,
     'temporal-schema': IMAGES.temporalAdminTools,
+    'temporal-history': IMAGES.temporalServer,
+    'temporal-matching': IMAGES.temporalServer,
     temporal: IMAGES.temporalServer,
+    'temporal-worker': IMAGES.temporalServer,
     'temporal-setup': IMAGES.temporalAdminTools,
     'temporal-ui': IMAGES.temporalUi,
     prometheus: IMAGES.prometheus,
@@ -227,8 +230,9 @@ describe('search attributes registered by the admin job', () => {
 
   it('rejects a missing, a mistyped and an extra attribute (negative control)', () => {
     const bad = mutate((doc) => {
+      // environment over env_file (deploy/temporal/setup.env), as compose applies them
       const env = doc.services['temporal-setup']!.environment as Record<string, string>;
-      env.SEARCH_ATTRIBUTES = env
+      env.SEARCH_ATTRIBUTES = environmentOf(doc.services['temporal-setup'])
         .SEARCH_ATTRIBUTES!.replace('BackendServiceOwner=Keyword', '')
         .replace(
           'BackendServiceSubmittedAt=Datetime',
@@ -246,9 +250,13 @@ describe('search attributes registered by the admin job', () => {
 describe('start order and healthchecks', () => {
   const done = 'service_completed_successfully' as const;
   const healthy = 'service_healthy' as const;
+  const started = 'service_started' as const;
   const order = {
     'temporal-schema': { postgres: healthy },
-    temporal: { 'temporal-schema': done },
+    'temporal-history': { 'temporal-schema': done },
+    'temporal-matching': { 'temporal-schema': done },
+    temporal: { 'temporal-history': started, 'temporal-matching': started },
+    'temporal-worker': { temporal: healthy },
     'temporal-setup': { temporal: healthy },
     'temporal-ui': { temporal: healthy },
     migrate: { postgres: healthy },

@@ -1,6 +1,10 @@
 #!/bin/sh
 # One-shot Temporal administration for docker-compose.yml, run in the temporalio/admin-tools image
-# (which ships temporal-sql-tool, the schema files of its server release, and the temporal CLI).
+# (which ships temporal-sql-tool, the schema files of its server release, and the temporal CLI), and
+# for `npm run cluster` (platform/temporal-cluster.ts runs it with the binaries of `npm run
+# cluster:build` on PATH and TEMPORAL_SCHEMA_DIR pointing into the server module).
+# Against a secured frontend the CLI takes its client certificate from TEMPORAL_TLS_CERT,
+# TEMPORAL_TLS_KEY and TEMPORAL_TLS_CA, and an admin token (`temporal-system:admin`) from TEMPORAL_API_KEY.
 #
 #   temporal-admin.sh schema     create the temporal and visibility databases when missing, then
 #                                apply every schema version not yet applied (before the server starts)
@@ -17,17 +21,20 @@ die() { printf 'temporal-admin: %s\n' "$*" >&2; exit 1; }
 schema() {
   : "${POSTGRES_SEEDS:?POSTGRES_SEEDS (database host) is required}"
   : "${POSTGRES_USER:?POSTGRES_USER is required}"
-  # temporal-sql-tool reads the password from SQL_PASSWORD, so it never appears in a process list.
-  : "${SQL_PASSWORD:?SQL_PASSWORD is required}"
+  # temporal-sql-tool reads the password from SQL_PASSWORD, so it never appears in a process list
+  # (set and empty: a server with trust authentication, as on a developer's machine).
+  : "${SQL_PASSWORD?SQL_PASSWORD is required}"
   port="${DB_PORT:-5432}"
-  dir=/etc/temporal/schema/postgresql/v12
+  dir="${TEMPORAL_SCHEMA_DIR:-/etc/temporal/schema/postgresql/v12}"
 
-  tries=0
-  until nc -z "$POSTGRES_SEEDS" "$port"; do
-    tries=$((tries + 1))
-    [ "$tries" -lt 60 ] || die "PostgreSQL at $POSTGRES_SEEDS:$port does not answer"
-    sleep 1
-  done
+  if command -v nc >/dev/null 2>&1; then
+    tries=0
+    until nc -z "$POSTGRES_SEEDS" "$port"; do
+      tries=$((tries + 1))
+      [ "$tries" -lt 60 ] || die "PostgreSQL at $POSTGRES_SEEDS:$port does not answer"
+      sleep 1
+    done
+  fi
 
   for pair in "${DBNAME:-temporal}:temporal" "${VISIBILITY_DBNAME:-temporal_visibility}:visibility"; do
     db="${pair%%:*}"

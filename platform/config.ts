@@ -44,6 +44,19 @@ export const temporalSchema = z.object({
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('backend-services'),
   TEMPORAL_TLS: bool(false),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
+  /**
+   * A file holding the bearer token sent as the API key (the cluster's `<namespace>:write` JWT); it is
+   * re-read every TEMPORAL_API_KEY_REFRESH_SECONDS and a changed token replaces the old one on the live
+   * connection, so whoever renews the file (the identity provider's agent) renews the process's token.
+   */
+  TEMPORAL_API_KEY_FILE: z.string().min(1).optional(),
+  TEMPORAL_API_KEY_REFRESH_SECONDS: z.coerce.number().int().min(1).max(3600).default(30),
+  /** mTLS to the frontend: the CA that signed its certificate, this process's client certificate and key (PEM files). */
+  TEMPORAL_TLS_CA_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_CERT_FILE: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_FILE: z.string().min(1).optional(),
+  /** The name the frontend's certificate is checked against, when it differs from TEMPORAL_ADDRESS's host. */
+  TEMPORAL_TLS_SERVER_NAME: z.string().min(1).optional(),
   TEMPORAL_UI_URL: url().default('http://localhost:8233'),
 });
 
@@ -220,6 +233,37 @@ export const startSchema = commonSchema.extend({
   WORKER_METRICS_PORT: port(9465),
   /** The development SMTP catcher (notifications/dev-mail.ts) the worker mails to. */
   SMTP_CATCHER_PORT: port(2525),
+});
+
+/**
+ * `npm run cluster`: the production topology on this machine (platform/cluster-topology.ts). Its
+ * ports and databases differ from npm start's, so both can run side by side.
+ */
+export const clusterSchema = commonSchema.extend({
+  DATABASE_URL: databaseSchema.shape.DATABASE_URL.unwrap().optional(),
+  DATA_DIR: z.string().min(1).default('data'),
+  /** The read model (`<DATABASE_URL's server>/backend_services_cluster`) and Temporal's two databases. */
+  CLUSTER_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('backend_services_cluster'),
+  CLUSTER_TEMPORAL_DATABASE: z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]*$/)
+    .default('temporal_cluster'),
+  CLUSTER_TEMPORAL_PORT: port(7333),
+  CLUSTER_TEMPORAL_UI_PORT: port(8333),
+  CLUSTER_API_PORTS: z
+    .string()
+    .regex(/^\d+,\d+$/, 'two ports, comma-separated')
+    .default('3100,3101')
+    .transform((v) => v.split(',').map(Number) as [number, number]),
+  CLUSTER_SANDBOX_AIDBOX_PORT: port(8190),
+  CLUSTER_PRODUCTION_AIDBOX_PORT: port(8180),
+  /** Lifetime of the Temporal tokens the cluster writes for its processes (renewed at half of it). */
+  CLUSTER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+  TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
+  TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
 });
 
 export type StartConfig = z.infer<typeof startSchema>;

@@ -8,6 +8,8 @@ import { generateCommandKeyPair } from '../platform/command-tokens.js';
 import { freePort } from '../platform/ports.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
+import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
+import { postgresFromUrl, startTemporalCluster } from '../platform/temporal-cluster.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import { sql } from 'kysely';
 import { testDatabaseUrl } from './database-url.js';
@@ -18,7 +20,7 @@ import { readRegistry, whereFound } from './secret-registry.js';
  * database of its own (dropped afterwards), and the workflow bundle built once. Never those of
  * `npm start`.
  */
-let server: DevServer | undefined;
+let server: Pick<DevServer, 'address' | 'stop'> | undefined;
 let databaseUrl: string | undefined;
 let scratch: string | undefined;
 let registryFile: string | undefined;
@@ -32,7 +34,17 @@ export async function setup(project: TestProject): Promise<void> {
   const [port, bundle] = await Promise.all([freePort(), bundleWorkflows()]);
   // A database file (not in-memory) so the secret-absence test can search what Temporal persisted.
   temporalDbFile = path.join(scratch, 'temporal.db');
-  server = await startDevServer({ cli: cli.path, port, headless: true, dbFile: temporalDbFile });
+  // TEST_TEMPORAL=cluster: the production topology's Temporal instead (`npm run cluster`'s four
+  // processes on PostgreSQL, mTLS + JWT), e.g. `TEST_TEMPORAL=cluster npm run test:only -- faults/`.
+  const target = process.env.TEST_TEMPORAL === 'cluster' ? 'cluster' : 'dev-server';
+  let clientEnv: Record<string, string> = {};
+  if (target === 'cluster') {
+    const cluster = await startTestCluster(cli.path, scratch);
+    server = cluster;
+    clientEnv = cluster.clientEnv;
+  } else {
+    server = await startDevServer({ cli: cli.path, port, headless: true, dbFile: temporalDbFile });
+  }
 
   databaseUrl = testDatabaseUrl(`bs_test_${process.pid}_${Date.now().toString(36)}`);
   await ensureDatabase(databaseUrl);
@@ -51,6 +63,8 @@ export async function setup(project: TestProject): Promise<void> {
   writeFileSync(registryFile, '');
   project.provide('secretRegistryFile', registryFile);
   project.provide('temporalAddress', server.address);
+  project.provide('temporalTarget', target);
+  project.provide('temporalClientEnv', JSON.stringify(clientEnv));
   project.provide('temporalCliPath', cli.path);
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', bundlePath);
@@ -120,9 +134,43 @@ async function searchForSecrets(): Promise<Error | undefined> {
   return problems.length > 0 ? new Error(`secret check failed:\n${problems.join('\n')}`) : undefined;
 }
 
+/** A Temporal cluster of the run's own (databases dropped at teardown), connected to as the worker. */
+async function startTestCluster(cliPath: string, dir: string) {
+  const database = `temporal_test_${process.pid}_${Date.now().toString(36)}`;
+  const cluster = await startTemporalCluster({
+    binaries: await resolveClusterBinaries(process.env, () => undefined),
+    cli: cliPath,
+    schemaDir: postgresSchemaDir(),
+    dir: path.join(dir, 'cluster'),
+    issuerDir: dir,
+    postgres: postgresFromUrl(testDatabaseUrl('postgres')),
+    databases: { temporal: database, visibility: `${database}_visibility` },
+    namespace: 'default',
+  });
+  const {
+    TEMPORAL_ADDRESS: _address,
+    TEMPORAL_NAMESPACE: _namespace,
+    TEMPORAL_UI_URL: _ui,
+    ...clientEnv
+  } = cluster.clientEnv('worker');
+  return {
+    address: cluster.address,
+    clientEnv,
+    async stop() {
+      await cluster.stop();
+      for (const name of [database, `${database}_visibility`])
+        await dropDatabase(testDatabaseUrl(name)).catch(() => undefined);
+    },
+  };
+}
+
 declare module 'vitest' {
   export interface ProvidedContext {
     temporalAddress: string;
+    /** `dev-server` (default) or `cluster` (TEST_TEMPORAL=cluster). */
+    temporalTarget: 'dev-server' | 'cluster';
+    /** TEMPORAL_TLS_*_FILE and TEMPORAL_API_KEY_FILE of the cluster (JSON; `{}` on the dev server). */
+    temporalClientEnv: string;
     temporalCliPath: string;
     databaseUrl: string;
     workflowBundlePath: string;

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDependencies } from '../activities/index.js';
 import type { CommandVerification } from '../worker/command-verifier.js';
+import { temporalSchema } from '../platform/config.js';
+import { tlsFromConfig } from '../platform/temporal-connection.js';
 import { createWorker } from '../worker/create-worker.js';
 import { testCommandVerification, testSigningInterceptor } from './command-keys.js';
 
@@ -23,6 +26,21 @@ function quietRuntime() {
   });
 }
 
+/**
+ * How to reach the run's Temporal: the dev server's address, or on a cluster run
+ * (TEST_TEMPORAL=cluster) also its mTLS files and token file, read as the processes read them.
+ */
+export function temporalConnectionOptions(address = inject('temporalAddress')) {
+  const env = JSON.parse(inject('temporalClientEnv')) as Record<string, string>;
+  if (Object.keys(env).length === 0) return { address };
+  const config = temporalSchema.parse({ ...env, TEMPORAL_ADDRESS: address });
+  const tls = tlsFromConfig(config);
+  const apiKey = config.TEMPORAL_API_KEY_FILE
+    ? readFileSync(config.TEMPORAL_API_KEY_FILE, 'utf8').trim()
+    : undefined;
+  return { address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
+}
+
 export function uniqueTaskQueue(prefix = 'test'): string {
   return `${prefix}-${randomUUID()}`;
 }
@@ -35,7 +53,7 @@ export async function testClient(
   address = inject('temporalAddress'),
   options: { signed?: boolean } = {},
 ): Promise<Client> {
-  const connection = await Connection.connect({ address });
+  const connection = await Connection.connect(temporalConnectionOptions(address));
   return new Client({
     connection,
     ...(options.signed === false ? {} : { interceptors: { workflow: [testSigningInterceptor()] } }),
@@ -61,9 +79,7 @@ export async function startTestWorker(
 ): Promise<RunningWorker> {
   quietRuntime();
   const taskQueue = options.taskQueue ?? uniqueTaskQueue();
-  const connection = await NativeConnection.connect({
-    address: options.address ?? inject('temporalAddress'),
-  });
+  const connection = await NativeConnection.connect(temporalConnectionOptions(options.address));
   const worker = await createWorker({
     connection,
     namespace: 'default',

@@ -45,6 +45,8 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<Child
       PRODUCTION_ORGBAC: String(production.orgbac ?? true),
       // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
       WORKER_METRICS_PORT: '0',
+      // On a cluster run: its mTLS files and token file (nothing on the dev server).
+      ...(JSON.parse(inject('temporalClientEnv')) as Record<string, string>),
       ...options.env,
     },
   });

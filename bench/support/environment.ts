@@ -1,4 +1,7 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { commandSigningInterceptor } from '../../api/commands/signing-interceptor.js';
 import { createCommandSigner } from '../../api/commands/signer.js';
@@ -16,6 +19,8 @@ import { localhostOnlyResolver } from '../../platform/network.js';
 import { freePort } from '../../platform/ports.js';
 import { resolveTemporalCli } from '../../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../../platform/temporal-dev-server.js';
+import { postgresSchemaDir, resolveClusterBinaries } from '../../platform/temporal-cluster-binaries.js';
+import { postgresFromUrl, startTemporalCluster } from '../../platform/temporal-cluster.js';
 import type { Environment } from '../../workflows/backend-service/types.js';
 
 /**
@@ -27,7 +32,10 @@ export interface BenchEnvironment {
   cliPath: string;
   databaseUrl: string;
   db: Db;
-  temporal: DevServer;
+  /** The dev server, or with BENCH_TEMPORAL=cluster the production topology's Temporal cluster. */
+  temporal: Pick<DevServer, 'address' | 'stop'>;
+  /** `dev-server` or `cluster`. */
+  target: BenchTarget;
   client: Client;
   standins: Record<Environment, Standin>;
   environments: Record<Environment, AidboxEnvironment>;
@@ -47,6 +55,52 @@ export interface EnvironmentOptions {
 }
 
 let runtimeInstalled = false;
+
+export type BenchTarget = 'dev-server' | 'cluster';
+/** BENCH_TEMPORAL=cluster runs a bench against `npm run cluster`'s Temporal (four processes, PostgreSQL, mTLS + JWT). */
+export const benchTarget = (): BenchTarget =>
+  process.env.BENCH_TEMPORAL === 'cluster' ? 'cluster' : 'dev-server';
+
+/** A Temporal cluster of the bench's own (databases dropped at the end), and how to connect to it. */
+async function startBenchCluster(name: string, cliPath: string) {
+  const dir = mkdtempSync(path.join(tmpdir(), 'bs-bench-cluster-'));
+  const server = new URL(process.env.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const database = `temporal_bench_${name.replace(/\W/g, '_')}_${process.pid}`;
+  const cluster = await startTemporalCluster({
+    binaries: await resolveClusterBinaries(process.env, () => undefined),
+    cli: cliPath,
+    schemaDir: postgresSchemaDir(),
+    dir: path.join(dir, 'cluster'),
+    issuerDir: dir,
+    postgres: postgresFromUrl(server.toString()),
+    databases: { temporal: database, visibility: `${database}_visibility` },
+    namespace: 'default',
+  });
+  const token = () => readFileSync(cluster.tokenFiles.api, 'utf8').trim();
+  const tls = {
+    serverNameOverride: 'temporal-frontend',
+    serverRootCACertificate: readFileSync(cluster.certs.ca),
+    clientCertPair: {
+      crt: readFileSync(cluster.certs.clients.api.cert),
+      key: readFileSync(cluster.certs.clients.api.key),
+    },
+  };
+  const drop = async (db: string) => {
+    const url = new URL(server.toString());
+    url.pathname = `/${db}`;
+    await dropDatabase(url.toString()).catch(() => undefined);
+  };
+  return {
+    address: cluster.address,
+    connectionOptions: () => ({ address: cluster.address, tls, apiKey: token() }),
+    async stop() {
+      await cluster.stop();
+      await drop(database);
+      await drop(`${database}_visibility`);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 export async function startBenchEnvironment(
   name: string,
@@ -71,16 +125,24 @@ export async function startBenchEnvironment(
   };
   try {
     let cliPath = '';
-    let temporal: DevServer | undefined;
+    let temporal: Pick<DevServer, 'address' | 'stop'> | undefined;
+    let connectionOptions: () => { address: string } = () => ({ address: temporal!.address });
     let client: Client | undefined;
+    const target = benchTarget();
     const commandKeys = await generateCommandKeyPair('bench-command-key');
     if (options.temporal ?? true) {
       const cli = await resolveTemporalCli();
       if (cli.type !== 'path') throw new Error('the benchmarks need a Temporal CLI binary (see README)');
       cliPath = cli.path;
-      temporal = await startDevServer({ cli: cli.path, port: await freePort(), headless: true });
+      if (target === 'cluster') {
+        const cluster = await startBenchCluster(name, cli.path);
+        temporal = cluster;
+        connectionOptions = cluster.connectionOptions;
+      } else {
+        temporal = await startDevServer({ cli: cli.path, port: await freePort(), headless: true });
+      }
       cleanups.push(() => temporal!.stop());
-      const connection = await Connection.connect({ address: temporal.address });
+      const connection = await Connection.connect(connectionOptions());
       client = new Client({
         connection,
         interceptors: {
@@ -123,6 +185,7 @@ export async function startBenchEnvironment(
     };
     return {
       cliPath,
+      target,
       commandKeys,
       databaseUrl,
       db,
@@ -142,7 +205,7 @@ export async function startBenchEnvironment(
       deps,
       secretKey,
       nativeConnection: async () => {
-        const connection = await NativeConnection.connect({ address: temporal!.address });
+        const connection = await NativeConnection.connect(connectionOptions());
         cleanups.push(() => connection.close());
         return connection;
       },

@@ -11,7 +11,12 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { createDb, createPool, type Db, type DbOptions } from '../../db/database.js';
 import type { Database } from '../../db/schema.js';
 import { localhostOnlyResolver } from '../../platform/network.js';
-import { startTestWorker, uniqueTaskQueue, type RunningWorker } from '../../test-support/temporal.js';
+import {
+  startTestWorker,
+  temporalConnectionOptions,
+  uniqueTaskQueue,
+  type RunningWorker,
+} from '../../test-support/temporal.js';
 import type { Environment } from '../../workflows/backend-service/types.js';
 import { registerSecret, registeringSecretStore } from '../../test-support/secret-registry.js';
 
@@ -94,7 +99,7 @@ export async function startFaultSystem(options: FaultSystemOptions = {}): Promis
     },
     orgbac: { sandbox: false, production: true },
   };
-  const connection = await Connection.connect({ address: temporalAddress });
+  const connection = await Connection.connect(temporalConnectionOptions(temporalAddress));
   const client = new Client({ connection, interceptors: { workflow: [testSigningInterceptor()] } });
   const taskQueue = uniqueTaskQueue('faults');
 

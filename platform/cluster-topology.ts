@@ -1,0 +1,225 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { standinProcesses } from '../aidbox-standin/process.js';
+import { createDb } from '../db/database.js';
+import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
+import {
+  ROOT,
+  startTemporalCluster,
+  type ClusterOptions,
+  type ManagedProcess,
+  type TemporalCluster,
+} from './temporal-cluster.js';
+import { spawn } from 'node:child_process';
+import { killGroup } from './supervisor.js';
+
+/**
+ * `npm run cluster` and `npm run test:cluster`: the whole production topology on one machine.
+ * The Temporal cluster (platform/temporal-cluster.ts), the two Aidbox stand-ins, two worker
+ * processes and two API processes on different ports, all on the cluster's mTLS + JWT frontend and
+ * one read-model database of their own.
+ */
+export interface TopologyOptions extends Omit<ClusterOptions, 'databases'> {
+  /** The read model's URL (a database of the cluster's own, never npm start's or the tests'). */
+  databaseUrl: string;
+  /** Prefix of the Temporal databases: `<prefix>` and `<prefix>_visibility`. */
+  temporalDatabase: string;
+  dataDir: string;
+  apiPorts: [number, number];
+  standinPorts: [number, number];
+  taskQueue: string;
+  /** Extra variables for the workers and the APIs (e.g. command keys). */
+  appEnv?: Record<string, string>;
+  /** A prebuilt workflow bundle for the workers (faster start). */
+  workflowBundlePath?: string;
+}
+
+export interface Topology {
+  temporal: TemporalCluster;
+  apiUrls: [string, string];
+  standinUrls: [string, string];
+  standinAdminSecret: string;
+  workers: [ManagedProcess, ManagedProcess];
+  apis: [ManagedProcess, ManagedProcess];
+  standins: [ManagedProcess, ManagedProcess];
+  stop(): Promise<void>;
+}
+
+function appProcess(
+  name: string,
+  script: string,
+  env: NodeJS.ProcessEnv,
+  options: TopologyOptions,
+  ready?: RegExp,
+): ManagedProcess & { ready: Promise<void> } {
+  let child: ReturnType<typeof spawn> | undefined;
+  let expected = false;
+  let resolveReady: () => void = () => undefined;
+  let ready$ = new Promise<void>((r) => (resolveReady = r));
+  const start = () => {
+    expected = false;
+    ready$ = new Promise<void>((r) => (resolveReady = r));
+    child = spawn(process.execPath, ['--import', 'tsx', script], {
+      cwd: ROOT,
+      env: { ...env, EXIT_WITH_PARENT: 'true' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
+    const onLines = (stream: NodeJS.ReadableStream | null) => {
+      let rest = '';
+      stream?.on('data', (chunk: Buffer) => {
+        const parts = (rest + chunk.toString()).split('\n');
+        rest = parts.pop() ?? '';
+        for (const line of parts) {
+          options.output?.(name, line);
+          if (!ready || ready.test(line)) resolveReady();
+        }
+      });
+    };
+    onLines(child.stdout);
+    onLines(child.stderr);
+    child.once('exit', (code, signal) => {
+      if (!expected) options.onUnexpectedExit?.(name, code, signal);
+    });
+  };
+  start();
+  return {
+    name,
+    get pid() {
+      return child?.pid;
+    },
+    get ready() {
+      return ready$;
+    },
+    get exited() {
+      if (!child || (child.exitCode === null && child.signalCode === null)) return undefined;
+      return child.signalCode ?? `code ${child.exitCode}`;
+    },
+    start,
+    async kill(signal = 'SIGKILL') {
+      expected = true;
+      const current = child;
+      if (!current || current.exitCode !== null || current.signalCode !== null) return;
+      const exited = new Promise<void>((r) => current.once('exit', () => r()));
+      try {
+        process.kill(-current.pid!, signal);
+      } catch {
+        // Gone.
+      }
+      await exited;
+    },
+    async stop() {
+      expected = true;
+      if (child) await killGroup(child, 8_000);
+    },
+  };
+}
+
+export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+export async function startTopology(options: TopologyOptions): Promise<Topology> {
+  const say = options.say ?? (() => undefined);
+  const { created } = await ensureDatabase(options.databaseUrl);
+  const db = createDb(options.databaseUrl, { poolSize: 1 });
+  await migrateToLatest(db);
+  await db.destroy();
+  say(`read model ${new URL(options.databaseUrl).pathname.slice(1)} ready${created ? ' (created)' : ''}`);
+
+  const temporal = await startTemporalCluster({
+    ...options,
+    databases: { temporal: options.temporalDatabase, visibility: `${options.temporalDatabase}_visibility` },
+  });
+  const started: ManagedProcess[] = [];
+  const stop = async () => {
+    for (const child of [...started].reverse()) await child.stop();
+    await temporal.stop();
+  };
+  try {
+    const adminSecret = randomBytes(24).toString('base64url');
+    const specs = standinProcesses({
+      sandboxPort: options.standinPorts[0],
+      productionPort: options.standinPorts[1],
+      rootClientSecret: adminSecret,
+      appMode: 'development',
+    });
+    const standins = specs.map((spec) => {
+      const child = appProcess(
+        spec.name,
+        'aidbox-standin/main.ts',
+        { ...process.env, ...spec.env, STANDIN_LOG_REQUESTS: 'true' },
+        options,
+        /listening/,
+      );
+      started.push(child);
+      return child;
+    }) as unknown as [ManagedProcess, ManagedProcess];
+    await Promise.all(
+      specs.map((spec) => waitForHttp(`${spec.url.replace('localhost', '127.0.0.1')}/health`, 30_000)),
+    );
+
+    const appEnv = (holder: 'worker' | 'api'): NodeJS.ProcessEnv => ({
+      ...process.env,
+      APP_MODE: 'development',
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
+      DATA_DIR: options.dataDir,
+      DATABASE_URL: options.databaseUrl,
+      DATABASE_POOL_SIZE: '4',
+      TEMPORAL_TASK_QUEUE: options.taskQueue,
+      ...temporal.clientEnv(holder),
+      SANDBOX_AIDBOX_URL: specs[0].url,
+      SANDBOX_AIDBOX_CLIENT_ID: 'root',
+      SANDBOX_AIDBOX_CLIENT_SECRET: adminSecret,
+      PRODUCTION_AIDBOX_URL: specs[1].url,
+      PRODUCTION_AIDBOX_CLIENT_ID: 'root',
+      PRODUCTION_AIDBOX_CLIENT_SECRET: adminSecret,
+      PRODUCTION_ORGBAC: 'true',
+      ...(options.workflowBundlePath ? { WORKFLOW_BUNDLE_PATH: options.workflowBundlePath } : {}),
+      ...options.appEnv,
+    });
+    const workers = [1, 2].map((n) => {
+      const child = appProcess(`worker-${n}`, 'worker/main.ts', appEnv('worker'), options, /worker polling/);
+      started.push(child);
+      return child;
+    });
+    const apis = options.apiPorts.map((port, i) => {
+      const child = appProcess(
+        `api-${i + 1}`,
+        'api/main.ts',
+        { ...appEnv('api'), PORT: String(port), PUBLIC_URL: `http://localhost:${port}` },
+        options,
+        /api listening/,
+      );
+      started.push(child);
+      return child;
+    });
+    await Promise.all(workers.map((w) => w.ready));
+    await Promise.all(options.apiPorts.map((port) => waitForHttp(`http://127.0.0.1:${port}/readyz`, 60_000)));
+    return {
+      temporal,
+      apiUrls: options.apiPorts.map((port) => `http://localhost:${port}`) as [string, string],
+      standinUrls: [specs[0].url, specs[1].url],
+      standinAdminSecret: adminSecret,
+      workers: workers as unknown as [ManagedProcess, ManagedProcess],
+      apis: apis as unknown as [ManagedProcess, ManagedProcess],
+      standins,
+      stop,
+    };
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+export const clusterDataDir = (dataDir: string) => path.join(dataDir, 'cluster');

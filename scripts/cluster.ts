@@ -1,0 +1,111 @@
+/**
+ * `npm run cluster`: the production topology on this machine (README "Deployment"): Temporal as four
+ * server processes on PostgreSQL with mTLS and JWT authorization, the Web UI server (read-only), two
+ * workers, two APIs, the two Aidbox stand-ins. Prints every URL; Ctrl-C stops everything in reverse
+ * order and leaves no process behind (each child runs in its own process group, as under npm start).
+ */
+import path from 'node:path';
+import { clusterDataDir, startTopology, type Topology } from '../platform/cluster-topology.js';
+import { clusterSchema, DEFAULT_DATABASE_URL, loadConfigOrExit } from '../platform/config.js';
+import { isPortBusy } from '../platform/ports.js';
+import { resolveTemporalCli } from '../platform/temporal-cli.js';
+import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
+import { postgresFromUrl } from '../platform/temporal-cluster.js';
+
+const config = loadConfigOrExit(clusterSchema);
+const dataDir = path.resolve(config.DATA_DIR);
+const say = (line: string) => process.stdout.write(`${'[cluster]'.padEnd(20)} ${line}\n`);
+const startedAt = Date.now();
+let topology: Topology | undefined;
+let shuttingDown = false;
+
+async function shutdown(code: number): Promise<never> {
+  if (shuttingDown) return new Promise(() => undefined);
+  shuttingDown = true;
+  say('stopping…');
+  await topology?.stop();
+  say('stopped.');
+  process.exit(code);
+}
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+
+async function main() {
+  const ports: Array<[number, string, string]> = [
+    [config.CLUSTER_TEMPORAL_PORT, 'Temporal frontend', 'CLUSTER_TEMPORAL_PORT'],
+    [config.CLUSTER_TEMPORAL_UI_PORT, 'Temporal Web UI', 'CLUSTER_TEMPORAL_UI_PORT'],
+    [config.CLUSTER_API_PORTS[0], 'API 1', 'CLUSTER_API_PORTS'],
+    [config.CLUSTER_API_PORTS[1], 'API 2', 'CLUSTER_API_PORTS'],
+    [config.CLUSTER_SANDBOX_AIDBOX_PORT, 'Aidbox stand-in, sandbox', 'CLUSTER_SANDBOX_AIDBOX_PORT'],
+    [config.CLUSTER_PRODUCTION_AIDBOX_PORT, 'Aidbox stand-in, production', 'CLUSTER_PRODUCTION_AIDBOX_PORT'],
+  ];
+  for (const [port, what, variable] of ports) {
+    if (await isPortBusy(port))
+      throw new Error(`Port ${port} (${what}) is busy: stop what uses it, or set ${variable}.`);
+  }
+  const binaries = await resolveClusterBinaries(process.env, say);
+  const cli = await resolveTemporalCli(process.env, say);
+  if (cli.type !== 'path') throw new Error('npm run cluster needs a Temporal CLI binary (see README).');
+
+  const server = new URL(config.DATABASE_URL ?? DEFAULT_DATABASE_URL);
+  const databaseUrl = new URL(`/${config.CLUSTER_DATABASE}`, server).toString();
+  const label = (name: string) => `[${name}]`.padEnd(20);
+  topology = await startTopology({
+    binaries,
+    cli: cli.path,
+    schemaDir: postgresSchemaDir(),
+    dir: clusterDataDir(dataDir),
+    issuerDir: dataDir,
+    dataDir,
+    postgres: postgresFromUrl(server.toString()),
+    databaseUrl,
+    temporalDatabase: config.CLUSTER_TEMPORAL_DATABASE,
+    namespace: config.TEMPORAL_NAMESPACE,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    frontendPort: config.CLUSTER_TEMPORAL_PORT,
+    uiPort: config.CLUSTER_TEMPORAL_UI_PORT,
+    apiPorts: config.CLUSTER_API_PORTS,
+    standinPorts: [config.CLUSTER_SANDBOX_AIDBOX_PORT, config.CLUSTER_PRODUCTION_AIDBOX_PORT],
+    tokenTtlSeconds: config.CLUSTER_TOKEN_TTL_SECONDS,
+    output: (name, line) => process.stdout.write(`${label(name)} ${line}\n`),
+    onUnexpectedExit: (name, code, signal) => {
+      say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
+      void shutdown(1);
+    },
+    say,
+  });
+  const t = topology.temporal;
+  const [api1, api2] = topology.apiUrls;
+  const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
+  process.stdout.write(
+    [
+      '',
+      `Production topology is up (ready in ${seconds} s):`,
+      `  API 1               ${api1}/v1  (portal ${api1}/portal, review ${api1}/admin, docs ${api1}/docs)`,
+      `  API 2               ${api2}/v1  (portal ${api2}/portal, review ${api2}/admin)`,
+      `  Temporal Web UI     ${t.uiUrl}   (read-only; an identity proxy adds the UI's ${t.namespace}:read token)`,
+      `  Temporal frontend   ${t.address}   (mTLS: CA and client certificates in ${t.certs.dir}; JWT required)`,
+      `  Temporal JWKS       ${t.jwksUrl}   (development issuer's keys, the server's key source)`,
+      `  Tokens              ${path.dirname(t.tokenFiles.api)}   (renewed at half their lifetime)`,
+      `  Aidbox sandbox      ${topology.standinUrls[0]}`,
+      `  Aidbox production   ${topology.standinUrls[1]}`,
+      `  PostgreSQL          ${redact(databaseUrl)}; Temporal: ${config.CLUSTER_TEMPORAL_DATABASE}, ${config.CLUSTER_TEMPORAL_DATABASE}_visibility`,
+      `  Operator CLI        TEMPORAL_ADDRESS=${t.address} TEMPORAL_TLS_CA=${t.certs.ca} \\`,
+      `                      TEMPORAL_TLS_CERT=${t.certs.clients.admin.cert} TEMPORAL_TLS_KEY=${t.certs.clients.admin.key} \\`,
+      `                      TEMPORAL_TLS_SERVER_NAME=temporal-frontend TEMPORAL_API_KEY="$(cat ${t.tokenFiles.ui})" temporal workflow list`,
+      'Press Ctrl-C to stop everything.',
+      '',
+    ].join('\n') + '\n',
+  );
+}
+
+function redact(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.password) parsed.password = '***';
+  return parsed.toString();
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`[cluster] ${error instanceof Error ? error.message : String(error)}\n`);
+  void shutdown(1);
+});
