@@ -189,13 +189,14 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
         ? status
         : undefined;
       const q = (ctx.c.req.query('q') ?? '').trim();
+      const health = ctx.c.req.query('health') === 'failing' ? 'failing' : undefined;
       const orgs = await organizationNames(ctx);
       let items: Service[] = [];
       let cursor = ctx.c.req.query('cursor');
       let nextCursor: string | null = null;
       // Searching reads up to SEARCH_PAGES pages of 100 and filters them (name, client ID, owner).
       for (let page = 0; page < (q ? SEARCH_PAGES : 1); page++) {
-        const answer = await ctx.api.adminList(valid, cursor);
+        const answer = await ctx.api.adminList(valid, cursor, health);
         if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
         items.push(...answer.body.items);
         nextCursor = answer.body.nextCursor;
@@ -208,7 +209,11 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
           [s.name, s.id, s.ownerId].some((field) => field.toLowerCase().includes(needle)),
         );
       }
-      const more = new URLSearchParams({ ...(valid ? { status: valid } : {}), ...(q ? { q } : {}) });
+      const more = new URLSearchParams({
+        ...(valid ? { status: valid } : {}),
+        ...(q ? { q } : {}),
+        ...(health ? { health } : {}),
+      });
       return ctx.render(
         'All services',
         'admin',
@@ -229,6 +234,16 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
                 )}
               </select>
             </div>
+            <div class="checkbox">
+              <input
+                id="health-filter"
+                name="health"
+                type="checkbox"
+                value="failing"
+                ${health ? 'checked' : ''}
+              />
+              <label for="health-filter">Only live JWKS services whose key set check is failing</label>
+            </div>
             <button type="submit">Search</button>
           </form>
           ${q ? html`<p role="status">${items.length} ${items.length === 1 ? 'service matches' : 'services match'} “${q}”${nextCursor ? ` among the ${SEARCH_PAGES * 100} newest` : ''}.</p>` : ''}
@@ -247,15 +262,18 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
   ) {
     const answer = await ctx.api.get(id);
     if (!answer.ok) return problemPage(ctx, answer.problem, 'admin');
-    const service = answer.body;
+    const live = answer.body;
     const [history, report, policies, orgs] = await Promise.all([
       ctx.api.history(id),
-      service.authMethod.type === 'jwks_uri' ? ctx.api.jwksReport(id) : Promise.resolve(null),
+      live.authMethod.type === 'jwks_uri' ? ctx.api.jwksReport(id) : Promise.resolve(null),
       ctx.api.productionPolicies(id),
       organizationNames(ctx),
     ]);
     const items = history.ok ? history.body.items : [];
     const submitted = policies.ok ? policies.body : null;
+    // A change to a live service is reviewed as the change: its registration, beside what is live.
+    const change = submitted?.change && live.pendingChange ? live.pendingChange : null;
+    const service = change ? { ...live, ...change.registration, revision: change.revision } : live;
     const risks = submitted?.riskFlags ?? localRisks(service);
     const note = service.status === 'under_review' ? reviewNote(service.id, service.revision) : null;
     const orgName = service.organizationId ? (orgs.get(service.organizationId) ?? null) : null;
@@ -266,7 +284,16 @@ export function registerAdminRoutes(ui: Hono, deps: AdminDeps): void {
       'admin',
       html`<p><a href="/admin">← Review queue</a></p>
         <h1>Review: ${service.name} ${statusBadge(service.status)}</h1>
-        ${rejectionView(service)} ${approvalView(service)}
+        ${rejectionView(live)} ${approvalView(live)}
+        ${
+          change && submitted
+            ? html`<div class="notice" role="status">
+                  <strong>A change to a live service</strong> (revision ${change.revision}). Production keeps
+                  serving revision ${live.revision} until you decide; approving updates it with no gap.
+                </div>
+                ${policyDiffView(submitted.policyDiff ?? null)}`
+            : ''
+        }
         ${
           submitted && submitted.revision !== service.revision && service.status === 'under_review'
             ? html`<div class="error-box" role="alert">
@@ -774,4 +801,24 @@ function registrationDiff(
     columns: ['Field', 'Previous review', 'Now'],
     rows: changed.map(([f, , a, b]) => [html`${f}`, a, b]),
   });
+}
+
+/** What approving a change does to production's access policies, each with its reason. */
+function policyDiffView(
+  diff: Record<'added' | 'removed' | 'changed', Array<{ id: string; reason: string }>> | null,
+): Html {
+  if (!diff) return html``;
+  const part = (title: string, items: Array<{ id: string; reason: string }>) =>
+    items.length
+      ? html`<h3>${title}</h3>
+          <ul>
+            ${items.map((p) => html`<li>${p.reason}</li>`)}
+          </ul>`
+      : '';
+  const none = !diff.added.length && !diff.removed.length && !diff.changed.length;
+  return html`<section aria-labelledby="policy-diff-h">
+    <h2 id="policy-diff-h">What production's policies become</h2>
+    ${none ? html`<p>No access policy changes: the change touches only the registration.</p>` : ''}
+    ${part('Added', diff.added)} ${part('Removed', diff.removed)} ${part('Changed', diff.changed)}
+  </section>`;
 }

@@ -63,6 +63,10 @@ export interface ProductionPolicies {
   notes: string[];
   scopes: string[];
   riskFlags: Array<{ code: string; severity: 'high' | 'medium' | 'low'; message: string; scopes: string[] }>;
+  /** A change to a live service: previousSubmission is what production serves now. */
+  change?: boolean;
+  /** For a change: what approving it does to production's policies, each with its reason. */
+  policyDiff?: Record<'added' | 'removed' | 'changed', Array<{ id: string; reason: string }>> | null;
   /** What was reviewed before (a resubmission): the review page compares it field by field. */
   previousSubmission?: {
     revision: number;
@@ -187,6 +191,11 @@ export class ApiClient {
           : ['POST', `${base}/${action}`];
     return this.call<Service>(method, path, { idempotencyKey });
   }
+  dropPendingChange(id: string, idempotencyKey: string) {
+    return this.call<Service>('DELETE', `/v1/backend-services/${encodeURIComponent(id)}/pending-change`, {
+      idempotencyKey,
+    });
+  }
   revoke(id: string, reason: string, idempotencyKey: string) {
     return this.call<Service>('POST', `/v1/backend-services/${encodeURIComponent(id)}/revoke`, {
       body: { reason },
@@ -206,8 +215,8 @@ export class ApiClient {
   reviewQueue(cursor?: string) {
     return this.call<Page<ReviewQueueItem>>('GET', `/v1/admin/review-queue?limit=100${cursorParam(cursor)}`);
   }
-  adminList(status: string | undefined, cursor?: string) {
-    const filter = status ? `&status=${encodeURIComponent(status)}` : '';
+  adminList(status: string | undefined, cursor?: string, health?: 'ok' | 'failing') {
+    const filter = `${status ? `&status=${encodeURIComponent(status)}` : ''}${health ? `&health=${health}` : ''}`;
     return this.call<Page<Service>>(
       'GET',
       `/v1/admin/backend-services?limit=100${filter}${cursorParam(cursor)}`,

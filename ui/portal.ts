@@ -33,6 +33,9 @@ import {
   ownerActionButtons,
   registerOwnerActionPages,
   stagedSecretView,
+  pendingChangeView,
+  credentialHealthView,
+  registerChangePages,
 } from './owner-actions.js';
 import {
   checkForm,
@@ -400,7 +403,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
       html`<p><a href="/portal">← Dashboard</a></p>
         <h1>${service.name} ${statusBadge(service.status)}</h1>
         ${rejectionView(service)} ${approvalView(service)} ${actions(ctx, service)}
-        ${stagedSecretView(ctx, service)}
+        ${stagedSecretView(ctx, service)} ${pendingChangeView(ctx, service)}
         <section aria-labelledby="details-h">
           <h2 id="details-h">Details</h2>
           <dl class="constants">
@@ -423,6 +426,7 @@ export function registerPortalRoutes(ui: Hono, deps: PortalDeps): void {
             <dd>
               ${credentialsText(service)}${service.credentials.checkedAt ? html`, checked ${when(service.credentials.checkedAt)}` : ''}
             </dd>
+            ${credentialHealthView(service)}
             <dt>Scopes (${service.scopes.version})</dt>
             <dd>${scopeList(service.scopes.strings)}</dd>
             ${
@@ -784,6 +788,11 @@ ${assertion}</textarea>
   ui.get('/portal/services/:id/assertion-check', (c) => c.redirect(servicePath(c.req.param('id')), 303));
   registerGuide(ui, { handle });
   registerOwnerActionPages(ui, {
+    handle,
+    servicePage: (ctx, id, extra) => servicePage(ctx, id, extra),
+    refusalMessage,
+  });
+  registerChangePages(ui, {
     handle,
     servicePage: (ctx, id, extra) => servicePage(ctx, id, extra),
     refusalMessage,

@@ -49,18 +49,20 @@ export const emptyForm = (idempotencyKey: string): FormState => ({
   idempotencyKey,
 });
 
+/** The form of an edit: the pending change when a live service has one (that is what an edit changes). */
 export function formFromService(service: Service, idempotencyKey: string): FormState {
+  const r = service.pendingChange?.registration ?? service;
   return {
-    name: service.name,
-    description: service.description,
-    contactEmail: service.contactEmail,
-    authType: service.authMethod.type,
-    jwksUri: service.authMethod.type === 'jwks_uri' ? service.authMethod.jwksUri : '',
-    version: service.scopes.version,
-    rows: service.scopes.rules.map((r) => ({ resource: r.resource, operations: r.operations as Op[] })),
-    organizationId: service.organizationId ?? '',
+    name: r.name,
+    description: r.description,
+    contactEmail: r.contactEmail,
+    authType: r.authMethod.type,
+    jwksUri: r.authMethod.type === 'jwks_uri' ? r.authMethod.jwksUri : '',
+    version: r.scopes.version,
+    rows: r.scopes.rules.map((rule) => ({ resource: rule.resource, operations: rule.operations as Op[] })),
+    organizationId: r.organizationId ?? '',
     idempotencyKey,
-    revision: service.revision,
+    revision: service.pendingChange?.revision ?? service.revision,
   };
 }
 
