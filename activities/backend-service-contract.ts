@@ -104,5 +104,10 @@ export interface BackendServiceActivities {
 
   // Read model (activities/projection.ts).
   /** Answers `projectionError` when PostgreSQL refused the state for good and a sanitised copy was written. */
-  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<ProjectionOutcome>;
+  projectService(input: {
+    state: ServiceState;
+    history: HistoryEntry | null;
+    /** The workflow's history length when its task started: orders retried attempts of one version. */
+    seq?: number;
+  }): Promise<ProjectionOutcome>;
 }

@@ -1,4 +1,5 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { sql } from 'kysely';
 import type { Db } from '../db/database.js';
 import { permanentDatabaseError } from '../db/errors.js';
 import { recordReviewDecision } from './metrics.js';
@@ -12,7 +13,11 @@ import type {
 } from '../workflows/backend-service/types.js';
 
 export interface ProjectionActivities {
-  projectService(input: { state: ServiceState; history: HistoryEntry | null }): Promise<ProjectionOutcome>;
+  projectService(input: {
+    state: ServiceState;
+    history: HistoryEntry | null;
+    seq?: number;
+  }): Promise<ProjectionOutcome>;
 }
 
 /**
@@ -27,9 +32,9 @@ export interface ProjectionActivities {
  */
 export function createProjectionActivities(db: Db): ProjectionActivities {
   return {
-    async projectService({ state, history }) {
+    async projectService({ state, history, seq = 0 }) {
       try {
-        if ((await write(db, state, history)) && history) recordReviewDecision(state, history);
+        if ((await write(db, state, history, seq)) && history) recordReviewDecision(state, history);
         return { projectionError: null };
       } catch (error) {
         const refused = permanentDatabaseError(error);
@@ -41,7 +46,12 @@ export function createProjectionActivities(db: Db): ProjectionActivities {
           message: `the read model refused this change: ${escapeForbiddenCharacters(refused.message).slice(0, 300)}`,
         };
         try {
-          await write(db, sanitizedState(state, projectionError), history && sanitizeOutsideValue(history));
+          await write(
+            db,
+            sanitizedState(state, projectionError),
+            history && sanitizeOutsideValue(history),
+            seq,
+          );
         } catch (fallbackError) {
           if (!permanentDatabaseError(fallbackError)) throw fallbackError;
           throw ApplicationFailure.create({
@@ -75,7 +85,12 @@ function sanitizedState(state: ServiceState, projectionError: ProjectionError): 
 }
 
 /** Writes the row (unless a newer one is there) and the history entry; true when the entry is new. */
-async function write(db: Db, state: ProjectedState, history: HistoryEntry | null): Promise<boolean> {
+async function write(
+  db: Db,
+  state: ProjectedState,
+  history: HistoryEntry | null,
+  seq: number,
+): Promise<boolean> {
   const row = {
     id: state.serviceId,
     owner_id: state.ownerId,
@@ -96,6 +111,7 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
     projection_version: state.projectionVersion,
     state: JSON.stringify(state),
     deleted_at: isTimestamp(state.deletedAt) ? state.deletedAt : null,
+    projection_seq: seq,
   };
   return db.transaction().execute(async (tx) => {
     await tx
@@ -116,8 +132,16 @@ async function write(db: Db, state: ProjectedState, history: HistoryEntry | null
             projection_version: eb.ref('excluded.projection_version'),
             state: eb.ref('excluded.state'),
             deleted_at: eb.ref('excluded.deleted_at'),
+            projection_seq: eb.ref('excluded.projection_seq'),
           }))
-          .whereRef('backend_services.projection_version', '<', 'excluded.projection_version'),
+          // A newer version wins; for the same version, the later workflow-task attempt does: a
+          // projection is a local activity, re-run when its task is retried (a worker killed or stalled
+          // mid-task), while the abandoned attempt may still write. A later attempt has a longer history
+          // or, for a retry the server keeps out of history until it completes, a later workflow time
+          // (`updated_at` is the attempt's workflow time). History entries stay the first attempt's.
+          .where(
+            sql<boolean>`(backend_services.projection_version, backend_services.projection_seq, backend_services.updated_at) < (excluded.projection_version, excluded.projection_seq, excluded.updated_at)`,
+          ),
       )
       .execute();
     if (!history) return false;

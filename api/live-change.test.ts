@@ -105,10 +105,17 @@ describe('changing a live service over HTTP', () => {
     expect((await call('PATCH', path, { ...alice, 'If-Match': '"1"' }, { name: 'x' })).status).toBe(412);
 
     expect((await call('POST', `${path}/submit`, alice)).status).toBe(200);
-    const queue = (await (await call('GET', '/v1/admin/review-queue', ada)).json()) as {
-      items: Array<{ id: string; change: boolean }>;
-    };
-    expect(queue.items.find((i) => i.id === created.id)).toMatchObject({ change: true });
+    // The queue is shared with other test files' services: page through it.
+    let found: { id: string; change: boolean } | undefined;
+    let cursor: string | null = null;
+    do {
+      const page = (await (
+        await call('GET', `/v1/admin/review-queue?limit=100${cursor ? `&cursor=${cursor}` : ''}`, ada)
+      ).json()) as { items: Array<{ id: string; change: boolean }>; nextCursor: string | null };
+      found = page.items.find((i) => i.id === created.id);
+      cursor = page.nextCursor;
+    } while (!found && cursor);
+    expect(found).toMatchObject({ change: true });
     const changeReview = await review();
     expect(changeReview).toMatchObject({ revision: 2, change: true });
     expect(changeReview.policyDiff!.added.map((p) => p.reason).join(' ')).toMatch(/Observation/);

@@ -55,7 +55,9 @@ describe('the OpenAPI document and the registered routes', async () => {
   // HTML pages mounted on the same app (ui/: /portal, /admin, /login…) and the docs' static files
   // are not API routes; everything else must be documented.
   const isPage = (path: string) =>
-    path === DOCS_ASSET_PATH || /^\/(portal|admin|login|logout|ui-assets)(\/|$)/.test(path);
+    path === DOCS_ASSET_PATH ||
+    path === '/favicon.ico' ||
+    /^\/(portal|admin|login|logout|ui-assets)(\/|$)/.test(path);
   const registered = new Set(
     app.routes
       .filter((r) => r.method !== 'ALL' && !isPage(r.path))

@@ -43,6 +43,8 @@ export interface BackendServicesTable {
   /** bigint, read as a string by the pg type parser (db/database.ts). */
   projection_version: ColumnType<string, number, number>;
   state: ColumnType<ProjectedState, string, string>;
+  /** Orders attempts of one projection version (db/migrations/2026-11-30T0400_projection-seq.ts). */
+  projection_seq: ColumnType<string, number | undefined, number>;
   /** Deleted by its owner (never live): kept for administrators, left out of developers' lists. */
   deleted_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
@@ -65,6 +67,7 @@ export interface BackendServiceHistoryTable {
   to_status: string;
   reason: string | null;
   revision: number;
+  projection_seq: ColumnType<string, number | undefined, number>;
 }
 
 /** API idempotency records (db/migrations/2026-11-29T1700_idempotency.ts); never a secret. */

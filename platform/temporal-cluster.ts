@@ -29,7 +29,7 @@ import type { ClusterBinaries } from './temporal-cluster-binaries.js';
  * temporal-sql-tool), the server as four processes (frontend with internal-frontend, history,
  * matching, worker), the Web UI server behind a small identity proxy, the namespace and our search
  * attributes. Settings come from the files compose uses (deploy/temporal/): the server config template,
- * dynamic config, server.env, setup.env, ui.env, ui/production.yaml.
+ * dynamic config, server.env, setup.env, ui.env, deploy/temporal/ui/production.yaml.
  *
  * Secured as production: the frontend requires a client certificate of the cluster CA, every call
  * carries a JWT of the development issuer checked by the default claim mapper and authorizer (keys

@@ -117,7 +117,7 @@ export async function checkReadModel(
     // jsonb reorders keys: compare values, not text.
     if (!isDeepStrictEqual(row.state, state))
       problems.push(
-        `${serviceId}: read-model state differs from the workflow's (projection ${row.state.projectionVersion} vs ${state.projectionVersion})`,
+        `${serviceId}: read-model state differs from the workflow's (projection ${row.state.projectionVersion} vs ${state.projectionVersion}; fields ${differingFields(row.state as unknown as Record<string, unknown>, state as unknown as Record<string, unknown>).join(', ')})`,
       );
   }
   return problems;
@@ -186,4 +186,9 @@ export async function eventually(check: () => Promise<string[]>, timeoutMs = 30_
     if (problems.length === 0 || Date.now() > deadline) return problems;
     await new Promise((r) => setTimeout(r, 300));
   }
+}
+
+/** The top-level fields two states disagree on, to say what a mismatch is about. */
+function differingFields(a: Record<string, unknown>, b: Record<string, unknown>): string[] {
+  return [...new Set([...Object.keys(a), ...Object.keys(b)])].filter((k) => !isDeepStrictEqual(a[k], b[k]));
 }

@@ -1426,7 +1426,11 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     // Shielded from a deactivation's cancel: a change already made to the state is always recorded
     // with its history entry (the projection is quick; only a PostgreSQL outage makes it wait).
     const outcome = await CancellationScope.nonCancellable(() =>
-      own('projectService', 'Project to the read model', { state, history }),
+      own('projectService', 'Project to the read model', {
+        state,
+        history,
+        seq: workflowInfo().historyLength,
+      }),
     );
     // Histories recorded before projection outcomes existed answer nothing here.
     if (outcome?.projectionError) jobProjectionError = outcome.projectionError;
