@@ -80,7 +80,8 @@ describe('live JWKS services are watched on a durable timer', () => {
       );
       expect(failing.status).toBe('active');
       expect(failing.credentials.health!.report!.summary).toMatch(/500/);
-      expect(await searchAttribute(handle)).toEqual(['failing']);
+      // The search attribute lands when the workflow task completes, just after the projection.
+      await expect.poll(() => searchAttribute(handle), { timeout: 10_000 }).toEqual(['failing']);
       const entries = await historyOf(system.db, serviceId);
       expect(entries.at(-1)).toMatchObject({ action: 'credentials-failing', actor: 'system' });
       // Retried sooner than the interval, doubling: two failed checks within a few seconds.
@@ -94,7 +95,7 @@ describe('live JWKS services are watched on a durable timer', () => {
       );
       expect(Date.parse(recovered.credentials.health!.since)).toBeGreaterThan(Date.parse(since));
       expect(recovered.status).toBe('active');
-      expect(await searchAttribute(handle)).toEqual(['ok']);
+      await expect.poll(() => searchAttribute(handle), { timeout: 10_000 }).toEqual(['ok']);
       expect((await historyOf(system.db, serviceId)).at(-1)).toMatchObject({
         action: 'credentials-recovered',
       });
