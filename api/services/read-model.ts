@@ -111,12 +111,8 @@ export interface ListFilter {
   limit: number;
 }
 
-/**
- * Newest first, on (created_at desc, id desc). Reads `summary`, never `state`: a list item needs a
- * fraction of the state (docs/decisions/read-path.md), and the whole state would be read from
- * PostgreSQL's out-of-line storage for every row of the page.
- */
-export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceSummary>> {
+/** The list's query (bench:read-path runs its compiled SQL bare, to compare). */
+export function listQuery(db: Db, filter: ListFilter) {
   let query = db.selectFrom('backend_services').select(['summary', 'created_at', 'id']);
   if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
@@ -128,11 +124,19 @@ export async function listServices(db: Db, filter: ListFilter): Promise<Page<Ser
     const after = decodeCursor<CreatedCursor>(filter.cursor, ['c', 'i']);
     query = query.where(sql<boolean>`(created_at, id) < (${after.c}::timestamptz, ${after.i})`);
   }
-  const rows = await query
+  return query
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
+    .limit(filter.limit + 1);
+}
+
+/**
+ * Newest first, on (created_at desc, id desc). Reads `summary`, never `state`: a list item needs a
+ * fraction of the state (docs/decisions/read-path.md), and the whole state would be read from
+ * PostgreSQL's out-of-line storage for every row of the page.
+ */
+export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceSummary>> {
+  const rows = await listQuery(db, filter).execute();
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
