@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../db/database.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
@@ -127,5 +128,77 @@ describe('lists: keyset pages, filters, the review queue', async () => {
           'https://fhir.payerbox.test/Organization/org-payer-a/fhir/$export?_type=Patient',
       },
     });
+  });
+  it('a list item (read from the summary column) is the detail, for a state with every part lists leave out', async () => {
+    const at0 = at(50);
+    const report = {
+      valid: true,
+      summary: 'Valid: 1 usable key.',
+      jwksUri: 'https://keys.acme.example/jwks.json',
+      checkedAt: at0,
+      fetch: null,
+      findings: [],
+      keys: [],
+      thumbprints: { k1: 't'.repeat(43) },
+    };
+    const submission = {
+      revision: 1,
+      submittedAt: at(40),
+      submittedBy: owner,
+      registration: serviceState({ ownerId: owner }).registration,
+      productionPolicies: { policies: [], policyHash: 'e'.repeat(64), notes: ['a note'] },
+    };
+    const base = serviceState({ ownerId: owner, createdAt: at(200), updatedAt: at0 });
+    const rich: ServiceState = {
+      ...base,
+      status: 'active',
+      productionProvisioned: true,
+      submission,
+      previousSubmission: submission,
+      credentials: {
+        ...base.credentials,
+        jwksReport: report,
+        acceptedThumbprints: report.thumbprints,
+        stagedSecret: null,
+        highestSecretVersion: 1,
+        health: {
+          state: 'failing',
+          since: at0,
+          lastCheckedAt: at0,
+          nextCheckAt: at(-3600),
+          failures: 2,
+          report,
+          changes: [{ kid: 'k1', change: 'removed', message: 'gone' }],
+        },
+      },
+      pendingChange: {
+        revision: 2,
+        state: 'under_review',
+        registration: { ...base.registration, name: 'Acme bulk export v2' },
+        credentials: { state: 'valid', checkedAt: at0, jwksReport: report, acceptedThumbprints: {} },
+        submission: { ...submission, revision: 2, submittedAt: at(20) },
+        rejection: null,
+      },
+      cleanup: { done: false, lastError: null },
+    };
+    await seedService(db, rich);
+    const detail = await (
+      await app.request(`/v1/backend-services/${rich.serviceId}`, { headers: developer })
+    ).json();
+    const listed = (await get(`/v1/admin/backend-services?ownerId=${owner}&limit=100`, admin)).items.find(
+      (s) => s.id === rich.serviceId,
+    );
+    expect(listed).toEqual(detail);
+    const queued = (await get('/v1/admin/review-queue?limit=100', admin)).items.find(
+      (s) => s.id === rich.serviceId,
+    );
+    expect(queued).toMatchObject({ ...(detail as object), submittedAt: at(20), change: true });
+    const { rows } = await sql<{ summary: Record<string, unknown> }>`
+      select summary from backend_services where id = ${rich.serviceId}`.execute(db);
+    const summary = rows[0]!.summary as { credentials: object };
+    for (const left of ['submission', 'previousSubmission', 'cleanup'])
+      expect(summary).not.toHaveProperty(left);
+    expect(summary.credentials).not.toHaveProperty('jwksReport');
+    expect(summary.credentials).not.toHaveProperty('acceptedThumbprints');
   });
 });

@@ -1,16 +1,25 @@
 /**
- * bench:lifecycle — complete lifecycles per second (create → submit → approve → active in the
- * production stand-in) at rising concurrency, against the ceiling: a no-op workflow with the same
- * updates and activities (bench/noop-workflow.ts) on the same dev server, measured in the same run.
- * Target: ≥ 0.5 of the ceiling at every concurrency. Also: where a lifecycle's time goes.
+ * bench:lifecycle — a Backend Service's lifecycle against its floor, at concurrency 1, 4 and 16 on
+ * one dev server, measured in the same run. The floor (bench/floor-workflow.ts) is what Temporal
+ * costs for any workflow with the same two updates and the same outside calls (no-op regular
+ * activities), and nothing of our shape. Per lifecycle: create → sandbox ready, submit → under
+ * review (the update's answer), approve → active (production provisioned and projected); lifecycles
+ * per second; the history's events and bytes (History.encode from @temporalio/proto) when active.
+ * Targets: median lifecycle ≤ 1.5 × the floor's at concurrency 1; throughput ≥ 0.8 × the floor's
+ * at 16; history bytes ≤ 1/3 of those recorded before issue 19 (BEFORE below).
  * BENCH_TEMPORAL=cluster runs it on `npm run cluster`'s Temporal (four server processes on
  * PostgreSQL, mTLS and JWT) instead of the dev server: compare the two runs' tables.
  */
 import { createCommandAuthActivities } from '../worker/command-verifier.js';
 import { fileURLToPath } from 'node:url';
 import { randomUUID } from 'node:crypto';
+import proto from '@temporalio/proto';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
+import { Context } from '@temporalio/activity';
 import { createActivities } from '../activities/index.js';
+
+// CommonJS: its namespace is on the default export.
+const { temporal } = proto;
 import { registration } from '../test-support/services.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import {
@@ -19,16 +28,21 @@ import {
   submitUpdate,
   workflowIdOf,
 } from '../workflows/backend-service/messages.js';
-import type { BackendServiceInput, RetryTiming } from '../workflows/backend-service/types.js';
+import type { BackendServiceInput, RetryTiming, ServiceState } from '../workflows/backend-service/types.js';
 import { benchArgs } from './support/args.js';
 import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
 import { printTable, printTargets, writeResults, type Target } from './support/report.js';
 import { closedLoop, median, p99, round, since } from './support/stats.js';
-import { CATEGORY, timedActivities, type Category } from './support/timed-activities.js';
+
+/**
+ * History of one lifecycle (create, submit, approve to active; client_secret, system/*.rs) before
+ * issue 19's changes: measured at commit 252d0f2 (README, "Benchmarks"; commit e4bc262 records it).
+ */
+const BEFORE = { commit: '252d0f2', bytes: 115_028, events: 111 };
 
 const { quick } = benchArgs();
-const LEVELS = quick ? [1, 4] : [1, 4, 16];
-const perLevel = (c: number) => (quick ? Math.max(4, 2 * c) : Math.max(12, 4 * c));
+const LEVELS = [1, 4, 16];
+const perLevel = (c: number) => (quick ? Math.max(4, c) : Math.max(12, 4 * c));
 const alice = { sub: 'alice', roles: ['developer'] };
 const bob = { sub: 'bob', roles: ['admin'] };
 /** Production timings, but rounds short enough that a stray failure does not stall the run. */
@@ -39,16 +53,19 @@ const RETRY: RetryTiming = {
   roundDelayMs: 1_000,
   activityTimeoutMs: 10_000,
 };
+/** The scope set BEFORE was measured with: system/*.rs. */
+const REGISTRATION = registration(
+  { type: 'client_secret' },
+  { rules: [{ resource: '*', operations: ['read', 'search'] }] },
+);
 
-type Kind = 'noop' | 'real';
-interface LifecycleSample {
-  totalMs: number;
-  startMs: number;
+type Kind = 'ours' | 'floor';
+interface Sample {
+  workflowId: string;
+  createMs: number;
   submitMs: number;
   approveMs: number;
-  /** From the approve answer to active (production provisioning in the background). */
-  toActiveMs: number;
-  activityMs: Partial<Record<Category, number>>;
+  totalMs: number;
 }
 
 const noopLog = () => undefined;
@@ -61,90 +78,125 @@ const quietLogger = {
   error: (m: string) => console.error(m),
 };
 
-const waiters = new Map<string, () => void>();
-const accounts = new Map<string, Partial<Record<Category, number>>>();
-const account = (workflowId: string, activity: string, ms: number) => {
-  const category = CATEGORY[activity] ?? 'our code';
-  const entry = accounts.get(workflowId) ?? {};
-  entry[category] = (entry[category] ?? 0) + ms;
-  accounts.set(workflowId, entry);
-};
-const done = (workflowId: string) => waiters.get(workflowId)?.();
-const doneWhenActive = (activity: string, input: unknown) => {
-  if (activity !== 'projectService') return false;
-  const i = input as { state?: { status: string; approval: unknown }; status?: string };
-  return i.state ? i.state.status === 'active' && i.state.approval === null : i.status === 'active';
-};
+/** Milestones per workflow, resolved by the activity that reaches them (set before the workflow starts). */
+type Milestone = 'sandboxReady' | 'active';
+const milestones = new Map<string, Record<Milestone, { promise: Promise<void>; resolve: () => void }>>();
+function expect(workflowId: string) {
+  const make = () => {
+    let resolve!: () => void;
+    const promise = new Promise<void>((r) => (resolve = r));
+    return { promise, resolve };
+  };
+  const entry = { sandboxReady: make(), active: make() };
+  milestones.set(workflowId, entry);
+  return entry;
+}
+
+/** Which activity, with which input, marks a milestone: ours when the read model shows it, the floor when its call returns. */
+function milestoneOf(kind: Kind, activity: string, input: unknown): Milestone | undefined {
+  if (kind === 'ours') {
+    if (activity !== 'projectService') return undefined;
+    const state = (input as { state: ServiceState }).state;
+    if (state.status === 'active' && state.approval === null) return 'active';
+    if (state.status === 'draft' && state.sandbox.state === 'ready') return 'sandboxReady';
+    return undefined;
+  }
+  const environment = (input as { environment?: string }).environment;
+  if (activity === 'applyPolicies' && environment === 'sandbox') return 'sandboxReady';
+  if (activity === 'setClientActive') return 'active';
+  return undefined;
+}
+
+function observed<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+  kind: Kind,
+  activities: T,
+): T {
+  const wrapped: Record<string, (...args: never[]) => Promise<unknown>> = {};
+  for (const [name, fn] of Object.entries(activities)) {
+    wrapped[name] = async (...args: never[]) => {
+      const value = await fn(...args);
+      const milestone = milestoneOf(kind, name, args[0]);
+      if (milestone) {
+        const workflowId = Context.current().info.workflowExecution?.workflowId ?? '';
+        milestones.get(workflowId)?.[milestone].resolve();
+      }
+      return value;
+    };
+  }
+  return wrapped as T;
+}
 
 async function startWorkers(env: BenchEnvironment) {
-  const [realBundle, noopBundle] = await Promise.all([
+  const [ourBundle, floorBundle] = await Promise.all([
     bundleWorkflows(),
     bundleWorkflowCode({
-      workflowsPath: fileURLToPath(new URL('./noop-workflow.ts', import.meta.url)),
+      workflowsPath: fileURLToPath(new URL('./floor-workflow.ts', import.meta.url)),
       logger: quietLogger,
     }),
   ]);
-  const noopActivity = async () => undefined;
-  const noopActivities = Object.fromEntries(
-    [
-      'generateClientSecret',
-      'derivePolicies',
-      'upsertClient',
-      'applyPolicies',
-      'setClientActive',
-      'settleSecrets',
-      'projectService',
-    ].map((name) => [name, noopActivity]),
-  );
-  const queues = { real: `bench-real-${randomUUID()}`, noop: `bench-noop-${randomUUID()}` };
-  const real = await Worker.create({
+  const noop = async () => undefined;
+  const queues: Record<Kind, string> = {
+    ours: `bench-ours-${randomUUID()}`,
+    floor: `bench-floor-${randomUUID()}`,
+  };
+  const ours = await Worker.create({
     connection: await env.nativeConnection(),
-    taskQueue: queues.real,
-    workflowBundle: { code: realBundle.code },
+    taskQueue: queues.ours,
+    workflowBundle: { code: ourBundle.code },
     activities: {
-      ...timedActivities(createActivities(env.deps), account, doneWhenActive, done),
-      // The verifying local activity runs inside the update handler, not as a measured activity.
+      ...observed('ours', createActivities(env.deps)),
+      // The verifying local activity runs inside the update handler.
       ...createCommandAuthActivities({ keys: env.commandKeys.verifyKeys }),
     },
   });
-  const noop = await Worker.create({
+  const floor = await Worker.create({
     connection: await env.nativeConnection(),
-    taskQueue: queues.noop,
-    workflowBundle: { code: noopBundle.code },
-    activities: timedActivities(noopActivities, account, doneWhenActive, done),
+    taskQueue: queues.floor,
+    workflowBundle: { code: floorBundle.code },
+    activities: observed('floor', {
+      checkJwks: noop,
+      upsertClient: noop,
+      applyPolicies: noop,
+      setClientActive: noop,
+    }),
   });
-  const runs = [real.run(), noop.run()];
+  const runs = [ours.run(), floor.run()];
   return {
     queues,
     async stop() {
-      real.shutdown();
-      noop.shutdown();
+      ours.shutdown();
+      floor.shutdown();
       await Promise.all(runs);
     },
   };
 }
 
-async function oneLifecycle(env: BenchEnvironment, kind: Kind, taskQueue: string): Promise<LifecycleSample> {
+async function oneLifecycle(env: BenchEnvironment, kind: Kind, taskQueue: string): Promise<Sample> {
   const serviceId = `bs-${randomUUID().replace(/-/g, '').slice(0, 16)}`;
   const workflowId = workflowIdOf(serviceId);
-  const active = new Promise<void>((resolve) => waiters.set(workflowId, resolve));
-  const t0 = performance.now();
+  const reached = expect(workflowId);
   const input: BackendServiceInput = {
     serviceId,
     ownerId: 'alice',
-    registration: registration({ type: 'client_secret' }),
+    registration: REGISTRATION,
     createdAt: new Date().toISOString(),
     retry: RETRY,
   };
-  const handle = await env.client.workflow.start(kind === 'real' ? 'backendService' : 'noopBackendService', {
-    workflowId,
-    taskQueue,
-    args: [input],
-  });
-  const startMs = since(t0);
+  const t0 = performance.now();
+  const handle =
+    kind === 'ours'
+      ? await env.client.workflow.start('backendService', { workflowId, taskQueue, args: [input] })
+      : await env.client.workflow.start('floorBackendService', {
+          workflowId,
+          taskQueue,
+          args: [{ serviceId, jwks: false }],
+        });
+  await reached.sandboxReady.promise;
+  const createMs = since(t0);
   const t1 = performance.now();
   await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
   const submitMs = since(t1);
+  // What the reviewer saw (not timed: the same for both).
   const { submission } = await handle.query(stateQuery);
   const t2 = performance.now();
   await handle.executeUpdate(approveUpdate, {
@@ -152,102 +204,129 @@ async function oneLifecycle(env: BenchEnvironment, kind: Kind, taskQueue: string
       { actor: bob, revision: submission!.revision, policyHash: submission!.productionPolicies.policyHash },
     ],
   });
+  await reached.active.promise;
   const approveMs = since(t2);
-  const t3 = performance.now();
-  await active;
-  const sample = {
-    totalMs: since(t0),
-    startMs,
-    submitMs,
-    approveMs,
-    toActiveMs: since(t3),
-    activityMs: accounts.get(workflowId) ?? {},
-  };
-  waiters.delete(workflowId);
-  accounts.delete(workflowId);
-  return sample;
+  milestones.delete(workflowId);
+  return { workflowId, createMs, submitMs, approveMs, totalMs: createMs + submitMs + approveMs };
 }
 
 async function level(env: BenchEnvironment, kind: Kind, taskQueue: string, concurrency: number) {
-  const samples: LifecycleSample[] = [];
+  const samples: Sample[] = [];
   const n = perLevel(concurrency);
   const started = performance.now();
   await closedLoop(n, concurrency, async () => void samples.push(await oneLifecycle(env, kind, taskQueue)));
   const seconds = (performance.now() - started) / 1000;
+  console.log(`${kind} at concurrency ${concurrency}: ${n} lifecycles in ${round(seconds, 1)} s`);
   return { kind, concurrency, n, seconds, perSecond: n / seconds, samples };
+}
+type Level = Awaited<ReturnType<typeof level>>;
+
+/** Events and encoded bytes of a workflow's history once it stops growing (its last workflow task recorded). */
+async function historySize(env: BenchEnvironment, workflowId: string) {
+  let previous = -1;
+  for (;;) {
+    const history = await env.client.workflow.getHandle(workflowId).fetchHistory();
+    const events = history.events?.length ?? 0;
+    if (events === previous)
+      return { events, bytes: temporal.api.history.v1.History.encode(history).finish().length };
+    previous = events;
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 await withBenchEnvironment('lifecycle', {}, async (env) => {
   const workers = await startWorkers(env);
   try {
     // Warm-up: JIT, bundles loaded into the V8 contexts, pools opened.
-    await level(env, 'noop', workers.queues.noop, 2);
-    await level(env, 'real', workers.queues.real, 2);
+    await level(env, 'floor', workers.queues.floor, 2);
+    await level(env, 'ours', workers.queues.ours, 2);
+
+    const levels: Array<{ concurrency: number; floor: Level; ours: Level }> = [];
+    for (const concurrency of LEVELS) {
+      // Alternating halves would split a level's closed loop; the floor first, then ours, each level.
+      const floor = await level(env, 'floor', workers.queues.floor, concurrency);
+      const ours = await level(env, 'ours', workers.queues.ours, concurrency);
+      levels.push({ concurrency, floor, ours });
+    }
+    // History per lifecycle: the concurrency-1 level's workflows, all settled by now.
+    const histories: Record<Kind, Array<{ events: number; bytes: number }>> = { ours: [], floor: [] };
+    for (const kind of ['ours', 'floor'] as const)
+      for (const s of levels[0]![kind].samples) histories[kind].push(await historySize(env, s.workflowId));
+    const history = (kind: Kind) => ({
+      events: median(histories[kind].map((h) => h.events)),
+      bytes: median(histories[kind].map((h) => h.bytes)),
+    });
 
     const rows = [];
-    const targets: Target[] = [];
-    const results = [];
-    for (const concurrency of LEVELS) {
-      // The ceiling first, then ours, at the same concurrency on the same server.
-      const noop = await level(env, 'noop', workers.queues.noop, concurrency);
-      const real = await level(env, 'real', workers.queues.real, concurrency);
-      const ratio = real.perSecond / noop.perSecond;
-      results.push({ concurrency, noop: strip(noop), real: strip(real), ratio });
-      for (const r of [noop, real]) {
-        const totals = r.samples.map((s) => s.totalMs);
+    for (const { concurrency, floor, ours } of levels)
+      for (const r of [floor, ours]) {
+        const of = (pick: (s: Sample) => number) => round(median(r.samples.map(pick)), 0);
+        const base = median(floor.samples.map((s) => s.totalMs));
         rows.push({
           concurrency,
-          workflow: r.kind === 'noop' ? 'no-op (ceiling)' : 'Backend Service',
+          workflow: r.kind === 'floor' ? 'floor' : 'Backend Service',
           lifecycles: r.n,
           'lifecycles/s': round(r.perSecond),
-          'median ms': round(median(totals), 0),
-          'p99 ms': round(p99(totals), 0),
-          'ratio to ceiling': r.kind === 'real' ? round(ratio) : 1,
+          'create → sandbox ready ms': of((s) => s.createMs),
+          'submit → under review ms': of((s) => s.submitMs),
+          'approve → active ms': of((s) => s.approveMs),
+          'lifecycle median ms': of((s) => s.totalMs),
+          'lifecycle p99 ms': round(p99(r.samples.map((s) => s.totalMs)), 0),
+          'median ratio': round(median(r.samples.map((s) => s.totalMs)) / base),
+          'throughput ratio': round(r.perSecond / floor.perSecond),
         });
       }
-      targets.push({
-        name: `throughput ≥ 0.5 × ceiling at concurrency ${concurrency}`,
-        met: ratio >= 0.5,
-        detail: `${round(real.perSecond)} vs ${round(noop.perSecond)} lifecycles/s = ${round(ratio)}`,
-      });
-    }
     printTable(
-      `Lifecycle throughput on the ${env.target} (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')})`,
+      `Lifecycle vs floor (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')}; medians)`,
       rows,
     );
+    const [ourHistory, floorHistory] = [history('ours'), history('floor')];
+    printTable(`History per lifecycle (median of ${histories.ours.length}; client_secret, system/*.rs)`, [
+      {
+        workflow: `before (commit ${BEFORE.commit})`,
+        events: BEFORE.events,
+        bytes: BEFORE.bytes,
+        'ratio to before': 1,
+      },
+      {
+        workflow: 'Backend Service',
+        ...ourHistory,
+        'ratio to before': round(ourHistory.bytes / BEFORE.bytes),
+      },
+      { workflow: 'floor', ...floorHistory, 'ratio to before': round(floorHistory.bytes / BEFORE.bytes) },
+    ]);
 
-    // Where the time goes, at the highest concurrency: medians per lifecycle.
-    const top = results.at(-1)!;
-    const split = (samples: LifecycleSample[]) => {
-      const of = (pick: (s: LifecycleSample) => number) => round(median(samples.map(pick)), 1);
-      const activity = (s: LifecycleSample) => Object.values(s.activityMs).reduce((a, b) => a + (b ?? 0), 0);
-      return {
-        'lifecycle total': of((s) => s.totalMs),
-        'client: start': of((s) => s.startMs),
-        'client: submit update': of((s) => s.submitMs),
-        'client: approve update': of((s) => s.approveMs),
-        'approve answer → active': of((s) => s.toActiveMs),
-        'activities: PostgreSQL': of((s) => s.activityMs.PostgreSQL ?? 0),
-        'activities: Aidbox stand-in': of((s) => s.activityMs['Aidbox stand-in'] ?? 0),
-        'activities: our code': of((s) => s.activityMs['our code'] ?? 0),
-        'Temporal + scheduling (total − activities)': of((s) => s.totalMs - activity(s)),
-      };
-    };
-    const realSplit = split(top.real.samples);
-    const noopSplit = split(top.noop.samples);
-    printTable(
-      `Where the time goes (median ms per lifecycle, concurrency ${top.concurrency}, 13 activities and 2 updates each)`,
-      Object.keys(realSplit).map((k) => ({
-        part: k,
-        'Backend Service': realSplit[k as keyof typeof realSplit],
-        'no-op': noopSplit[k as keyof typeof noopSplit],
-      })),
-    );
+    const first = levels[0]!;
+    const last = levels.at(-1)!;
+    const latencyRatio =
+      median(first.ours.samples.map((s) => s.totalMs)) / median(first.floor.samples.map((s) => s.totalMs));
+    const throughputRatio = last.ours.perSecond / last.floor.perSecond;
+    const targets: Target[] = [
+      {
+        name: 'lifecycle median ≤ 1.5 × floor at concurrency 1',
+        met: latencyRatio <= 1.5,
+        detail: `${round(median(first.ours.samples.map((s) => s.totalMs)), 0)} vs ${round(median(first.floor.samples.map((s) => s.totalMs)), 0)} ms = ×${round(latencyRatio)}`,
+      },
+      {
+        name: `throughput ≥ 0.8 × floor at concurrency ${last.concurrency}`,
+        met: throughputRatio >= 0.8,
+        detail: `${round(last.ours.perSecond)} vs ${round(last.floor.perSecond)} lifecycles/s = ×${round(throughputRatio)}`,
+      },
+      {
+        name: `history bytes per lifecycle ≤ 1/3 of before (${BEFORE.bytes} at ${BEFORE.commit})`,
+        met: ourHistory.bytes * 3 <= BEFORE.bytes,
+        detail: `${ourHistory.bytes} B, ${ourHistory.events} events = ×${round(ourHistory.bytes / BEFORE.bytes)} (floor ${floorHistory.bytes} B, ${floorHistory.events} events)`,
+      },
+    ];
     printTargets(targets);
-    writeResults(env.target === 'cluster' ? 'lifecycle-cluster' : 'lifecycle', {
-      target: env.target,
-      levels: results,
-      split: { real: realSplit, noop: noopSplit },
+    writeResults('lifecycle', {
+      before: BEFORE,
+      levels: levels.map((l) => ({
+        concurrency: l.concurrency,
+        floor: { ...l.floor, samples: l.floor.samples },
+        ours: { ...l.ours, samples: l.ours.samples },
+      })),
+      histories,
       targets,
       retry: RETRY,
     });
@@ -255,15 +334,3 @@ await withBenchEnvironment('lifecycle', {}, async (env) => {
     await workers.stop();
   }
 });
-
-function strip(r: Awaited<ReturnType<typeof level>>) {
-  const totals = r.samples.map((s) => s.totalMs);
-  return {
-    n: r.n,
-    seconds: r.seconds,
-    perSecond: r.perSecond,
-    medianMs: median(totals),
-    p99Ms: p99(totals),
-    samples: r.samples,
-  };
-}

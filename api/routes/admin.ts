@@ -120,13 +120,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const page = await reviewQueue(services.db, query.cursor, query.limit);
       const now = services.now().getTime();
       return json({
-        items: page.items.map((state) => {
-          const change = changeUnderReview(state);
-          const submittedAt =
-            (change ? state.pendingChange?.submission?.submittedAt : state.submission?.submittedAt) ??
-            state.updatedAt;
+        items: page.items.map(({ summary, submittedAt }) => {
+          const change = summary.status === 'active' && summary.pendingChange?.state === 'under_review';
           return {
-            ...present(state),
+            ...present(summary),
             submittedAt,
             change,
             waitingSeconds: Math.max(0, Math.floor((now - Date.parse(submittedAt)) / 1000)),

@@ -1,4 +1,5 @@
-import type { ProjectedState, ScopeRule, ServiceState } from '../../workflows/backend-service/types.js';
+import type { ServiceSummary } from '../../db/service-summary.js';
+import type { ScopeRule } from '../../workflows/backend-service/types.js';
 
 /**
  * The service as docs/api.md "The service" shows it: registration, status, credentials (never a secret),
@@ -66,7 +67,7 @@ export function environmentConstants(
   };
 }
 
-function sandboxReason(state: ServiceState): string | null {
+function sandboxReason(state: ServiceSummary): string | null {
   if (state.sandbox.revision !== null) return null;
   if (state.deletedAt) return 'The service was deleted.';
   if (state.status === 'rejected' && state.rejection?.kind === 'deactivated')
@@ -84,7 +85,8 @@ function sandboxReason(state: ServiceState): string | null {
   return 'The sandbox client is being provisioned.';
 }
 
-export function presentService(state: ProjectedState, settings: EnvironmentSettings) {
+/** Takes a list's summary or a detail's whole state (a summary too): the same item either way. */
+export function presentService(state: ServiceSummary, settings: EnvironmentSettings) {
   const registration = state.registration;
   const live = state.status === 'active' && state.productionProvisioned;
   const productionOrganization = settings.productionOrgbac ? registration.organizationId : null;

@@ -1,5 +1,6 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
+import type { ServiceSummary } from '../../db/service-summary.js';
 import type { ServiceState, ServiceStatus } from '../../workflows/backend-service/types.js';
 import { CLIENT_ID_PATTERN } from '../../scopes/derive.js';
 import { validationError } from '../problems.js';
@@ -110,41 +111,55 @@ export interface ListFilter {
   limit: number;
 }
 
-/** Newest first, on (created_at desc, id desc). */
-export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceState>> {
-  let query = db.selectFrom('backend_services').select(['state', 'created_at', 'id']);
+/** The list's query (bench:read-path runs its compiled SQL bare, to compare). */
+export function listQuery(db: Db, filter: ListFilter) {
+  let query = db.selectFrom('backend_services').select(['summary', 'created_at', 'id']);
   if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
   if (!filter.includeDeleted) query = query.where('deleted_at', 'is', null);
   if (filter.health !== undefined)
-    query = query.where(sql<boolean>`state->'credentials'->'health'->>'state' = ${filter.health}`);
+    query = query.where(sql<boolean>`summary->'credentials'->'health'->>'state' = ${filter.health}`);
   if (filter.cursor) {
     const after = decodeCursor<CreatedCursor>(filter.cursor, ['c', 'i']);
     query = query.where(sql<boolean>`(created_at, id) < (${after.c}::timestamptz, ${after.i})`);
   }
-  const rows = await query
+  return query
     .orderBy('created_at', 'desc')
     .orderBy('id', 'desc')
-    .limit(filter.limit + 1)
-    .execute();
+    .limit(filter.limit + 1);
+}
+
+/**
+ * Newest first, on (created_at desc, id desc). Reads `summary`, never `state`: a list item needs a
+ * fraction of the state (docs/decisions/read-path.md), and the whole state would be read from
+ * PostgreSQL's out-of-line storage for every row of the page.
+ */
+export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceSummary>> {
+  const rows = await listQuery(db, filter).execute();
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => r.state),
+    items: page.map((r) => r.summary),
     nextCursor: rows.length > filter.limit && last ? encodeCursor({ c: last.created_at, i: last.id }) : null,
   };
 }
 
-/** Under review, oldest submission first, on (submitted_at, id). */
+export interface QueuedService {
+  summary: ServiceSummary;
+  /** What waits for review (the service or its change) was submitted then (the projection sets it). */
+  submittedAt: string;
+}
+
+/** Under review, oldest submission first, on (submitted_at, id); reads `summary` like the lists. */
 export async function reviewQueue(
   db: Db,
   cursor: string | undefined,
   limit: number,
-): Promise<Page<ServiceState>> {
+): Promise<Page<QueuedService>> {
   let query = db
     .selectFrom('backend_services')
-    .select(['state', 'submitted_at', 'id'])
+    .select(['summary', 'submitted_at', 'id'])
     // A service under review, or a live service whose change is: both have submitted_at.
     .where('submitted_at', 'is not', null);
   if (cursor) {
@@ -159,7 +174,7 @@ export async function reviewQueue(
   const page = rows.slice(0, limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => r.state),
+    items: page.map((r) => ({ summary: r.summary, submittedAt: r.submitted_at ?? r.summary.updatedAt })),
     nextCursor:
       rows.length > limit && last?.submitted_at ? encodeCursor({ s: last.submitted_at, i: last.id }) : null,
   };

@@ -233,3 +233,8 @@ export async function withBenchEnvironment(
     await env.stop();
   }
 }
+
+/** The environment for a bench's child process: ours without any OpenTelemetry setting (no exporter, no SDK). */
+export function childEnv(): NodeJS.ProcessEnv {
+  return Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('OTEL_')));
+}

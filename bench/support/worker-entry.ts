@@ -1,13 +1,15 @@
 /**
  * The worker process for `bench:many-workflows`: worker/main.ts's configuration (environment,
- * activity dependencies) plus MAX_CACHED_WORKFLOWS, which the product's worker leaves at the SDK
- * default. A separate process so its resident memory is the worker's alone.
+ * activity dependencies, the cache sized from WORKER_MEMORY_BUDGET_MB by worker/cache-size.ts) with
+ * no tracing and no metrics. MAX_CACHED_WORKFLOWS overrides the cache size. A separate process so
+ * its resident memory is the worker's alone.
  */
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { createDb } from '../../db/database.js';
 import { commandVerifyKeysFromConfig } from '../../platform/command-keys.js';
 import { loadConfigOrExit, workerSchema } from '../../platform/config.js';
 import { activityDependenciesFromConfig } from '../../worker/activity-dependencies.js';
+import { maxCachedWorkflowsFor } from '../../worker/cache-size.js';
 import { createWorker } from '../../worker/create-worker.js';
 
 const config = loadConfigOrExit(workerSchema);
@@ -21,10 +23,9 @@ const worker = await createWorker({
   deps: activityDependenciesFromConfig(config, db),
   commandVerification: { keys: await commandVerifyKeysFromConfig(config) },
   workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH! },
-  // Unset: the SDK default the product's worker runs with (derived from the heap limit).
-  ...(process.env.MAX_CACHED_WORKFLOWS
-    ? { maxCachedWorkflows: Number(process.env.MAX_CACHED_WORKFLOWS) }
-    : {}),
+  maxCachedWorkflows: process.env.MAX_CACHED_WORKFLOWS
+    ? Number(process.env.MAX_CACHED_WORKFLOWS)
+    : maxCachedWorkflowsFor(config.WORKER_MEMORY_BUDGET_MB),
 });
 process.on('SIGTERM', () => worker.shutdown());
 process.stdout.write(`worker polling cache=${worker.options.maxCachedWorkflows}\n`);
