@@ -718,8 +718,25 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           ]),
       },
     ];
+    const failed = await provisionInSteps(steps.map((step) => step.run));
+    if (failed) {
+      await project(entry(approver, 'approval-failed', 'under_review', 'under_review', failed.error.kind));
+      return;
+    }
+    state.productionProvisioned = true;
+    state.status = 'active';
+    state.approval = null;
+    await settleSecret();
+    await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
+  }
+
+  /**
+   * An approval's production steps, each retried in rounds: every failed round is recorded on the
+   * approval (attempts, last error); a permanent failure or the last round ends it as failed.
+   */
+  async function provisionInSteps(steps: Array<() => Promise<void>>): Promise<RoundFailed | undefined> {
     for (const step of steps) {
-      const failure = await inRounds(step.run, async (failed) => {
+      const failure = await inRounds(step, async (failed) => {
         state.approval = {
           ...state.approval!,
           attempts: state.approval!.attempts + failed.attempts,
@@ -734,15 +751,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           attempts: state.approval!.attempts + failure.attempts,
           lastError: failure.error,
         };
-        await project(entry(approver, 'approval-failed', 'under_review', 'under_review', failure.error.kind));
-        return;
+        return failure;
       }
     }
-    state.productionProvisioned = true;
-    state.status = 'active';
-    state.approval = null;
-    await settleSecret();
-    await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
+    return undefined;
   }
 
   /** The developer fixed their key server: check again, and serve the sandbox once valid. */
@@ -1190,25 +1202,10 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
           [{ environment: 'production', clientId, ...policies }],
         ),
     ];
-    for (const step of steps) {
-      const failure = await inRounds(step, async (failed) => {
-        state.approval = {
-          ...state.approval!,
-          attempts: state.approval!.attempts + failed.attempts,
-          lastError: failed.error,
-        };
-        await project(null);
-      });
-      if (failure) {
-        state.approval = {
-          ...state.approval!,
-          state: 'failed',
-          attempts: state.approval!.attempts + failure.attempts,
-          lastError: failure.error,
-        };
-        await project(changeEntry(i.actor.sub, 'approval-failed', failure.error.kind));
-        return;
-      }
+    const failed = await provisionInSteps(steps);
+    if (failed) {
+      await project(changeEntry(i.actor.sub, 'approval-failed', failed.error.kind));
+      return;
     }
     state.previousSubmission = state.submission;
     state.submission = submission;
