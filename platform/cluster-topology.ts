@@ -189,7 +189,14 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       ...options.appEnv,
     });
     const workers = [1, 2].map((n) => {
-      const child = appProcess(`worker-${n}`, 'worker/main.ts', appEnv('worker'), options, /worker polling/);
+      // Each process its own metrics listener (two of each on one host; apart from npm start's 9464/9465).
+      const child = appProcess(
+        `worker-${n}`,
+        'worker/main.ts',
+        { ...appEnv('worker'), WORKER_METRICS_PORT: String(9555 + 10 * n), ...options.appEnv },
+        options,
+        /worker polling/,
+      );
       started.push(child);
       return child;
     });
@@ -197,7 +204,13 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       const child = appProcess(
         `api-${i + 1}`,
         'api/main.ts',
-        { ...appEnv('api'), PORT: String(port), PUBLIC_URL: `http://localhost:${port}` },
+        {
+          ...appEnv('api'),
+          PORT: String(port),
+          PUBLIC_URL: `http://localhost:${port}`,
+          API_METRICS_PORT: String(9554 + 10 * (i + 1)),
+          ...options.appEnv,
+        },
         options,
         /api listening/,
       );
