@@ -1,5 +1,5 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { ProjectedState } from '../workflows/backend-service/types.js';
+import type { HistoryEntry, ProjectedState, ServiceStatus } from '../workflows/backend-service/types.js';
 import type { ServiceSummary } from './service-summary.js';
 
 /**
@@ -34,7 +34,7 @@ export interface BackendServicesTable {
   id: string;
   owner_id: string;
   organization_id: string | null;
-  status: string;
+  status: ServiceStatus;
   auth_method: string;
   name: string;
   revision: number;
@@ -65,9 +65,9 @@ export interface BackendServiceHistoryTable {
   projection_version: ColumnType<string, number, number>;
   at: string;
   actor: string;
-  action: string;
-  from_status: string | null;
-  to_status: string;
+  action: HistoryEntry['action'];
+  from_status: ServiceStatus | null;
+  to_status: ServiceStatus;
   reason: string | null;
   revision: number;
   projection_seq: ColumnType<string, number | undefined, number>;

@@ -11,7 +11,7 @@ import type {
   RetryTiming,
   ScopeRule,
 } from '../workflows/backend-service/types.js';
-import type { backendService } from '../workflows/backend-service/workflow.js';
+import { backendService } from '../workflows/backend-service/workflow.js';
 import type { TestSystem } from './system.js';
 
 /** Retry timing that keeps tests fast: rounds of 2 attempts, 300 ms apart. */
@@ -66,7 +66,7 @@ export async function startService(
       : {}),
     ...options.input,
   };
-  const handle = await system.client.workflow.start<typeof backendService>('backendService', {
+  const handle = await system.client.workflow.start(backendService, {
     workflowId: workflowIdOf(serviceId),
     taskQueue: options.taskQueue ?? system.worker.taskQueue,
     args: [input],

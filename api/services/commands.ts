@@ -1,3 +1,4 @@
+import { backendService } from '../../workflows/backend-service/workflow.js';
 import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
@@ -36,8 +37,6 @@ export class UpdateRefused extends Error {
   }
 }
 
-export const BACKEND_SERVICE_WORKFLOW = 'backendService';
-
 export function createTemporalCommands(
   client: Client,
   options: { taskQueue: string; callTimeoutMs: number; signer: CommandSigner; retry?: RetryTiming },
@@ -59,7 +58,8 @@ export function createTemporalCommands(
       });
       try {
         await withDeadline(() =>
-          client.workflow.start(BACKEND_SERVICE_WORKFLOW, {
+          // By function reference: the workflow's name and argument type come from the function itself.
+          client.workflow.start(backendService, {
             workflowId,
             taskQueue: options.taskQueue,
             args: [argument],
