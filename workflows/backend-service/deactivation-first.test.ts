@@ -96,6 +96,17 @@ describe('deactivation cuts a client off whatever the service is doing', () => {
     await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
   }
 
+  /**
+   * A token issued before the cut-off reads nothing from then on: the Client goes inactive, its
+   * policies go (403), then its sessions are revoked (401) — never a 200 again, and 401 within 5 s.
+   */
+  async function expectEarlierTokenCutOff(accessToken: string) {
+    const read = async () =>
+      (await fhirGet(url('production'), '/Organization/org-payer-a/fhir/Patient', accessToken)).status;
+    expect(await read()).not.toBe(200);
+    await expect.poll(read, { timeout: 5_000, interval: 100 }).toBe(401);
+  }
+
   /** Polls production's token endpoint until it refuses; the milliseconds since `since`, or undefined at the limit. */
   async function refusedWithin(token: () => Promise<Response>, since: number, limitMs: number) {
     while (Date.now() - since < limitMs) {
@@ -140,10 +151,7 @@ describe('deactivation cuts a client off whatever the service is doing', () => {
     const elapsed = await refusedWithin(productionToken, since, CUT_OFF_WITHIN_MS);
     expect(elapsed, 'production still issues tokens 10 s after the deactivate').toBeDefined();
     expect((await productionToken()).status).toBe(400);
-    expect(
-      (await fhirGet(url('production'), '/Organization/org-payer-a/fhir/Patient', earlier.access_token))
-        .status,
-    ).toBe(401);
+    await expectEarlierTokenCutOff(earlier.access_token);
     const final = await handle.result();
     expect(final).toMatchObject({ status: 'rejected', rejection: { kind: 'deactivated' } });
     const row = await waitForProjection(system.db, serviceId, (s) => s.cleanup?.done === true);
@@ -180,10 +188,7 @@ describe('deactivation cuts a client off whatever the service is doing', () => {
     const { serviceId, handle, elapsed, rotation, earlier } = await wedgedRotation(true);
     expect(elapsed, 'production still issues tokens 10 s after the deactivate').toBeDefined();
     console.log(`[deactivation-first] production refused the client ${elapsed} ms after the deactivate`);
-    expect(
-      (await fhirGet(url('production'), '/Organization/org-payer-a/fhir/Patient', earlier.access_token))
-        .status,
-    ).toBe(401);
+    await expectEarlierTokenCutOff(earlier.access_token);
     const failure = await updateFailure(rotation);
     expect(failure.type).toBe('CancelledByDeactivation');
     const final = await handle.result();

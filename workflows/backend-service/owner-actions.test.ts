@@ -146,7 +146,11 @@ describe("the owner's controls", () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     expect(refusedAfter, 'production still issues tokens 10 s after the revoke').toBeDefined();
-    expect((await patientRead('production', earlier)).status).toBe(401);
+    // Policies go first (403), then the sessions (401): never a 200 again, 401 within 5 s.
+    expect((await patientRead('production', earlier)).status).not.toBe(200);
+    await expect
+      .poll(async () => (await patientRead('production', earlier)).status, { timeout: 5_000, interval: 100 })
+      .toBe(401);
     const final = await handle.result();
     expect(final).toMatchObject({
       status: 'rejected',
