@@ -20,6 +20,7 @@ import { registerDocsRoutes } from './routes/docs.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
 import { addRoute } from './routes/register.js';
 import { registerOwnerActionRoutes } from './routes/owner-actions.js';
+import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerServiceRoutes } from './routes/services.js';
 import { registerDevMailRoute, registerNotificationRoutes } from './routes/notifications.js';
 import { createNotificationSettingsStore } from '../notifications/settings-store.js';
@@ -102,6 +103,7 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   app.use('/v1/*', limitJsonDepth());
   registerOrganizationRoutes(app, services);
   registerServiceRoutes(app, services);
+  registerCredentialRoutes(app, services);
   registerOwnerActionRoutes(app, services);
   registerNotificationRoutes(app, services);
   registerAdminRoutes(app, services);

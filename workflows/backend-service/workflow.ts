@@ -71,6 +71,7 @@ import {
   FailureType,
   type Actor,
   type ApproveInput,
+  type Approval,
   type BackendServiceInput,
   type DecisionInput,
   type EditInput,
@@ -670,15 +671,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
   async function approve(i: ApproveInput, answer: (result: unknown) => void): Promise<void> {
     if (changeUnderReview(state)) return approveChange(i, answer);
     await requireValidCredentials();
-    state.approval = {
-      state: 'provisioning',
-      revision: i.revision,
-      policyHash: i.policyHash,
-      by: i.actor.sub,
-      at: now(),
-      attempts: 0,
-      lastError: null,
-    };
+    state.approval = provisioningApproval(i);
     await project(entry(i.actor.sub, 'approve', 'under_review', 'under_review', null));
     answer(result());
     await provisionProduction(i.actor.sub);
@@ -728,6 +721,19 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
     state.approval = null;
     await settleSecret();
     await project(entry(approver, 'approval-completed', 'under_review', 'active', null));
+  }
+
+  /** An approval just accepted: production is being set up for what the administrator approved. */
+  function provisioningApproval(i: ApproveInput): Approval {
+    return {
+      state: 'provisioning',
+      revision: i.revision,
+      policyHash: i.policyHash,
+      by: i.actor.sub,
+      at: now(),
+      attempts: 0,
+      lastError: null,
+    };
   }
 
   /**
@@ -1166,15 +1172,7 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
         nonRetryable: true,
       });
     }
-    state.approval = {
-      state: 'provisioning',
-      revision: i.revision,
-      policyHash: i.policyHash,
-      by: i.actor.sub,
-      at: now(),
-      attempts: 0,
-      lastError: null,
-    };
+    state.approval = provisioningApproval(i);
     await project(changeEntry(i.actor.sub, 'approve', 'a change to the live service'));
     answer(result());
     const submission = change.submission!;
