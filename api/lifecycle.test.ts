@@ -8,7 +8,13 @@ import { createJwksFetcher } from '../credentials/jwks-fetch.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
-import { FAST_RETRY, fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
+import {
+  FAST_RETRY,
+  clientRefusal,
+  fhirGet,
+  tokenWithAssertion,
+  tokenWithSecret,
+} from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { registerCanary, whereFound } from '../test-support/secret-registry.js';
 import { workerLogLines } from '../test-support/temporal.js';
@@ -23,6 +29,9 @@ import {
   validRegistration,
   type Identities,
 } from './testing/harness.js';
+
+/** A replaced secret or an inactive Client: the token endpoint's 400 invalid_client. */
+const REFUSED_CLIENT = { status: 400, error: 'invalid_client' };
 
 /**
  * The whole life of a service through HTTP only, on the real workflow, Temporal dev server,
@@ -268,8 +277,10 @@ describe('the HTTP API end to end', () => {
         credentials: { secret: { version: expectedVersion } },
       });
       expect(
-        (await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs')).status,
-      ).not.toBe(200);
+        await clientRefusal(
+          await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs'),
+        ),
+      ).toEqual(REFUSED_CLIENT);
       expect((await tokenWithSecret(base(production.tokenUrl), id, next, 'system/Patient.rs')).status).toBe(
         200,
       );
@@ -290,9 +301,11 @@ describe('the HTTP API end to end', () => {
     await system.client.workflow.getHandle(workflowIdOf(id)).result();
 
     expect(
-      (await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs')).status,
-    ).not.toBe(200);
-    expect((await fhirGet(production.fhirBaseUrl, '/Patient', lastAccess)).status).not.toBe(200);
+      await clientRefusal(
+        await tokenWithSecret(base(production.tokenUrl), id, previous, 'system/Patient.rs'),
+      ),
+    ).toEqual(REFUSED_CLIENT);
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', lastAccess)).status).toBe(401);
     for (const [path, who, body] of [
       [`/v1/backend-services/${id}/submit`, 'alice', undefined],
       [`/v1/backend-services/${id}/rotate-secret`, 'alice', undefined],
@@ -414,15 +427,15 @@ describe('the HTTP API end to end', () => {
     ).toBe(200);
     await system.client.workflow.getHandle(workflowIdOf(id)).result();
     expect(
-      (
+      await clientRefusal(
         await tokenWithAssertion(
           base(production.tokenUrl),
           await keys.assertion(id, production.tokenUrl),
           'system/Patient.rs',
-        )
-      ).status,
-    ).not.toBe(200);
-    expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).not.toBe(200);
+        ),
+      ),
+    ).toEqual(REFUSED_CLIENT);
+    expect((await fhirGet(production.fhirBaseUrl, '/Patient', productionAccess)).status).toBe(401);
   });
 
   it('rotation of a draft: the new secret is shown once and works in the sandbox; a rotation the sandbox refuses answers 502 and changes nothing', async () => {

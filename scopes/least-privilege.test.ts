@@ -11,6 +11,7 @@ import type { AccessPolicyResource } from '../aidbox-standin/policy/engine.js';
 import { buildPolicyRequest } from '../aidbox-standin/policy/request.js';
 import type { AccessPolicy } from './derive.js';
 import { derivePolicies } from './derive.js';
+import { fhirBase, joinQuery, renderInteraction } from '../test-support/policy-intents.js';
 import { propertySeed } from '../test-support/seed.js';
 import type { Api, Intent, OracleContext, SmartInteraction } from './least-privilege.oracle.js';
 import { ORACLE_WILDCARD_EXCLUDED_TYPES, SMART_INTERACTIONS, smartAllows } from './least-privilege.oracle.js';
@@ -86,14 +87,6 @@ interface GeneratedRequest {
   body?: unknown;
 }
 
-function prefix(api: Api): string {
-  return api.kind === 'root' ? '/fhir' : `/Organization/${api.organizationId}/fhir`;
-}
-
-function joinQuery(...parts: string[]): string {
-  return parts.filter((p) => p !== '').join('&');
-}
-
 const interactionRequestArb: fc.Arbitrary<GeneratedRequest> = fc
   .record({
     interaction: fc.constantFrom(...(Object.keys(SMART_INTERACTIONS) as SmartInteraction[])),
@@ -102,27 +95,10 @@ const interactionRequestArb: fc.Arbitrary<GeneratedRequest> = fc
     id: fc.constantFrom('1', 'pt-1'),
     extra: extraQueryArb,
   })
-  .map(({ interaction, resourceType, api, id, extra }) => {
-    const base = `${prefix(api)}/${resourceType}`;
-    const shapes: Record<SmartInteraction, [string, string, string]> = {
-      create: ['POST', base, extra],
-      read: ['GET', `${base}/${id}`, extra],
-      vread: ['GET', `${base}/${id}/_history/2`, extra],
-      'history-instance': ['GET', `${base}/${id}/_history`, extra],
-      update: ['PUT', `${base}/${id}`, extra],
-      patch: ['PATCH', `${base}/${id}`, extra],
-      delete: ['DELETE', `${base}/${id}`, extra],
-      'search-type': ['GET', base, joinQuery('name=x', extra)],
-      'search-type-post': ['POST', `${base}/_search`, extra],
-      'history-type': ['GET', `${base}/_history`, extra],
-      'conditional-update': ['PUT', base, joinQuery('identifier=x', extra)],
-      'conditional-patch': ['PATCH', base, joinQuery('identifier=x', extra)],
-      'conditional-delete': ['DELETE', base, joinQuery('identifier=x', extra)],
-    };
-    const [method, path, query] = shapes[interaction];
-    const body = method === 'POST' || method === 'PUT' ? { resourceType } : undefined;
-    return { intent: { kind: 'interaction', interaction, resourceType, api }, method, path, query, body };
-  });
+  .map(({ interaction, resourceType, api, id, extra }) => ({
+    intent: { kind: 'interaction', interaction, resourceType, api },
+    ...renderInteraction(interaction, resourceType, api, id, extra),
+  }));
 
 const exportRequestArb: fc.Arbitrary<GeneratedRequest> = fc
   .record({
@@ -144,9 +120,9 @@ const exportRequestArb: fc.Arbitrary<GeneratedRequest> = fc
   })
   .map(({ level, method, typeParams, encodeComma, api }) => {
     const path = {
-      system: `${prefix(api)}/$export`,
-      patient: `${prefix(api)}/Patient/$export`,
-      group: `${prefix(api)}/Group/g1/$export`,
+      system: `${fhirBase(api)}/$export`,
+      patient: `${fhirBase(api)}/Patient/$export`,
+      group: `${fhirBase(api)}/Group/g1/$export`,
     }[level];
     const query = joinQuery(
       '_since=2024-01-01T00:00:00Z',
@@ -160,7 +136,7 @@ const exportStatusRequestArb: fc.Arbitrary<GeneratedRequest> = fc
   .map(({ method, api }) => ({
     intent: { kind: 'export-status', method, api } as Intent,
     method,
-    path: `${prefix(api)}/$export-status/job-1`,
+    path: `${fhirBase(api)}/$export-status/job-1`,
     query: '',
   }));
 
@@ -231,7 +207,7 @@ const neverGrantedRequestArb: fc.Arbitrary<GeneratedRequest> = fc
     return {
       intent: { kind: 'never-granted', label, api: usesApi ? api : null } as Intent,
       method,
-      path: template.replace('{api}', prefix(api)),
+      path: template.replace('{api}', fhirBase(api)),
       query,
       body,
     };

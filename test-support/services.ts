@@ -152,3 +152,13 @@ export async function tokenWithAssertion(baseUrl: string, assertion: string, sco
 export async function fhirGet(baseUrl: string, path: string, accessToken: string) {
   return fetch(`${baseUrl}${path}`, { headers: { Authorization: `Bearer ${accessToken}` } });
 }
+
+/**
+ * The token endpoint's answer to a client it no longer accepts (a replaced secret, an inactive
+ * Client): 400 `invalid_client`, as Aidbox answers (docs/aidbox-contract.md §4). Returns the
+ * description so a test can say which refusal it was.
+ */
+export async function clientRefusal(response: Response): Promise<{ status: number; error?: string }> {
+  const body = (await response.json().catch(() => ({}))) as { error?: string };
+  return { status: response.status, error: body.error };
+}

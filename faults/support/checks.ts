@@ -2,7 +2,15 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Client } from '@temporalio/client';
 import type { Standin } from '../../aidbox-standin/server.js';
 import type { Db } from '../../db/database.js';
-import { derivePolicies } from '../../scopes/derive.js';
+import { evaluatePolicies, type AccessPolicyResource } from '../../aidbox-standin/policy/engine.js';
+import { buildPolicyRequest } from '../../aidbox-standin/policy/request.js';
+import {
+  SMART_INTERACTIONS,
+  smartAllows,
+  type Api,
+  type SmartInteraction,
+} from '../../scopes/least-privilege.oracle.js';
+import { renderInteraction } from '../../test-support/policy-intents.js';
 import { stateQuery } from '../../workflows/backend-service/messages.js';
 import type { Environment, ServiceState } from '../../workflows/backend-service/types.js';
 import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } from './lifecycles.js';
@@ -13,23 +21,16 @@ import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } f
  * and the database directly, never through the product's code paths under test.
  */
 
-/** IDs of the AccessPolicies linked to `Client/<clientId>` in a stand-in's store. */
-export function policiesLinkedTo(standin: Standin, clientId: string): string[] {
-  return standin.store
-    .list('AccessPolicy')
-    .filter((p) =>
-      ((p.link as Array<{ reference?: string; resourceType?: string; id?: string }> | undefined) ?? []).some(
-        (l) => l.reference === `Client/${clientId}` || (l.resourceType === 'Client' && l.id === clientId),
-      ),
-    )
-    .map((p) => String(p.id))
-    .sort();
-}
-
 /**
- * Exactly one Client and exactly the derived policy set per service in each Aidbox, as the plan
- * requires: production only once approved (inactive and without policies after deactivation),
- * the sandbox until deactivation.
+ * Exactly one Client per service in each Aidbox, as the plan requires (production only once
+ * approved, inactive after deactivation; the sandbox until deactivation), and policies that are
+ * right by two measures that do not use the product's derivation:
+ * - what they grant: the stand-in's policy engine, given the policies linked to the Client, allows
+ *   a probe request exactly when the least-privilege oracle says the registered scopes allow it;
+ * - what was approved: production holds exactly the policy IDs the workflow recorded as approved,
+ *   and no environment holds two policies that differ only in their ID (a non-idempotent retry).
+ * Counting create calls would be the stricter test of "one Client"; the store keys by id, so a
+ * second Client under another id shows here as a count of 2.
  */
 export function checkAidboxes(
   standins: Record<Environment, Standin>,
@@ -37,52 +38,130 @@ export function checkAidboxes(
   states: Map<string, ServiceState>,
 ): string[] {
   const problems: string[] = [];
-  const clientCount = (env: Environment, id: string) =>
-    standins[env].store.list('Client').filter((c) => c.id === id);
   for (const { serviceId, plan } of lifecycles) {
     const state = states.get(serviceId);
     if (!state) {
       problems.push(`${serviceId}: no workflow state`);
       continue;
     }
-    const sandboxExpected =
-      plan === 'deactivated'
-        ? []
-        : derivePolicies({
-            clientId: serviceId,
-            scopes: state.registration.scopes.strings,
-            organizationId: null,
-          })
-            .policies.map((p) => p.id)
-            .sort();
     const productionClient = plan === 'active' || plan === 'deactivated';
-    const productionExpected =
-      plan === 'active' ? state.submission!.productionPolicies.policies.map((p) => p.id).sort() : [];
-
-    const expectations: Array<[Environment, number, string[], boolean | undefined]> = [
-      ['sandbox', plan === 'deactivated' ? 0 : 1, sandboxExpected, plan === 'deactivated' ? undefined : true],
-      [
-        'production',
-        productionClient ? 1 : 0,
-        productionExpected,
-        productionClient ? plan === 'active' : undefined,
-      ],
+    const expectations: Array<[Environment, number, boolean | undefined]> = [
+      ['sandbox', plan === 'deactivated' ? 0 : 1, plan === 'deactivated' ? undefined : true],
+      ['production', productionClient ? 1 : 0, productionClient ? plan === 'active' : undefined],
     ];
-    for (const [env, clients, policies, active] of expectations) {
-      const found = clientCount(env, serviceId);
+    for (const [env, clients, active] of expectations) {
+      const found = standins[env].store.list('Client').filter((c) => c.id === serviceId);
       if (found.length !== clients)
         problems.push(`${serviceId} (${plan}): ${found.length} Client(s) in ${env}, expected ${clients}`);
       if (active !== undefined && found[0] && found[0].active !== active)
         problems.push(
           `${serviceId} (${plan}): ${env} Client active=${String(found[0].active)}, expected ${active}`,
         );
-      const linked = policiesLinkedTo(standins[env], serviceId);
-      if (JSON.stringify(linked) !== JSON.stringify(policies))
+      const linked = linkedPolicies(standins[env], serviceId);
+      problems.push(...duplicatePolicies(linked).map((d) => `${serviceId} (${plan}): ${env} ${d}`));
+      if (found[0])
         problems.push(
-          `${serviceId} (${plan}): ${env} policies ${JSON.stringify(linked)}, expected ${JSON.stringify(policies)}`,
+          ...grantsBeyondScopes(env, found[0], linked, state.registration.scopes.strings).map(
+            (d) => `${serviceId} (${plan}): ${env} ${d}`,
+          ),
+        );
+      else if (linked.length > 0)
+        problems.push(`${serviceId} (${plan}): ${env} policies ${ids(linked)} link a Client that is gone`);
+    }
+    const approved =
+      plan === 'active' ? state.submission!.productionPolicies.policies.map((p) => p.id).sort() : [];
+    const inProduction = ids(linkedPolicies(standins.production, serviceId));
+    if (JSON.stringify(inProduction) !== JSON.stringify(approved))
+      problems.push(
+        `${serviceId} (${plan}): production policies ${JSON.stringify(inProduction)}, expected the approved ${JSON.stringify(approved)}`,
+      );
+  }
+  return problems;
+}
+
+/** IDs of the AccessPolicies linked to `Client/<clientId>` in a stand-in's store. */
+export function policiesLinkedTo(standin: Standin, clientId: string): string[] {
+  return ids(linkedPolicies(standin, clientId));
+}
+
+function linkedPolicies(standin: Standin, clientId: string): AccessPolicyResource[] {
+  return standin.store
+    .list('AccessPolicy')
+    .filter((p) =>
+      ((p.link as Array<{ reference?: string; resourceType?: string; id?: string }> | undefined) ?? []).some(
+        (l) => l.reference === `Client/${clientId}` || (l.resourceType === 'Client' && l.id === clientId),
+      ),
+    ) as unknown as AccessPolicyResource[];
+}
+
+function ids(policies: AccessPolicyResource[]): string[] {
+  return policies.map((p) => String(p.id)).sort();
+}
+
+function duplicatePolicies(policies: AccessPolicyResource[]): string[] {
+  const seen = new Map<string, string>();
+  const problems: string[] = [];
+  for (const policy of policies) {
+    const { id, meta: _meta, ...content } = policy as unknown as Record<string, unknown>;
+    const key = JSON.stringify(content, Object.keys(content).sort());
+    const twin = seen.get(key);
+    if (twin) problems.push(`policies ${twin} and ${String(id)} are the same policy twice`);
+    else seen.set(key, String(id));
+  }
+  return problems;
+}
+
+/** Types a probe asks about: one the usual registration grants, one it does not, and one `*` never covers. */
+const PROBE_TYPES = ['Patient', 'Observation', 'Subscription'];
+/** The Aidbox extension that binds a Client to an organization (OrgBAC). */
+const TENANT_URL = 'https://aidbox.app/tenant-organization-id';
+
+/** The organization a Client is bound to, in Aidbox's internal or its FHIR spelling of the extension. */
+function tenantOf(client: Record<string, unknown>): string | undefined {
+  type TenantExtension = {
+    url: string;
+    value?: { Reference?: { id?: string } };
+    valueReference?: { reference?: string };
+  };
+  const extension = ((client.meta as { extension?: TenantExtension[] } | undefined)?.extension ?? []).find(
+    (e) => e.url === TENANT_URL,
+  );
+  return (
+    extension?.value?.Reference?.id ?? extension?.valueReference?.reference?.replace(/^Organization\//, '')
+  );
+}
+
+/**
+ * Every SMART interaction on each probe type through the Client's API, judged by the engine with
+ * the linked policies and by the oracle with the registered scopes; the disagreements.
+ */
+function grantsBeyondScopes(
+  env: Environment,
+  client: Record<string, unknown>,
+  policies: AccessPolicyResource[],
+  scopes: readonly string[],
+): string[] {
+  const tenant = tenantOf(client);
+  const api: Api = tenant ? { kind: 'organization', organizationId: tenant } : { kind: 'root' };
+  // The test systems run production with OrgBAC and the sandbox without (test-support/system.ts).
+  const orgbac = env === 'production';
+  const context = {
+    scopes,
+    organizationId: tenant ?? null,
+    orgbac,
+    callerIsTheActiveClient: client.active === true,
+  };
+  const problems: string[] = [];
+  for (const resourceType of PROBE_TYPES)
+    for (const interaction of Object.keys(SMART_INTERACTIONS) as SmartInteraction[]) {
+      const request = renderInteraction(interaction, resourceType, api);
+      const engine = evaluatePolicies(policies, buildPolicyRequest({ ...request, client, orgbac }));
+      const oracle = smartAllows({ kind: 'interaction', interaction, resourceType, api }, context);
+      if (engine.allowed !== oracle)
+        problems.push(
+          `${request.method} ${request.path}${request.query ? `?${request.query}` : ''} is ${engine.allowed ? `allowed (policy ${engine.policyId})` : 'refused'}, the scopes say ${oracle ? 'allow' : 'refuse'}`,
         );
     }
-  }
   return problems;
 }
 

@@ -61,6 +61,19 @@ export async function expectChecksCatchPlantedFaults(
   );
   production.store.delete('AccessPolicy', duplicate.id);
 
+  // A policy that grants more than the scopes (a derivation that widened one): the sandbox's first
+  // policy of the active service turned into Aidbox's allow-everything engine.
+  const sandbox = system.standins.sandbox;
+  const [sandboxPolicyId] = policiesLinkedTo(sandbox, active.serviceId);
+  const honest = sandbox.store.get('AccessPolicy', sandboxPolicyId!)!;
+  sandbox.store.put('AccessPolicy', sandboxPolicyId!, { ...honest, engine: 'allow' });
+  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toMatch(
+    new RegExp(
+      `${active.serviceId} \\(active\\): sandbox DELETE \\S+ is allowed \\(policy ${sandboxPolicyId}\\), the scopes say refuse`,
+    ),
+  );
+  sandbox.store.put('AccessPolicy', sandboxPolicyId!, honest);
+
   // A Client where the plan put none (a declined service provisioned to production anyway).
   const declined = lifecycles.find((l) => l.plan === 'declined')!;
   production.store.put('Client', declined.serviceId, {
