@@ -3,13 +3,8 @@
  * process configurations merge (`...aidboxConfigSchema.shape`). Documented in .env.example.
  */
 import { z } from 'zod';
+import { envBool } from '../platform/env-parsers.js';
 import type { AidboxEnvironment } from './client.js';
-
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 export const aidboxConfigSchema = z.object({
   /** Admin URL the registry calls. */
@@ -23,7 +18,7 @@ export const aidboxConfigSchema = z.object({
   PRODUCTION_AIDBOX_CLIENT_ID: z.string().min(1).default('root'),
   PRODUCTION_AIDBOX_CLIENT_SECRET: z.string().min(1).optional(),
   /** Whether production runs OrgBAC (docs/aidbox-contract.md §3: Payerbox's PHI Aidbox does). */
-  PRODUCTION_ORGBAC: bool(true),
+  PRODUCTION_ORGBAC: envBool(true),
 });
 
 export type AidboxConfig = z.infer<typeof aidboxConfigSchema>;

@@ -1,3 +1,7 @@
+import type { FieldError } from '../platform/zod-field-errors.js';
+
+export type { FieldError };
+
 /**
  * RFC 9457 problem types of this API (docs/api.md, Errors: each `type` URI is listed in the OpenAPI document).
  * The type URIs are relative references resolved against the API's base URL, so they stay the same
@@ -34,12 +38,6 @@ export const PROBLEM_TYPES = {
 export type ProblemName = keyof typeof PROBLEM_TYPES;
 
 export const problemTypeUri = (name: ProblemName) => `/problems/${name}`;
-
-export interface FieldError {
-  /** JSON pointer into the request body (`/scopes/rules/0/resource`), or a query/header parameter name. */
-  field: string;
-  message: string;
-}
 
 export interface ProblemBody {
   type: string;

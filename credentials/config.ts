@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 /**
- * Configuration fragment of the credentials module, merged by the lead into the worker's and the
+ * Configuration fragment of the credentials module, merged into the worker's and the
  * API's schemas (platform/config.ts). Every variable is documented in .env.example.
  */
 

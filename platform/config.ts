@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { envBool, envPort } from './env-parsers.js';
 import { aidboxConfigSchema } from '../aidbox/config.js';
 import { credentialsSchema } from '../credentials/config.js';
 import {
@@ -15,12 +16,6 @@ import {
 
 export const DEFAULT_DATABASE_URL = 'postgres://postgres@127.0.0.1:5432/backend_services';
 
-const port = (fallback: number) => z.coerce.number().int().min(0).max(65535).default(fallback);
-const bool = (fallback: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(fallback ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = () => z.string().url();
 
 export const appModeSchema = z.enum(['development', 'production']).default('production');
@@ -42,7 +37,7 @@ export const temporalSchema = z.object({
   TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
   TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
   TEMPORAL_TASK_QUEUE: z.string().min(1).default('backend-services'),
-  TEMPORAL_TLS: bool(false),
+  TEMPORAL_TLS: envBool(false),
   TEMPORAL_API_KEY: z.string().min(1).optional(),
   /**
    * A file holding the bearer token sent as the API key (the cluster's `<namespace>:write` JWT); it is
@@ -113,7 +108,7 @@ export const apiSchema = commonSchema.extend({
   ...aidboxConfigSchema.shape,
   ...authSchema.shape,
   HOST: z.string().min(1).default('127.0.0.1'),
-  PORT: port(3000),
+  PORT: envPort(3000),
   PUBLIC_URL: url().optional(),
   /** Deadline of every Temporal call the API makes; past it the API answers 503 with Retry-After. */
   TEMPORAL_CALL_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -136,7 +131,7 @@ export const apiSchema = commonSchema.extend({
   ...uiSchema.shape,
   ...observabilitySchema.shape,
   /** Prometheus `/metrics` of the API process (prom-client); 0 turns the listener off. */
-  API_METRICS_PORT: port(9464),
+  API_METRICS_PORT: envPort(9464),
 });
 
 /** `90`, `30s`, `15m`, `36h`, `2d`: a duration in seconds (a bare number is seconds). */
@@ -211,7 +206,7 @@ export const workerSchema = commonSchema.extend({
    * The Temporal SDK's Prometheus endpoint (its own metrics and the registry's business metrics,
    * recorded through the SDK's metric meter); 0 turns it off.
    */
-  WORKER_METRICS_PORT: port(9465),
+  WORKER_METRICS_PORT: envPort(9465),
 });
 
 /** `npm start`: the orchestrator that brings the whole development stack up. */
@@ -219,20 +214,20 @@ export const startSchema = commonSchema.extend({
   APP_MODE: z.enum(['development', 'production']).default('development'),
   DATABASE_URL: databaseSchema.shape.DATABASE_URL.unwrap().optional(),
   DATA_DIR: z.string().min(1).default('data'),
-  PORT: port(3000),
-  TEMPORAL_PORT: port(7233),
-  TEMPORAL_UI_PORT: port(8233),
+  PORT: envPort(3000),
+  TEMPORAL_PORT: envPort(7233),
+  TEMPORAL_UI_PORT: envPort(8233),
   /** The Aidbox stand-ins (docs/api.md, Defaults: Payerbox's quickstart uses the same split). */
-  SANDBOX_AIDBOX_PORT: port(8090),
-  PRODUCTION_AIDBOX_PORT: port(8080),
+  SANDBOX_AIDBOX_PORT: envPort(8090),
+  PRODUCTION_AIDBOX_PORT: envPort(8080),
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,
   TEMPORAL_TASK_QUEUE: temporalSchema.shape.TEMPORAL_TASK_QUEUE,
   METRICS_HOST: observabilitySchema.shape.METRICS_HOST,
   OTEL_EXPORTER_OTLP_ENDPOINT: observabilitySchema.shape.OTEL_EXPORTER_OTLP_ENDPOINT,
-  API_METRICS_PORT: port(9464),
-  WORKER_METRICS_PORT: port(9465),
+  API_METRICS_PORT: envPort(9464),
+  WORKER_METRICS_PORT: envPort(9465),
   /** The development SMTP catcher (notifications/dev-mail.ts) the worker mails to. */
-  SMTP_CATCHER_PORT: port(2525),
+  SMTP_CATCHER_PORT: envPort(2525),
 });
 
 /**
@@ -251,15 +246,15 @@ export const clusterSchema = commonSchema.extend({
     .string()
     .regex(/^[a-z_][a-z0-9_]*$/)
     .default('temporal_cluster'),
-  CLUSTER_TEMPORAL_PORT: port(7333),
-  CLUSTER_TEMPORAL_UI_PORT: port(8333),
+  CLUSTER_TEMPORAL_PORT: envPort(7333),
+  CLUSTER_TEMPORAL_UI_PORT: envPort(8333),
   CLUSTER_API_PORTS: z
     .string()
     .regex(/^\d+,\d+$/, 'two ports, comma-separated')
     .default('3100,3101')
     .transform((v) => v.split(',').map(Number) as [number, number]),
-  CLUSTER_SANDBOX_AIDBOX_PORT: port(8190),
-  CLUSTER_PRODUCTION_AIDBOX_PORT: port(8180),
+  CLUSTER_SANDBOX_AIDBOX_PORT: envPort(8190),
+  CLUSTER_PRODUCTION_AIDBOX_PORT: envPort(8180),
   /** Lifetime of the Temporal tokens the cluster writes for its processes (renewed at half of it). */
   CLUSTER_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
   TEMPORAL_NAMESPACE: temporalSchema.shape.TEMPORAL_NAMESPACE,

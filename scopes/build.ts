@@ -11,6 +11,7 @@
  * Refusals name the field as a JSON pointer into the registration input (docs/api.md, problem+json errors).
  */
 import { z } from 'zod';
+import { bodyFieldErrors, type FieldError } from '../platform/zod-field-errors.js';
 import type { Operation, Permission } from './permissions.js';
 import {
   OPERATIONS,
@@ -60,10 +61,8 @@ export type ScopesInput = z.infer<typeof scopesInputSchema>;
 export type ScopeRule = ScopesInput['rules'][number];
 
 /** A refusal naming the field: `field` is a JSON pointer into the registration input. */
-export interface ScopeFieldError {
-  field: string;
-  message: string;
-}
+/** A refused scope rule, named by its JSON pointer into the registration input. */
+export type ScopeFieldError = FieldError;
 
 export interface BuiltScopes {
   version: ScopeVersion;
@@ -91,7 +90,7 @@ export function buildScopes(input: unknown, options: BuildOptions = {}): BuildSc
   const supported = options.supportedTypes ?? ALL_FHIR_R4_TYPES;
 
   const shape = scopesInputSchema.safeParse(input);
-  if (!shape.success) return { ok: false, errors: zodIssuesToFieldErrors(shape.error.issues, base) };
+  if (!shape.success) return { ok: false, errors: bodyFieldErrors(shape.error.issues, base) };
   const { version, rules } = shape.data;
 
   const errors: ScopeFieldError[] = [];
@@ -173,23 +172,4 @@ function v1GroupsMessage(resource: string, permissions: readonly Permission[]): 
     `${chosen} is not made of whole groups. Choose scope version v2 to grant exactly ${chosen} ` +
     `(system/${resource}.${permissionString(permissions)}).`
   );
-}
-
-/** JSON pointer escaping (RFC 6901 §3). */
-function pointerSegment(segment: PropertyKey): string {
-  return String(segment).replaceAll('~', '~0').replaceAll('/', '~1');
-}
-
-function zodIssuesToFieldErrors(issues: readonly z.core.$ZodIssue[], base: string): ScopeFieldError[] {
-  const errors: ScopeFieldError[] = [];
-  for (const issue of issues) {
-    const at = base + issue.path.map((segment) => `/${pointerSegment(segment)}`).join('');
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys)
-        errors.push({ field: `${at}/${pointerSegment(key)}`, message: `unknown field "${key}"` });
-    } else {
-      errors.push({ field: at, message: issue.message });
-    }
-  }
-  return errors;
 }
