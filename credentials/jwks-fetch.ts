@@ -1,17 +1,16 @@
-import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import type { Resolver } from '../platform/network.js';
-import { DEVELOPMENT_LOCALHOST_ADDRESS, publicUnicastOnly, type AddressPolicy } from './address-policy.js';
+import { publicUnicastOnly, type AddressPolicy } from './address-policy.js';
+import { guardedConnector, type Connector } from './guarded-connector.js';
+import { classifyFetchError, FetchStop, type JwksFetchFailed } from './jwks-fetch-failure.js';
 import { checkJwksUrl, type AppMode } from './jwks-url.js';
 
 /**
  * Fetches a JWKS from an address someone else chose (docs/architecture.md, JWKS fetching; docs/smart-rules.md
- * U1–U5; docs/architecture.md, JWKS fetching). The guard sits in the connector, so the address checked is the
- * address connected to, on the first request and on the one redirect allowed; a name that
+ * U1–U5). The guard sits in the connector (credentials/guarded-connector.ts), so the address checked is
+ * the address connected to, on the first request and on the one redirect allowed; a name that
  * re-resolves elsewhere between the two (DNS rebinding) is checked again.
  */
-
-export type Connector = buildConnector.connector;
 
 export interface JwksFetchLimits {
   /** Name resolution plus TCP plus TLS handshake. */
@@ -43,20 +42,6 @@ export interface JwksFetcherOptions {
   addressPolicy?: AddressPolicy;
 }
 
-export type JwksFetchFailureKind =
-  | 'url'
-  | 'forbidden-address'
-  | 'unresolvable'
-  | 'connect-timeout'
-  | 'timeout'
-  | 'tls'
-  | 'unreachable'
-  | 'redirect'
-  | 'http-status'
-  | 'content-type'
-  | 'too-large'
-  | 'not-json';
-
 export interface JwksFetched {
   ok: true;
   url: string;
@@ -69,169 +54,13 @@ export interface JwksFetched {
   document: unknown;
 }
 
-export interface JwksFetchFailed {
-  ok: false;
-  url: string;
-  kind: JwksFetchFailureKind;
-  /** Rule id of docs/smart-rules.md the failure breaks. */
-  rule: string;
-  /** For the developer: the cause in a sentence; never a response body, never an internal address. */
-  message: string;
-}
-
 export type JwksFetchResult = JwksFetched | JwksFetchFailed;
 
 export type JwksFetcher = (jwksUri: string) => Promise<JwksFetchResult>;
 
-/** Raised inside the connector when the address is refused; no socket has been opened. */
-export class ForbiddenAddress extends Error {
-  override name = 'ForbiddenAddress';
-  readonly code = 'JWKS_FORBIDDEN_ADDRESS';
-  constructor(
-    readonly hostname: string,
-    readonly reason: string,
-  ) {
-    super(`'${hostname}' resolves to ${reason}, which the registry never connects to`);
-  }
-}
-
-class ResolveTimeout extends Error {
-  override name = 'ResolveTimeout';
-  readonly code = 'JWKS_RESOLVE_TIMEOUT';
-}
-
-class FetchStop extends Error {
-  constructor(readonly failure: Omit<JwksFetchFailed, 'ok' | 'url'>) {
-    super(failure.message);
-  }
-}
-
 /** RFC 7517 §8.5 registers application/jwk-set+json; most servers send application/json. */
 const JSON_MEDIA_TYPES = new Set(['application/json', 'application/jwk-set+json']);
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-function withTimeout<T>(promise: Promise<T>, ms: number, onTimeout: () => Error): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(onTimeout()), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
-
-/**
- * The connector the fetcher's Agent uses: resolve (or take the literal), judge every answer, then
- * let the real connector dial exactly the judged address with the original name for SNI and
- * certificate checks. Webhook deliveries use it too (notifications/webhook.ts).
- */
-export function guardedConnector(
-  options: Required<Pick<JwksFetcherOptions, 'mode' | 'resolver' | 'addressPolicy'>>,
-  real: Connector,
-  resolveTimeoutMs: number,
-): Connector {
-  return (target, callback) => {
-    const hostname = target.hostname.replace(/^\[|\]$/g, '');
-    const pick = async (): Promise<string> => {
-      // Development mode: the name localhost means 127.0.0.1 and nothing else (not ::1, not the resolver's answer).
-      if (options.mode === 'development' && hostname === 'localhost') return DEVELOPMENT_LOCALHOST_ADDRESS;
-      const answers =
-        isIP(hostname) !== 0
-          ? [hostname]
-          : (
-              await withTimeout(
-                options.resolver(hostname),
-                resolveTimeoutMs,
-                () => new ResolveTimeout(`resolving '${hostname}' timed out`),
-              )
-            ).map((a) => a.address);
-      if (answers.length === 0) throw new ForbiddenAddress(hostname, 'no address');
-      // Every answer must pass, not only the first: the system may try the others on failure.
-      for (const address of answers) {
-        const verdict = options.addressPolicy(address);
-        if (!verdict.allowed) throw new ForbiddenAddress(hostname, verdict.reason);
-      }
-      return answers[0]!;
-    };
-    pick().then(
-      (address) =>
-        real(
-          { ...target, hostname: address, servername: isIP(hostname) === 0 ? hostname : undefined },
-          callback,
-        ),
-      (error: Error) => callback(error, null),
-    );
-  };
-}
-
-function errorChain(error: unknown): Array<{ name?: string; code?: string; message?: string }> {
-  const chain: Array<{ name?: string; code?: string; message?: string }> = [];
-  let current: unknown = error;
-  for (let depth = 0; current && typeof current === 'object' && depth < 5; depth++) {
-    chain.push(current as { name?: string; code?: string; message?: string });
-    const next = current as { cause?: unknown; errors?: unknown[] };
-    current = next.cause ?? (Array.isArray(next.errors) ? next.errors[0] : undefined);
-  }
-  return chain;
-}
-
-const TLS_CODES = /^(CERT_|DEPTH_ZERO|SELF_SIGNED|UNABLE_TO_|ERR_TLS_|ERR_SSL_|HOSTNAME_MISMATCH)/;
-
-/** Turns a failure into a cause a developer can act on, without echoing internals. */
-function classify(
-  error: unknown,
-  host: string,
-  limits: JwksFetchLimits,
-  timedOut: boolean,
-): Omit<JwksFetchFailed, 'ok' | 'url'> {
-  if (error instanceof FetchStop) return error.failure;
-  const chain = errorChain(error);
-  const forbidden = chain.find((e): e is ForbiddenAddress => e instanceof ForbiddenAddress);
-  if (forbidden) {
-    return {
-      kind: 'forbidden-address',
-      rule: 'U3',
-      message: `the JWKS host ${forbidden.message}: loopback, private, link-local, unique-local, CGNAT, metadata and other non-public addresses are refused`,
-    };
-  }
-  if (chain.some((e) => e.name === 'NameNotResolved' || e.code === 'ENOTFOUND' || e.code === 'EAI_AGAIN')) {
-    return { kind: 'unresolvable', rule: 'U4', message: `the host name '${host}' could not be resolved` };
-  }
-  if (chain.some((e) => e.code === 'JWKS_RESOLVE_TIMEOUT' || e.code === 'UND_ERR_CONNECT_TIMEOUT')) {
-    return {
-      kind: 'connect-timeout',
-      rule: 'U5',
-      message: `no connection to '${host}' within ${limits.connectTimeoutMs} ms`,
-    };
-  }
-  if (
-    timedOut ||
-    chain.some(
-      (e) =>
-        e.name === 'TimeoutError' ||
-        e.code === 'UND_ERR_HEADERS_TIMEOUT' ||
-        e.code === 'UND_ERR_BODY_TIMEOUT',
-    )
-  ) {
-    return {
-      kind: 'timeout',
-      rule: 'U5',
-      message: `'${host}' did not deliver the JWKS within ${limits.totalTimeoutMs} ms`,
-    };
-  }
-  const tls = chain.find((e) => typeof e.code === 'string' && TLS_CODES.test(e.code));
-  if (tls) {
-    return {
-      kind: 'tls',
-      rule: 'U1',
-      message: `the TLS connection to '${host}' failed (${tls.code}): the JWKS must be served over TLS 1.2 or later with a certificate from a public CA that names the host`,
-    };
-  }
-  const code = chain.find((e) => typeof e.code === 'string')?.code;
-  return {
-    kind: 'unreachable',
-    rule: 'U4',
-    message: `'${host}' could not be reached${code ? ` (${code})` : ''}`,
-  };
-}
 
 async function readCapped(
   body: AsyncIterable<Buffer> & { destroy(): unknown },
@@ -399,7 +228,7 @@ export function createJwksFetcher(options: JwksFetcherOptions): JwksFetcher {
         };
       }
     } catch (error) {
-      return fail(classify(error, url.hostname, limits, signal.aborted));
+      return fail(classifyFetchError(error, url.hostname, limits, signal.aborted));
     } finally {
       agent.destroy().catch(() => undefined);
     }

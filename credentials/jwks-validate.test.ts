@@ -3,8 +3,9 @@ import { calculateJwkThumbprint, type JWK } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { findForbiddenCharacter } from '../platform/text-rules.js';
 import { checkInlineJwks } from './check-jwks.js';
+import type { JwksRuleId } from './jwks-key-checks.js';
 import type { KeyReport } from './jwks-report.js';
-import { validateJwks, type JwksRuleId } from './jwks-validate.js';
+import { validateJwks } from './jwks-validate.js';
 import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
 import { createTestCa } from './test-support/test-ca.js';
 

@@ -10,7 +10,7 @@ import {
   uiEnvFile,
   uiServerEnvironment,
   type ServerRole,
-} from '../platform/temporal-cluster.js';
+} from '../platform/temporal-cluster-config.js';
 import {
   envFilesOf,
   environmentOf,
@@ -20,7 +20,7 @@ import {
 } from './compose-checks.js';
 
 /**
- * One source for the topology: docker-compose.yml and `npm run cluster` (platform/temporal-cluster.ts)
+ * One source for the topology: docker-compose.yml and `npm run cluster` (platform/temporal-cluster-config.ts)
  * take the Temporal server's, the Web UI server's and the namespace's settings from the same files
  * under deploy/temporal/. This fails when they disagree: another file, a fixed setting overridden
  * by one of them, a variable the templates need that one of them does not provide, or another split

@@ -12,7 +12,7 @@ import { startTopology, type Topology } from '../platform/cluster-topology.js';
 import { freePort } from '../platform/ports.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
-import { postgresFromUrl } from '../platform/temporal-cluster.js';
+import { postgresFromUrl } from '../platform/temporal-cluster-config.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
 import { descendantsOf, isAlive } from '../test-support/processes.js';
 import { testDatabaseUrl } from '../test-support/database-url.js';

@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isIP } from 'node:net';
 import { Agent, buildConnector, request } from 'undici';
 import { publicUnicastOnly, type AddressPolicy } from '../credentials/address-policy.js';
-import { guardedConnector, type Connector } from '../credentials/jwks-fetch.js';
+import { guardedConnector, type Connector } from '../credentials/guarded-connector.js';
 import { checkJwksUrl, type AppMode } from '../credentials/jwks-url.js';
 import type { Resolver } from '../platform/network.js';
 
@@ -13,7 +13,7 @@ import type { Resolver } from '../platform/network.js';
  * HMAC-SHA256 over `<id>.<timestamp>.<body>`, keyed with the base64 part of a `whsec_` secret.
  *
  * The URL is someone else's choice, so it gets the JWKS URI's SSRF rules (credentials/jwks-url.ts,
- * credentials/jwks-fetch.ts): https on the default port, a host name (not an IP literal), no
+ * credentials/guarded-connector.ts): https on the default port, a host name (not an IP literal), no
  * credentials; every resolved address must be public unicast, judged in the connector on the
  * address actually dialled. Development mode exempts `localhost` (127.0.0.1) only, as for JWKS.
  */

@@ -3,14 +3,12 @@ import path from 'node:path';
 import { standinProcesses } from '../aidbox-standin/process.js';
 import { createDb } from '../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
-import {
-  ROOT,
-  startTemporalCluster,
-  type ClusterOptions,
-  type ManagedProcess,
-  type TemporalCluster,
-} from './temporal-cluster.js';
+import type { ManagedProcess } from './managed-process.js';
+import { startTemporalCluster, type ClusterOptions, type TemporalCluster } from './temporal-cluster.js';
+import { ROOT } from './temporal-cluster-config.js';
 import { spawn } from 'node:child_process';
+import { standinClientEnv } from './launcher.js';
+import { waitForHttp } from './ports.js';
 import { killGroup } from './supervisor.js';
 
 /**
@@ -115,20 +113,6 @@ function appProcess(
   };
 }
 
-export async function waitForHttp(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 export async function startTopology(options: TopologyOptions): Promise<Topology> {
   const say = options.say ?? (() => undefined);
   const { created } = await ensureDatabase(options.databaseUrl);
@@ -178,13 +162,7 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
       DATABASE_POOL_SIZE: '4',
       TEMPORAL_TASK_QUEUE: options.taskQueue,
       ...temporal.clientEnv(holder),
-      SANDBOX_AIDBOX_URL: specs[0].url,
-      SANDBOX_AIDBOX_CLIENT_ID: 'root',
-      SANDBOX_AIDBOX_CLIENT_SECRET: adminSecret,
-      PRODUCTION_AIDBOX_URL: specs[1].url,
-      PRODUCTION_AIDBOX_CLIENT_ID: 'root',
-      PRODUCTION_AIDBOX_CLIENT_SECRET: adminSecret,
-      PRODUCTION_ORGBAC: 'true',
+      ...standinClientEnv(specs, adminSecret),
       ...(options.workflowBundlePath ? { WORKFLOW_BUNDLE_PATH: options.workflowBundlePath } : {}),
       ...options.appEnv,
     });

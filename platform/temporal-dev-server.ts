@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Connection } from '@temporalio/client';
 import { SEARCH_ATTRIBUTES, SEARCH_ATTRIBUTE_CLI_TYPES } from '../workflows/search-attributes.js';
 import { waitForPort } from './ports.js';
+import { pollSearchAttributes } from './search-attributes-ready.js';
 
 export interface DevServerOptions {
   /** Path of the Temporal CLI binary (see temporal-cli.ts). */
@@ -105,17 +106,11 @@ async function waitForSearchAttributes(address: string, namespace: string, timeo
   const deadline = Date.now() + timeoutMs;
   const connection = await Connection.connect({ address });
   try {
-    for (;;) {
-      try {
-        const { customAttributes } = await connection.operatorService.listSearchAttributes({ namespace });
-        if (SEARCH_ATTRIBUTES.every((key) => customAttributes?.[key.name] !== undefined)) return;
-      } catch {
-        // The frontend may accept connections before the namespace is ready.
-      }
-      if (Date.now() > deadline)
-        throw new Error('Temporal dev server did not register the search attributes in time');
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    await pollSearchAttributes(connection, namespace, {
+      deadline,
+      intervalMs: 200,
+      timeoutMessage: 'Temporal dev server did not register the search attributes in time',
+    });
   } finally {
     await connection.close();
   }

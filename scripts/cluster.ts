@@ -7,42 +7,30 @@
 import path from 'node:path';
 import { clusterDataDir, startTopology, type Topology } from '../platform/cluster-topology.js';
 import { clusterSchema, DEFAULT_DATABASE_URL, loadConfigOrExit } from '../platform/config.js';
-import { isPortBusy } from '../platform/ports.js';
+import { assertPortsFree, createLauncher, redactUrl } from '../platform/launcher.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
-import { postgresFromUrl } from '../platform/temporal-cluster.js';
+import { postgresFromUrl } from '../platform/temporal-cluster-config.js';
 
 const config = loadConfigOrExit(clusterSchema);
 const dataDir = path.resolve(config.DATA_DIR);
-const say = (line: string) => process.stdout.write(`${'[cluster]'.padEnd(20)} ${line}\n`);
 const startedAt = Date.now();
 let topology: Topology | undefined;
-let shuttingDown = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (shuttingDown) return new Promise(() => undefined);
-  shuttingDown = true;
-  say('stopping…');
+const launcher = createLauncher('cluster', async () => {
   await topology?.stop();
-  say('stopped.');
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+});
+const say = launcher.say;
 
 async function main() {
-  const ports: Array<[number, string, string]> = [
+  await assertPortsFree([
     [config.CLUSTER_TEMPORAL_PORT, 'Temporal frontend', 'CLUSTER_TEMPORAL_PORT'],
     [config.CLUSTER_TEMPORAL_UI_PORT, 'Temporal Web UI', 'CLUSTER_TEMPORAL_UI_PORT'],
     [config.CLUSTER_API_PORTS[0], 'API 1', 'CLUSTER_API_PORTS'],
     [config.CLUSTER_API_PORTS[1], 'API 2', 'CLUSTER_API_PORTS'],
     [config.CLUSTER_SANDBOX_AIDBOX_PORT, 'Aidbox stand-in, sandbox', 'CLUSTER_SANDBOX_AIDBOX_PORT'],
     [config.CLUSTER_PRODUCTION_AIDBOX_PORT, 'Aidbox stand-in, production', 'CLUSTER_PRODUCTION_AIDBOX_PORT'],
-  ];
-  for (const [port, what, variable] of ports) {
-    if (await isPortBusy(port))
-      throw new Error(`Port ${port} (${what}) is busy: stop what uses it, or set ${variable}.`);
-  }
+  ]);
   const binaries = await resolveClusterBinaries(process.env, say);
   const cli = await resolveTemporalCli(process.env, say);
   if (cli.type !== 'path') throw new Error('npm run cluster needs a Temporal CLI binary (see README).');
@@ -68,10 +56,7 @@ async function main() {
     standinPorts: [config.CLUSTER_SANDBOX_AIDBOX_PORT, config.CLUSTER_PRODUCTION_AIDBOX_PORT],
     tokenTtlSeconds: config.CLUSTER_TOKEN_TTL_SECONDS,
     output: (name, line) => process.stdout.write(`${label(name)} ${line}\n`),
-    onUnexpectedExit: (name, code, signal) => {
-      say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-      void shutdown(1);
-    },
+    onUnexpectedExit: launcher.onUnexpectedExit,
     say,
   });
   const t = topology.temporal;
@@ -89,7 +74,7 @@ async function main() {
       `  Tokens              ${path.dirname(t.tokenFiles.api)}   (renewed at half their lifetime)`,
       `  Aidbox sandbox      ${topology.standinUrls[0]}`,
       `  Aidbox production   ${topology.standinUrls[1]}`,
-      `  PostgreSQL          ${redact(databaseUrl)}; Temporal: ${config.CLUSTER_TEMPORAL_DATABASE}, ${config.CLUSTER_TEMPORAL_DATABASE}_visibility`,
+      `  PostgreSQL          ${redactUrl(databaseUrl)}; Temporal: ${config.CLUSTER_TEMPORAL_DATABASE}, ${config.CLUSTER_TEMPORAL_DATABASE}_visibility`,
       `  Operator CLI        TEMPORAL_ADDRESS=${t.address} TEMPORAL_TLS_CA=${t.certs.ca} \\`,
       `                      TEMPORAL_TLS_CERT=${t.certs.clients.admin.cert} TEMPORAL_TLS_KEY=${t.certs.clients.admin.key} \\`,
       `                      TEMPORAL_TLS_SERVER_NAME=temporal-frontend TEMPORAL_API_KEY="$(cat ${t.tokenFiles.ui})" temporal workflow list`,
@@ -99,13 +84,4 @@ async function main() {
   );
 }
 
-function redact(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`[cluster] ${error instanceof Error ? error.message : String(error)}\n`);
-  void shutdown(1);
-});
+launcher.run(main);

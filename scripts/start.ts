@@ -9,7 +9,8 @@ import { standinProcesses } from '../aidbox-standin/process.js';
 import { createDb } from '../db/database.js';
 import { ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { loadConfigOrExit, startSchema } from '../platform/config.js';
-import { isPortBusy } from '../platform/ports.js';
+import { assertPortsFree, createLauncher, redactUrl, standinClientEnv } from '../platform/launcher.js';
+import { waitForHttp } from '../platform/ports.js';
 import { choosePostgres, type PostgresChoice } from '../platform/postgres-local.js';
 import {
   appendCaughtMail,
@@ -23,19 +24,14 @@ import { startDevServer, type DevServer } from '../platform/temporal-dev-server.
 
 const config = loadConfigOrExit(startSchema);
 const dataDir = path.resolve(config.DATA_DIR);
-const say = (line: string) => process.stdout.write(`[start]              ${line}\n`);
 const startedAt = Date.now();
 
 const children: Supervised[] = [];
 let temporal: DevServer | undefined;
 let postgres: PostgresChoice | undefined;
 let mailCatcher: MailCatcher | undefined;
-let shuttingDown = false;
 
-async function shutdown(code: number): Promise<never> {
-  if (shuttingDown) return new Promise(() => undefined);
-  shuttingDown = true;
-  say('stopping…');
+const launcher = createLauncher('start', async () => {
   // Reverse order of start: the API stops taking requests before the worker and Temporal go.
   for (const child of [...children].reverse()) await child.stop();
   if (temporal) await temporal.stop();
@@ -43,16 +39,14 @@ async function shutdown(code: number): Promise<never> {
   try {
     postgres?.stop?.();
   } catch (error) {
-    say(`could not stop the private PostgreSQL cluster: ${(error as Error).message}`);
+    launcher.say(`could not stop the private PostgreSQL cluster: ${(error as Error).message}`);
   }
-  say('stopped.');
-  process.exit(code);
-}
-process.on('SIGINT', () => void shutdown(0));
-process.on('SIGTERM', () => void shutdown(0));
+});
+const say = launcher.say;
 
 async function main() {
-  const ports: Array<[number, string, string]> = [
+  // Port 0 turns a metrics listener off.
+  await assertPortsFree([
     [config.PORT, 'API and UIs', 'PORT'],
     [config.TEMPORAL_PORT, 'Temporal gRPC', 'TEMPORAL_PORT'],
     [config.TEMPORAL_UI_PORT, 'Temporal Web UI', 'TEMPORAL_UI_PORT'],
@@ -61,15 +55,7 @@ async function main() {
     [config.API_METRICS_PORT, 'API metrics', 'API_METRICS_PORT'],
     [config.WORKER_METRICS_PORT, 'worker metrics', 'WORKER_METRICS_PORT'],
     [config.SMTP_CATCHER_PORT, 'SMTP catcher', 'SMTP_CATCHER_PORT'],
-  ];
-  for (const [port, what, variable] of ports) {
-    // Port 0 turns a metrics listener off.
-    if (port !== 0 && (await isPortBusy(port))) {
-      throw new Error(
-        `Port ${port} (${what}) is busy: stop what uses it, or set ${variable} to another port.`,
-      );
-    }
-  }
+  ]);
 
   const cli = await resolveTemporalCli(process.env, say);
   if (cli.type !== 'path') throw new Error('npm start needs a Temporal CLI binary (see README).');
@@ -95,10 +81,7 @@ async function main() {
   });
   say(`Temporal dev server ready at ${temporal.address}`);
 
-  const onExit = (name: string, code: number | null, signal: string | null) => {
-    say(`${name} exited unexpectedly (${signal ?? `code ${code}`}); stopping everything.`);
-    void shutdown(1);
-  };
+  const onExit = launcher.onUnexpectedExit;
   const node = process.execPath;
 
   // The Aidbox stand-ins (in memory: their Clients and policies are gone after a restart, while
@@ -114,7 +97,7 @@ async function main() {
     children.push(supervise(spec.name, node, spec.args, { ...process.env, ...spec.env }, onExit));
   }
   await Promise.all(
-    standins.map((spec) => waitForReady(`${spec.url.replace('localhost', '127.0.0.1')}/health`, 30_000)),
+    standins.map((spec) => waitForHttp(`${spec.url.replace('localhost', '127.0.0.1')}/health`, 30_000)),
   );
 
   // Development mail goes to a local catcher (smtp-server on 127.0.0.1); GET /dev/mail lists it.
@@ -132,13 +115,7 @@ async function main() {
     TEMPORAL_ADDRESS: temporal.address,
     TEMPORAL_UI_URL: temporal.uiUrl,
     PORT: String(config.PORT),
-    SANDBOX_AIDBOX_URL: standins[0].url,
-    SANDBOX_AIDBOX_CLIENT_ID: 'root',
-    SANDBOX_AIDBOX_CLIENT_SECRET: aidboxAdminSecret,
-    PRODUCTION_AIDBOX_URL: standins[1].url,
-    PRODUCTION_AIDBOX_CLIENT_ID: 'root',
-    PRODUCTION_AIDBOX_CLIENT_SECRET: aidboxAdminSecret,
-    PRODUCTION_ORGBAC: 'true',
+    ...standinClientEnv(standins, aidboxAdminSecret),
     METRICS_HOST: config.METRICS_HOST,
     API_METRICS_PORT: String(config.API_METRICS_PORT),
     WORKER_METRICS_PORT: String(config.WORKER_METRICS_PORT),
@@ -149,7 +126,7 @@ async function main() {
   children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
 
   const apiUrl = `http://localhost:${config.PORT}`;
-  await waitForReady(`http://127.0.0.1:${config.PORT}/readyz`, 60_000);
+  await waitForHttp(`http://127.0.0.1:${config.PORT}/readyz`, 60_000);
   const seconds = ((Date.now() - startedAt) / 1000).toFixed(1);
   const lines = [
     '',
@@ -173,32 +150,9 @@ async function main() {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-async function waitForReady(url: string, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const response = await fetch(url);
-      if (response.ok) return;
-    } catch {
-      // Not listening yet.
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${timeoutMs / 1000} s`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 function metricsUrl(host: string, port: number): string {
   if (port === 0) return 'off';
   return `http://${host.includes(':') ? `[${host}]` : host}:${port}/metrics`;
 }
 
-function redactUrl(url: string): string {
-  const parsed = new URL(url);
-  if (parsed.password) parsed.password = '***';
-  return parsed.toString();
-}
-
-main().catch((error: unknown) => {
-  process.stderr.write(`[start] ${error instanceof Error ? error.message : String(error)}\n`);
-  void shutdown(1);
-});
+launcher.run(main);

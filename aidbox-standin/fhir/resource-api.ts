@@ -6,33 +6,17 @@
 import { hashSecret } from '../auth/secrets.js';
 import { HttpError, forbidden, invalid, notFound } from '../http/outcome.js';
 import type { Route } from '../policy/request.js';
-import { routeRequest, parseQueryParams } from '../policy/request.js';
+import { parseQueryParams } from '../policy/request.js';
 import type { Resource, ResourceStore } from '../store/store.js';
 import { parseIfMatch } from '../store/store.js';
 import { validateResource } from '../store/validation.js';
+import { apiBasePath, type ApiRequest, type ApiResponse } from './api-exchange.js';
+import { executeBundle } from './bundle.js';
 import { EXPORT_RETRY_AFTER_SECONDS, type ExportJobs } from './export.js';
 import { isVisibleTo, stampTenant } from './orgbac.js';
 import { jsonPatch, mergePatch, patchKind } from './patch.js';
 import { isKnownType } from './resource-types.js';
 import { search, searchBundle } from './search.js';
-
-export interface ApiRequest {
-  route: Route;
-  url: URL;
-  body: unknown;
-  contentType?: string;
-  headers: { ifMatch?: string; prefer?: string; accept?: string };
-  /** Who is calling, as export jobs are bound to it: `Client/<id>`, `root` or `anonymous`. */
-  caller: string;
-  /** Authorizes one transaction entry as a request of its own, as the same caller (throws 401/403). */
-  authorizeEntry: (method: string, path: string, query: string, body: unknown) => Promise<void> | void;
-}
-
-export interface ApiResponse {
-  status: number;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
 
 export interface StandinHooks {
   /** Called after a Client PUT has been applied, before the response is sent (for crash tests). */
@@ -56,13 +40,8 @@ function hashIncomingSecret(type: string, body: Record<string, unknown>): Record
   return { ...body, secret: hashSecret(body.secret) };
 }
 
-function resourceHeaders(
-  resource: Resource,
-  baseUrl: string,
-  api: string,
-  organizationId?: string,
-): Record<string, string> {
-  const prefix = api === 'aidbox' ? '' : organizationId ? `/Organization/${organizationId}/fhir` : '/fhir';
+function resourceHeaders(resource: Resource, baseUrl: string, route: Route): Record<string, string> {
+  const prefix = apiBasePath(route);
   return {
     ETag: `W/"${resource.meta?.versionId}"`,
     'Last-Modified': new Date(resource.meta?.lastUpdated ?? Date.now()).toUTCString(),
@@ -122,7 +101,7 @@ export class ResourceApi {
     const baseUrl = this.deps.baseUrl();
     const params = parseQueryParams(request.url.search);
     const ifMatch = parseIfMatch(request.headers.ifMatch);
-    const headersOf = (r: Resource) => resourceHeaders(r, baseUrl, route.api, route.organizationId);
+    const headersOf = (r: Resource) => resourceHeaders(r, baseUrl, route);
 
     switch (route.action) {
       case 'read': {
@@ -183,7 +162,12 @@ export class ResourceApi {
         };
       }
       case 'transaction':
-        return this.bundle(route, request);
+        return executeBundle(route, request, {
+          store: this.store,
+          orgbac: this.deps.orgbac,
+          baseUrl: () => this.deps.baseUrl(),
+          execute: (entry) => this.execute(entry),
+        });
       case 'capability':
         return { status: 200, body: this.deps.capabilityStatement(route.organizationId) };
       case 'export-system':
@@ -233,7 +217,7 @@ export class ResourceApi {
     return {
       status: created ? 201 : 200,
       body: resource,
-      headers: resourceHeaders(resource, this.deps.baseUrl(), route.api, route.organizationId),
+      headers: resourceHeaders(resource, this.deps.baseUrl(), route),
     };
   }
 
@@ -273,7 +257,7 @@ export class ResourceApi {
     return {
       status: 200,
       body: resource,
-      headers: resourceHeaders(resource, this.deps.baseUrl(), route.api, route.organizationId),
+      headers: resourceHeaders(resource, this.deps.baseUrl(), route),
     };
   }
 
@@ -309,80 +293,6 @@ export class ResourceApi {
     return this.update(route, type, id, request.body, ifMatch);
   }
 
-  /** `POST /fhir` with a Bundle of type transaction (atomic) or batch (section 6). */
-  private async bundle(route: Route, outer: ApiRequest): Promise<ApiResponse> {
-    const body = outer.body;
-    const bundle = asObject(body);
-    if (typeof body !== 'object' || body === null || bundle.resourceType !== 'Bundle')
-      throw invalid('expected a Bundle');
-    if (bundle.type !== 'transaction' && bundle.type !== 'batch')
-      throw invalid('Bundle.type must be transaction or batch');
-    const entries = Array.isArray(bundle.entry) ? (bundle.entry as Array<Record<string, unknown>>) : [];
-    const atomic = bundle.type === 'transaction';
-    const snapshot = atomic ? this.store.snapshot() : undefined;
-    const prefix =
-      route.api === 'aidbox'
-        ? ''
-        : route.organizationId
-          ? `/Organization/${route.organizationId}/fhir`
-          : '/fhir';
-    const responses: Array<Record<string, unknown>> = [];
-
-    for (const [index, entry] of entries.entries()) {
-      try {
-        if (typeof entry !== 'object' || entry === null) throw invalid(`entry ${index}: must be an object`);
-        const request = asObject(entry.request ?? {});
-        const method = typeof request.method === 'string' ? request.method.toUpperCase() : '';
-        const relative = typeof request.url === 'string' ? request.url.replace(/^\//, '') : '';
-        const [pathPart = '', query = ''] = relative.split('?', 2);
-        const path = `${prefix}/${pathPart}`;
-        const entryRoute = routeRequest(method, path, this.deps.orgbac);
-        if (!entryRoute || entryRoute.api === 'system' || entryRoute.action === 'transaction') {
-          throw invalid(`entry ${index}: unsupported request ${method} ${relative}`);
-        }
-        await outer.authorizeEntry(method, path, query, entry.resource);
-        const url = new URL(`${this.deps.baseUrl()}${path}${query ? `?${query}` : ''}`);
-        const ifMatchHeader = typeof request.ifMatch === 'string' ? request.ifMatch : undefined;
-        const result = await this.execute({
-          route: entryRoute,
-          url,
-          body: entry.resource,
-          headers: { ifMatch: ifMatchHeader },
-          caller: outer.caller,
-          authorizeEntry: outer.authorizeEntry,
-        });
-        responses.push({
-          resource: result.body,
-          response: {
-            status: String(result.status),
-            ...(result.headers?.ETag ? { etag: result.headers.ETag } : {}),
-          },
-        });
-      } catch (error) {
-        if (atomic && snapshot) {
-          this.store.restore(snapshot);
-          if (error instanceof HttpError)
-            throw new HttpError(error.status, error.code, `transaction entry ${index}: ${error.diagnostics}`);
-          throw error;
-        }
-        const status = error instanceof HttpError ? error.status : 500;
-        responses.push({
-          response: {
-            status: String(status),
-            outcome: {
-              resourceType: 'OperationOutcome',
-              issue: [{ severity: 'error', code: 'invalid', diagnostics: (error as Error).message }],
-            },
-          },
-        });
-      }
-    }
-    return {
-      status: 200,
-      body: { resourceType: 'Bundle', type: `${bundle.type}-response`, entry: responses },
-    };
-  }
-
   private startExport(
     route: Route,
     request: ApiRequest,
@@ -407,15 +317,9 @@ export class ResourceApi {
       groupPatientIds,
       collect: (type) => this.visible(route, type),
     });
-    const prefix =
-      route.api === 'aidbox'
-        ? ''
-        : route.organizationId
-          ? `/Organization/${route.organizationId}/fhir`
-          : '/fhir';
     return {
       status: 202,
-      headers: { 'Content-Location': `${this.deps.baseUrl()}${prefix}/$export-status/${id}` },
+      headers: { 'Content-Location': `${this.deps.baseUrl()}${apiBasePath(route)}/$export-status/${id}` },
     };
   }
 }

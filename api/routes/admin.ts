@@ -8,22 +8,23 @@ import type { SubmissionSnapshot } from '../../workflows/backend-service/types.j
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem, notFound } from '../problems.js';
+import { ApproveBody, ReasonBody } from '../schemas/commands.js';
+import {
+  commonErrors,
+  IdempotencyKeyHeader,
+  pageOf,
+  PageQuery,
+  serviceErrors,
+  ServiceIdParam,
+  transitionErrors,
+} from '../schemas/common.js';
 import {
   AdminListQuery,
-  ApproveBody,
-  IdempotencyKeyHeader,
-  PageQuery,
-  ProductionPoliciesResponse,
-  ReasonBody,
-  ReviewQueueItem,
-  ServiceIdParam,
-  ServiceSchema,
-  commonErrors,
-  pageOf,
-  serviceErrors,
-  transitionErrors,
   AdminServiceDetail,
-} from '../schemas.js';
+  ProductionPoliciesResponse,
+  ReviewQueueItem,
+} from '../schemas/review.js';
+import { ServiceSchema } from '../schemas/service.js';
 import { loadServiceForAdmin, requireRole } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';

@@ -6,16 +6,10 @@ import type { ServiceState } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem } from '../problems.js';
-import {
-  AssertionCheckBody,
-  AssertionCheckResponse,
-  IdempotencyKeyHeader,
-  JwksReportResponse,
-  ServiceIdParam,
-  ServiceSchema,
-  serviceErrors,
-  transitionErrors,
-} from '../schemas.js';
+import { AssertionCheckBody } from '../schemas/commands.js';
+import { IdempotencyKeyHeader, serviceErrors, ServiceIdParam, transitionErrors } from '../schemas/common.js';
+import { AssertionCheckResponse, JwksReportResponse } from '../schemas/credentials.js';
+import { ServiceSchema } from '../schemas/service.js';
 import { loadOwnedService, loadVisibleService } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { environmentConstants, presentService } from '../services/present.js';

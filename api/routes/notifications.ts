@@ -10,7 +10,7 @@ import {
 } from '../../workflows/backend-service/types.js';
 import type { AppEnv, Services } from '../context.js';
 import { unavailable, validationError } from '../problems.js';
-import { ServiceIdParam, commonErrors, serviceErrors } from '../schemas.js';
+import { commonErrors, serviceErrors, ServiceIdParam } from '../schemas/common.js';
 import { loadOwnedService, requireRole } from '../services/access.js';
 import { addRoute, json, valid } from './register.js';
 

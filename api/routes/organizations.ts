@@ -1,7 +1,8 @@
 import type { z } from '@hono/zod-openapi';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import type { AppEnv, Services } from '../context.js';
-import { OrganizationSchema, OrganizationsQuery, commonErrors, pageOf } from '../schemas.js';
+import { commonErrors, pageOf } from '../schemas/common.js';
+import { OrganizationSchema, OrganizationsQuery } from '../schemas/organizations.js';
 import { requireRole } from '../services/access.js';
 import { addRoute, json, valid } from './register.js';
 

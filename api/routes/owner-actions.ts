@@ -11,13 +11,9 @@ import {
 import type { Actor, UpdateResult } from '../../workflows/backend-service/types.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
-import {
-  IdempotencyKeyHeader,
-  ReasonBody,
-  ServiceIdParam,
-  ServiceSchema,
-  transitionErrors,
-} from '../schemas.js';
+import { ReasonBody } from '../schemas/commands.js';
+import { IdempotencyKeyHeader, ServiceIdParam, transitionErrors } from '../schemas/common.js';
+import { ServiceSchema } from '../schemas/service.js';
 import { loadOwnedService } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';

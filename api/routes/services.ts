@@ -6,22 +6,23 @@ import type { Actor, RotateSecretResult, ServiceState } from '../../workflows/ba
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem, unavailable, validationError } from '../problems.js';
+import { RotateSecretBody } from '../schemas/commands.js';
 import {
-  HistorySchema,
-  IdempotencyKeyHeader,
-  RegistrationInput,
-  RegistrationPatch,
-  RotateSecretBody,
-  ServiceIdParam,
-  ServiceListQuery,
-  ServiceSchema,
-  ServiceWithSecretSchema,
   commonErrors,
+  IdempotencyKeyHeader,
   pageOf,
   problem,
   serviceErrors,
+  ServiceIdParam,
   transitionErrors,
-} from '../schemas.js';
+} from '../schemas/common.js';
+import { RegistrationInput, RegistrationPatch } from '../schemas/registration.js';
+import {
+  HistorySchema,
+  ServiceListQuery,
+  ServiceSchema,
+  ServiceWithSecretSchema,
+} from '../schemas/service.js';
 import {
   loadOwnedService,
   loadVisibleService,

@@ -4,7 +4,7 @@ import { buildScopes } from '../../scopes/build.js';
 import type { Registration } from '../../workflows/backend-service/types.js';
 import type { OrganizationDirectory } from '../organizations.js';
 import { validationError, type FieldError } from '../problems.js';
-import { RegistrationInput } from '../schemas.js';
+import { RegistrationInput } from '../schemas/registration.js';
 import { fieldErrors } from '../validation.js';
 
 export type RegistrationInputValue = z.infer<typeof RegistrationInput>;

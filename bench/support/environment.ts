@@ -20,7 +20,8 @@ import { freePort } from '../../platform/ports.js';
 import { resolveTemporalCli } from '../../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../../platform/temporal-dev-server.js';
 import { postgresSchemaDir, resolveClusterBinaries } from '../../platform/temporal-cluster-binaries.js';
-import { postgresFromUrl, startTemporalCluster } from '../../platform/temporal-cluster.js';
+import { startTemporalCluster } from '../../platform/temporal-cluster.js';
+import { postgresFromUrl } from '../../platform/temporal-cluster-config.js';
 import type { Environment } from '../../workflows/backend-service/types.js';
 
 /**
