@@ -26,7 +26,8 @@ export class TemporalCliNotFound extends Error {
   override name = 'TemporalCliNotFound';
 }
 
-function isExecutable(file: string): boolean {
+/** An existing file this process may execute. */
+export function isExecutable(file: string): boolean {
   try {
     accessSync(file, constants.X_OK);
     return true;

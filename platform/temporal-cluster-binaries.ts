@@ -2,7 +2,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import path from 'node:path';
-import { findGo } from './temporal-cli.js';
+import { findGo, isExecutable } from './temporal-cli.js';
 
 /**
  * The three programs of the production topology (`npm run cluster`, `npm run test:cluster`), built
@@ -58,15 +58,6 @@ export type ClusterBinaries = Record<ClusterBinarySpec['name'], string>;
 
 export class ClusterBinariesNotFound extends Error {
   override name = 'ClusterBinariesNotFound';
-}
-
-function isExecutable(file: string): boolean {
-  try {
-    accessSync(file, constants.X_OK);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /** `TEMPORAL_CLUSTER_BIN_DIR`, else `$(go env GOPATH)/temporal-cluster`, else `~/go/temporal-cluster`. */
