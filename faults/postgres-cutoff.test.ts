@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { FAST_RETRY } from '../test-support/services.js';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
-import type { RetryTiming } from '../workflows/backend-service/types.js';
+import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
 import {
   driveLifecycle,
   handleOf,

@@ -1,4 +1,7 @@
-import type { NotificationEvent, NotificationInput } from '../workflows/backend-service/types.js';
+import type {
+  NotificationEvent,
+  NotificationInput,
+} from '../workflows/backend-service/notification-types.js';
 
 /**
  * What each notification says, as plain text, HTML and a webhook body. Every value that comes from

@@ -3,7 +3,8 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowIdOf } from '../../workflows/backend-service/messages.js';
-import type { Actor, BackendServiceInput, RetryTiming } from '../../workflows/backend-service/types.js';
+import type { Actor, BackendServiceInput } from '../../workflows/backend-service/inputs.js';
+import type { RetryTiming } from '../../workflows/backend-service/retry-timing.js';
 import type { CommandSigner } from '../commands/signer.js';
 
 /**

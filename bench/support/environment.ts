@@ -21,7 +21,7 @@ import { resolveTemporalCli } from '../../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../../platform/temporal-dev-server.js';
 import { postgresSchemaDir, resolveClusterBinaries } from '../../platform/temporal-cluster-binaries.js';
 import { postgresFromUrl, startTemporalCluster } from '../../platform/temporal-cluster.js';
-import type { Environment } from '../../workflows/backend-service/types.js';
+import type { Environment } from '../../workflows/backend-service/service-state.js';
 
 /**
  * What a benchmark runs against, all its own and torn down afterwards: a Temporal dev server on

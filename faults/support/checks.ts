@@ -4,7 +4,7 @@ import type { Standin } from '../../aidbox-standin/server.js';
 import type { Db } from '../../db/database.js';
 import { derivePolicies } from '../../scopes/derive.js';
 import { stateQuery } from '../../workflows/backend-service/messages.js';
-import type { Environment, ServiceState } from '../../workflows/backend-service/types.js';
+import type { Environment, ServiceState } from '../../workflows/backend-service/service-state.js';
 import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } from './lifecycles.js';
 
 /**
