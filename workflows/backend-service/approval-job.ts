@@ -2,12 +2,20 @@ import { patched } from '@temporalio/workflow';
 import type { CredentialChecks } from './credential-checks.js';
 import type { ApproveInput } from './inputs.js';
 import type { LiveChangeJobs } from './live-change-jobs.js';
+import { DEFAULT_PROVISIONING_MAX_ROUNDS } from './retry-timing.js';
 import type { RoundFailed, Rounds } from './rounds.js';
 import { changeUnderReview } from './rules.js';
 import { LOCAL_BOOKKEEPING, now } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
 import type { Approval, SubmissionSnapshot } from './service-state.js';
 import type { RunContext } from './visibility.js';
+
+/**
+ * Patch: an approval's provisioning gives up after `provisioningMaxRounds` failed rounds (input,
+ * default 12) and ends as failed. Asked only once that many rounds have failed, so a history
+ * recorded before it, whose provisioning went on longer, replays its later rounds.
+ */
+export const PROVISIONING_MAX_ROUNDS = 'provisioning-max-rounds';
 
 /**
  * Approval (docs/architecture.md, "Approval in progress"): the update answers once the approval is
@@ -87,18 +95,27 @@ export function createApprovalJob(deps: {
 
   /**
    * An approval's production steps, each retried in rounds: every failed round is recorded on the
-   * approval (attempts, last error); a permanent failure ends it as failed.
+   * approval (attempts, last error); a permanent failure or the last round (`provisioningMaxRounds`
+   * failed rounds in all, patch PROVISIONING_MAX_ROUNDS) ends it as failed.
    */
   async function provisionInSteps(steps: Array<() => Promise<void>>): Promise<RoundFailed | undefined> {
+    const maxRounds = ctx.input.provisioningMaxRounds ?? DEFAULT_PROVISIONING_MAX_ROUNDS;
+    let roundsFailed = 0;
+    const lastRound = () => roundsFailed + 1 >= maxRounds && patched(PROVISIONING_MAX_ROUNDS);
     for (const step of steps) {
-      const failure = await rounds.inRounds(step, async (failed) => {
-        state.approval = {
-          ...state.approval!,
-          attempts: state.approval!.attempts + failed.attempts,
-          lastError: failed.error,
-        };
-        await ctx.project(null);
-      });
+      const failure = await rounds.inRounds(
+        step,
+        async (failed) => {
+          roundsFailed += 1;
+          state.approval = {
+            ...state.approval!,
+            attempts: state.approval!.attempts + failed.attempts,
+            lastError: failed.error,
+          };
+          await ctx.project(null);
+        },
+        lastRound,
+      );
       if (failure) {
         state.approval = {
           ...state.approval!,

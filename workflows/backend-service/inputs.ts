@@ -29,6 +29,8 @@ export interface BackendServiceInput extends SignedCommand {
   /** The `email` claim of the creator's token: the owner hears about their service (absent for older services). */
   ownerEmail?: string;
   retry?: RetryTiming;
+  /** Failed rounds after which an approval's provisioning fails (PROVISIONING_MAX_ROUNDS); absent: 12. */
+  provisioningMaxRounds?: number;
   /** Continue-as-new once history has this many events (tests pass a low number). */
   continueAsNewAfterEvents?: number;
   /**

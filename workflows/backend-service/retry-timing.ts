@@ -18,3 +18,10 @@ export const DEFAULT_RETRY_TIMING: RetryTiming = {
   roundDelayMs: 30_000,
   activityTimeoutMs: 30_000,
 };
+
+/**
+ * Failed rounds after which an approval's production provisioning gives up (`approval.state:
+ * "failed"`; an administrator approves again once production is fixed). The API passes
+ * PROVISIONING_MAX_ROUNDS in the workflow input; a workflow started without it uses this.
+ */
+export const DEFAULT_PROVISIONING_MAX_ROUNDS = 12;

@@ -20,6 +20,9 @@ export class RoundFailed extends Error {
   }
 }
 
+/** How many rounds a step gets: a number, or whether the failed round `round` (from 1) is the last. */
+export type RoundLimit = number | ((round: number) => boolean);
+
 /**
  * The retry-in-rounds engine for Aidbox calls (docs/architecture.md, "Approval in progress"): each
  * round is one activity run with a bounded number of attempts; between rounds the workflow records
@@ -34,7 +37,7 @@ export function createRounds(timing: RetryTiming) {
   async function inRounds(
     run: () => Promise<void>,
     onRoundFailed: (failed: RoundFailed) => Promise<void>,
-    maxRounds = Number.POSITIVE_INFINITY,
+    maxRounds: RoundLimit = Number.POSITIVE_INFINITY,
   ): Promise<RoundFailed | undefined> {
     for (let round = 1; ; round += 1) {
       try {
@@ -43,7 +46,7 @@ export function createRounds(timing: RetryTiming) {
       } catch (error) {
         if (isCancellation(error)) throw error;
         const failed = describeFailure(error);
-        if (failed.permanent || round >= maxRounds) return failed;
+        if (failed.permanent || isLastRound(maxRounds, round)) return failed;
         await onRoundFailed(failed);
         await sleep(timing.roundDelayMs);
       }
@@ -76,3 +79,6 @@ export function createRounds(timing: RetryTiming) {
 }
 
 export type Rounds = ReturnType<typeof createRounds>;
+
+const isLastRound = (limit: RoundLimit, round: number) =>
+  typeof limit === 'number' ? round >= limit : limit(round);
