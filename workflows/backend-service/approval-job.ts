@@ -5,10 +5,9 @@ import type { LiveChangeJobs } from './live-change-jobs.js';
 import { DEFAULT_PROVISIONING_MAX_ROUNDS } from './retry-timing.js';
 import type { RoundFailed, Rounds } from './rounds.js';
 import { changeUnderReview } from './rules.js';
-import { LOCAL_BOOKKEEPING, now } from './run-context.js';
+import { LOCAL_BOOKKEEPING, now, type RunContext } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
 import type { Approval, SubmissionSnapshot } from './service-state.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * Patch: an approval's provisioning gives up after `provisioningMaxRounds` failed rounds (input,

@@ -2,8 +2,8 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { JwksReport } from '../../credentials/jwks-report.js';
 import { FailureType } from './failure-types.js';
 import type { UpdateResult } from './inputs.js';
+import type { RunContext } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * The service's own JWKS check (a pending change has its own, live-change-jobs.ts): at registration

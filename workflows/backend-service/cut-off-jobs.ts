@@ -1,8 +1,7 @@
 import { sleep } from '@temporalio/workflow';
 import type { DecisionInput, UpdateResult } from './inputs.js';
 import type { RoundFailed, Rounds } from './rounds.js';
-import { now } from './run-context.js';
-import type { RunContext } from './visibility.js';
+import { now, type RunContext } from './run-context.js';
 
 /**
  * Cutting a client off (docs/architecture.md, "Deactivation jumps the queue"): an administrator's

@@ -2,10 +2,9 @@ import { ApplicationFailure } from '@temporalio/workflow';
 import type { JwksReport } from '../../credentials/jwks-report.js';
 import { FailureType } from './failure-types.js';
 import type { DecisionInput, EditInput, OwnerActionInput, SubmitInput, UpdateResult } from './inputs.js';
-import { now } from './run-context.js';
+import { now, type RunContext } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
 import type { HistoryEntry, PendingChange } from './service-state.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * A change to a live service (README, "Changing a live service"): a pending change under its own

@@ -4,10 +4,9 @@ import type { CutOffJobs } from './cut-off-jobs.js';
 import type { DecisionInput, EditInput, OwnerActionInput, SubmitInput, UpdateResult } from './inputs.js';
 import type { LiveChangeJobs } from './live-change-jobs.js';
 import { changeUnderReview } from './rules.js';
-import { now } from './run-context.js';
+import { now, type RunContext } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
 import type { HistoryEntry } from './service-state.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * A registration on its way to review: set up at creation, edited, submitted, withdrawn, rejected,

@@ -2,10 +2,9 @@ import { CancellationScope } from '@temporalio/workflow';
 import type { OwnerActionInput, RotateSecretInput, RotateSecretResult, UpdateResult } from './inputs.js';
 import { RoundFailed, type Rounds } from './rounds.js';
 import { cutOff } from './rules.js';
-import { now } from './run-context.js';
+import { now, type RunContext } from './run-context.js';
 import type { Sandbox } from './sandbox.js';
 import type { Environment } from './service-state.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * Secret rotation (README, "Secret rotation"): at once, or staged to go live at a time on a durable

@@ -9,6 +9,7 @@ import type { BackendServiceActivities } from '../../activities/backend-service-
 import type { BackendServiceInput, UpdateResult } from './inputs.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './retry-timing.js';
 import type { HistoryEntry, ProjectionError, ServiceState } from './service-state.js';
+import type { Visibility } from './visibility.js';
 
 /** Patch: projection, policy derivation and secret bookkeeping run as local activities. */
 export const LOCAL_BOOKKEEPING = 'local-bookkeeping';
@@ -66,6 +67,9 @@ export interface RunCore {
   /** What an update answers: the service's status, revision and projection version now. */
   result(): UpdateResult;
 }
+
+/** The run's shared parts and its visibility (visibility.ts): what every job works with. */
+export type RunContext = RunCore & Visibility;
 
 export function createRunCore(input: BackendServiceInput): RunCore {
   const timing = input.retry ?? DEFAULT_RETRY_TIMING;

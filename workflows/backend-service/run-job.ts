@@ -23,9 +23,9 @@ import {
   refuseWithdraw,
   type Refusal,
 } from './rules.js';
+import type { RunContext } from './run-context.js';
 import type { ServiceState } from './service-state.js';
 import { refusalFailure, type Job, type QueuedJob } from './update-queue.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * The main loop's one job at a time: re-checked against the current state (a job queued behind

@@ -1,8 +1,7 @@
 import { CancellationScope, patched } from '@temporalio/workflow';
 import type { Rounds } from './rounds.js';
-import { LOCAL_BOOKKEEPING } from './run-context.js';
+import { LOCAL_BOOKKEEPING, type RunContext } from './run-context.js';
 import type { Registration } from './service-state.js';
-import type { RunContext } from './visibility.js';
 
 /**
  * The sandbox client (docs/architecture.md, "The sandbox client"): provisioned as soon as the

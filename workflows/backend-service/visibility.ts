@@ -29,9 +29,6 @@ export interface Visibility {
   publishSearchAttributes(): void;
 }
 
-/** The run's shared parts and its visibility: what every job works with. */
-export type RunContext = RunCore & Visibility;
-
 export function createVisibility(
   core: RunCore,
   /** Every transition writes a history entry: its notifications start here, never awaited (notifications.ts). */

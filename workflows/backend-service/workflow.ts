@@ -50,11 +50,11 @@ import {
   refuseWithdraw,
 } from './rules.js';
 import { createJobRunner } from './run-job.js';
-import { createRunCore } from './run-context.js';
+import { createRunCore, type RunContext } from './run-context.js';
 import { createSandbox } from './sandbox.js';
 import type { ServiceState } from './service-state.js';
 import { createUpdateQueue } from './update-queue.js';
-import { createVisibility, type RunContext } from './visibility.js';
+import { createVisibility } from './visibility.js';
 
 const DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS = 10_000;
 /** Patch: continue-as-new is also considered after timer work (reminders, health checks, staged secrets). */
