@@ -1,16 +1,17 @@
+import type { JwksReport } from '../credentials/jwks-report.js';
+import type { AccessPolicy as AccessPolicyResource, DerivedPolicySet } from '../scopes/derive.js';
 import type {
-  AccessPolicyResource,
-  DerivedPolicySet,
   Environment,
   HistoryEntry,
-  JwksReport,
-  NotificationInput,
-  NotificationOutcome,
-  NotificationTiming,
   ProjectionOutcome,
   Registration,
   ServiceState,
-} from '../workflows/backend-service/types.js';
+} from '../workflows/backend-service/service-state.js';
+import type {
+  NotificationInput,
+  NotificationOutcome,
+  NotificationTiming,
+} from '../workflows/backend-service/notification-types.js';
 
 /**
  * Every activity the Backend Service workflow calls, by signature. The workflow imports this type
@@ -39,11 +40,7 @@ export interface BackendServiceActivities {
     environments: Environment[];
   }): Promise<void>;
   /** Production has the secret: delete the ciphertext of `secretVersion` if it was revealed, and of every older version. */
-  settleSecrets(input: {
-    serviceId: string;
-    secretVersion: number;
-    productionHasSecret: boolean;
-  }): Promise<void>;
+  settleSecrets(input: { serviceId: string; secretVersion: number }): Promise<void>;
   /** Deactivation: every stored ciphertext of the service goes. */
   forgetSecrets(input: { serviceId: string }): Promise<void>;
   /** Run as a local activity: when live JWKS services are re-checked, from the worker's configuration. */

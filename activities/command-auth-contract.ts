@@ -1,4 +1,4 @@
-import type { Actor } from '../workflows/backend-service/types.js';
+import type { Actor } from '../workflows/backend-service/inputs.js';
 
 /**
  * The local activity that judges a command token (worker/command-verifier.ts). It runs in the

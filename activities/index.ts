@@ -2,7 +2,7 @@ import type { AidboxClient } from '../aidbox/client.js';
 import type { JwksFetcherOptions } from '../credentials/jwks-fetch.js';
 import type { SecretStore } from '../credentials/secret-store.js';
 import type { Db } from '../db/database.js';
-import type { Environment } from '../workflows/backend-service/types.js';
+import type { Environment } from '../workflows/backend-service/service-state.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 import { createCredentialActivities } from './credentials.js';
 import { failPermanentDatabaseErrors } from './database-failures.js';
@@ -55,8 +55,8 @@ export function createActivities(deps: ActivityDependencies) {
     ...createProvisioningActivities(deps),
     ...credentials,
     ...createNotificationActivities(deps.notifications),
-    async settleSecrets({ serviceId, secretVersion, productionHasSecret }) {
-      await deps.secretStore.deleteIfDone(serviceId, secretVersion, { productionHasSecret });
+    async settleSecrets({ serviceId, secretVersion }) {
+      await deps.secretStore.deleteIfDone(serviceId, secretVersion);
     },
     async forgetSecrets({ serviceId }) {
       await deps.secretStore.deleteAll(serviceId);

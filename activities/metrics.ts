@@ -1,6 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { MetricMeter } from '@temporalio/common';
-import type { Environment, HistoryEntry, ServiceState } from '../workflows/backend-service/types.js';
+import type { Environment, HistoryEntry, ServiceState } from '../workflows/backend-service/service-state.js';
 
 /**
  * The registry's business metrics seen by the worker, recorded through the Temporal SDK's metric

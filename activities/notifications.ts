@@ -7,7 +7,7 @@ import {
   type NotificationInput,
   type NotificationOutcome,
   type NotificationTiming,
-} from '../workflows/backend-service/types.js';
+} from '../workflows/backend-service/notification-types.js';
 
 /** What nodemailer's transporter offers; tests and the worker pass a real SMTP transport. */
 export interface MailTransport {

@@ -10,7 +10,7 @@ import type {
   ProjectionError,
   ProjectionOutcome,
   ServiceState,
-} from '../workflows/backend-service/types.js';
+} from '../workflows/backend-service/service-state.js';
 
 export interface ProjectionActivities {
   projectService(input: {

@@ -6,7 +6,7 @@ import {
   type AccessPolicyResource,
 } from '../aidbox/client.js';
 import { SecretCiphertextDeleted, SecretNotFound, type SecretStore } from '../credentials/secret-store.js';
-import type { Environment, Registration } from '../workflows/backend-service/types.js';
+import type { Environment, Registration } from '../workflows/backend-service/service-state.js';
 import { ScopeDerivationError, derivePolicies } from '../scopes/derive.js';
 import type { BackendServiceActivities } from './backend-service-contract.js';
 import { recordProvisioningFailure, recordProvisioningRound } from './metrics.js';

@@ -50,6 +50,7 @@ function withDefaults(deps: ApiDependencies): Services {
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       callTimeoutMs: config.TEMPORAL_CALL_TIMEOUT_MS,
       signer: deps.commandSigner ?? signerFromConfig(config),
+      provisioningMaxRounds: config.PROVISIONING_MAX_ROUNDS,
       ...(deps.workflowRetry ? { retry: deps.workflowRetry } : {}),
     });
   return {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { ServiceState } from '../workflows/backend-service/types.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { createInMemoryIssuer } from './auth/local-issuer.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
 import {

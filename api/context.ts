@@ -9,7 +9,7 @@ import type { Db } from '../db/database.js';
 import type { SessionRegistry } from '../db/session-store.js';
 import type { ApiConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
-import type { RetryTiming } from '../workflows/backend-service/types.js';
+import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
 import type { AuthVariables } from './auth/middleware.js';
 import type { CommandSigner } from './commands/signer.js';
 import type { TokenVerifier } from './auth/verifier.js';

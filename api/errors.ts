@@ -2,7 +2,7 @@ import { ServiceError, WorkflowUpdateRPCTimeoutOrCancelledError } from '@tempora
 import { WorkflowNotFoundError } from '@temporalio/common';
 import { HTTPException } from 'hono/http-exception';
 import { AidboxError } from '../aidbox/errors.js';
-import { FailureType } from '../workflows/backend-service/types.js';
+import { FailureType } from '../workflows/backend-service/failure-types.js';
 import { ApiProblem, notFound, unavailable, validationError } from './problems.js';
 import { UpdateRefused } from './services/commands.js';
 
@@ -65,7 +65,7 @@ function fromWorkflow(refusal: UpdateRefused): ApiProblem {
       return unavailable(
         'The change was applied, but the read model could not record it; the service shows projectionError until a later change is recorded.',
       );
-    case 'ProvisioningFailed': {
+    case FailureType.ProvisioningFailed: {
       // Status and kind only (never an Aidbox response body).
       const { environment, operation, status, kind } = refusal.details as Record<string, unknown>;
       return new ApiProblem(

@@ -7,7 +7,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { AidboxClient } from '../aidbox/client.js';
 import { startStandin } from '../aidbox-standin/server.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import type { ServiceState } from '../workflows/backend-service/types.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { ApiClient } from '../ui/api-client.js';
 import { BODY_LIMIT_BYTES, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-limits.js';
 import { aidboxOrganizationDirectory, type OrganizationDirectory } from './organizations.js';

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../db/database.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
-import type { ServiceState } from '../workflows/backend-service/types.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { buildApp, createIdentities, seedService, serviceState, testConfig } from './testing/harness.js';
 
 describe('lists: keyset pages, filters, the review queue', async () => {

@@ -4,7 +4,7 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { Db } from '../db/database.js';
 import type { Logger } from '../platform/logger.js';
 import type { MetricsSource } from '../platform/metrics-server.js';
-import { FailureType } from '../workflows/backend-service/types.js';
+import { FailureType } from '../workflows/backend-service/failure-types.js';
 import { UpdateRefused, type BackendServiceCommands } from './services/commands.js';
 
 /**
@@ -26,11 +26,11 @@ const AUTH_METHODS = ['client_secret', 'jwks_uri'] as const;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 /**
  * The workflow's refusals: its failure types minus ProjectionFailed, which is an applied change the
- * read model could not record, not a refusal. Failures of another kind are not counted here.
+ * read model could not record, and ProvisioningFailed, which Aidbox refused, not the workflow.
+ * Failures of another kind are not counted here.
  */
-const REFUSAL_TYPES = new Set<string>(
-  Object.values(FailureType).filter((type) => type !== FailureType.ProjectionFailed),
-);
+const NOT_REFUSALS = new Set<string>([FailureType.ProjectionFailed, FailureType.ProvisioningFailed]);
+const REFUSAL_TYPES = new Set<string>(Object.values(FailureType).filter((type) => !NOT_REFUSALS.has(type)));
 
 /**
  * The matched route's template (`/v1/backend-services/:id`). A 404 that only middleware matched

@@ -16,7 +16,7 @@ import { registration } from '../test-support/services.js';
 import { createWorker } from '../worker/create-worker.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import { approveUpdate, submitUpdate, workflowIdOf } from '../workflows/backend-service/messages.js';
-import type { UpdateResult } from '../workflows/backend-service/types.js';
+import type { UpdateResult } from '../workflows/backend-service/inputs.js';
 import { benchArgs } from './support/args.js';
 import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
 import { printTable, printTargets, writeResults, type Target } from './support/report.js';

@@ -9,7 +9,8 @@
  */
 import { condition, proxyActivities, setHandler } from '@temporalio/workflow';
 import { approveUpdate, stateQuery, submitUpdate } from '../workflows/backend-service/messages.js';
-import type { ServiceState, UpdateResult } from '../workflows/backend-service/types.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
+import type { UpdateResult } from '../workflows/backend-service/inputs.js';
 
 type Environment = 'sandbox' | 'production';
 export interface FloorActivities {

@@ -28,7 +28,9 @@ import {
   submitUpdate,
   workflowIdOf,
 } from '../workflows/backend-service/messages.js';
-import type { BackendServiceInput, RetryTiming, ServiceState } from '../workflows/backend-service/types.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
+import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
+import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
 import { benchArgs } from './support/args.js';
 import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
 import { printTable, printTargets, writeResults, type Target } from './support/report.js';

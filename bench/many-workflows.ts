@@ -19,7 +19,7 @@ import {
   submitUpdate,
   workflowIdOf,
 } from '../workflows/backend-service/messages.js';
-import type { BackendServiceInput } from '../workflows/backend-service/types.js';
+import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
 import { benchArgs } from './support/args.js';
 import { childEnv, withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
 import { printTable, printTargets, writeResults } from './support/report.js';

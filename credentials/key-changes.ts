@@ -1,4 +1,4 @@
-import type { KeyChange } from '../workflows/backend-service/types.js';
+import type { KeyChange } from '../workflows/backend-service/service-state.js';
 import type { JwksReport } from './jwks-report.js';
 
 /**

@@ -171,14 +171,13 @@ describe('SecretStore', () => {
     await expect(rotated.reveal(serviceId, 2)).resolves.toMatch(/^[A-Za-z0-9_-]{43}$/);
   });
 
-  it('deletes the ciphertext only once shown and in production', async () => {
+  it('deletes the ciphertext only once shown', async () => {
     const serviceId = newServiceId();
     await store.create(serviceId);
-    expect(await store.deleteIfDone(serviceId, 1, { productionHasSecret: true })).toBe(false); // not shown yet
-    await store.reveal(serviceId, 1);
-    expect(await store.deleteIfDone(serviceId, 1, { productionHasSecret: false })).toBe(false); // production still needs it
+    expect(await store.deleteIfDone(serviceId, 1)).toBe(false); // not shown yet
     expect((await row(serviceId, 1)).ciphertext).not.toBeNull();
-    expect(await store.deleteIfDone(serviceId, 1, { productionHasSecret: true })).toBe(true);
+    await store.reveal(serviceId, 1);
+    expect(await store.deleteIfDone(serviceId, 1)).toBe(true);
     const deleted = await row(serviceId, 1);
     expect([deleted.key_id, deleted.iv, deleted.ciphertext, deleted.auth_tag]).toEqual([
       null,
@@ -188,7 +187,7 @@ describe('SecretStore', () => {
     ]);
     expect(deleted.ciphertext_deleted_at).not.toBeNull();
     expect(await store.isShown(serviceId, 1)).toBe(true);
-    expect(await store.deleteIfDone(serviceId, 1, { productionHasSecret: true })).toBe(true);
+    expect(await store.deleteIfDone(serviceId, 1)).toBe(true);
     await expect(store.readForProvisioning(serviceId, 1)).rejects.toThrow(SecretCiphertextDeleted);
   });
 

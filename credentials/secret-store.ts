@@ -30,12 +30,11 @@ export interface SecretStore {
   /** The plaintext exactly once: the first call marks the version shown, any later call throws SecretAlreadyShown. */
   reveal(serviceId: string, secretVersion: number): Promise<string>;
   isShown(serviceId: string, secretVersion: number): Promise<boolean>;
-  /** Deletes the ciphertext once the version has been shown and production has it; returns whether it is gone. */
-  deleteIfDone(
-    serviceId: string,
-    secretVersion: number,
-    state: { productionHasSecret: boolean },
-  ): Promise<boolean>;
+  /**
+   * Deletes the ciphertext once the version has been shown; returns whether it is gone. Callers ask
+   * only once every Aidbox that holds the client has the secret.
+   */
+  deleteIfDone(serviceId: string, secretVersion: number): Promise<boolean>;
   /** Deactivation: deletes the ciphertext of every version of the service. */
   deleteAll(serviceId: string): Promise<void>;
   /** A dropped staged secret: deletes the ciphertext of that version (the row stays, as a record). */
@@ -187,7 +186,7 @@ export function createSecretStore(db: Db, keyring: SecretKeyring): SecretStore {
       return row.shown_at !== null;
     },
 
-    async deleteIfDone(serviceId, secretVersion, { productionHasSecret }) {
+    async deleteIfDone(serviceId, secretVersion) {
       const row = await db
         .selectFrom('client_secret')
         .select(['shown_at', 'ciphertext'])
@@ -196,7 +195,7 @@ export function createSecretStore(db: Db, keyring: SecretKeyring): SecretStore {
         .executeTakeFirst();
       if (!row) throw new SecretNotFound({ serviceId, secretVersion });
       if (row.ciphertext === null) return true;
-      if (row.shown_at === null || !productionHasSecret) return false;
+      if (row.shown_at === null) return false;
       await db
         .updateTable('client_secret')
         .set(clearedCiphertext())

@@ -1,5 +1,9 @@
 import type { ColumnType, Generated } from 'kysely';
-import type { HistoryEntry, ProjectedState, ServiceStatus } from '../workflows/backend-service/types.js';
+import type {
+  HistoryEntry,
+  ProjectedState,
+  ServiceStatus,
+} from '../workflows/backend-service/service-state.js';
 import type { ServiceSummary } from './service-summary.js';
 
 /**

@@ -1,11 +1,11 @@
+import type { JwksReport } from '../credentials/jwks-report.js';
 import type {
   Credentials,
   CredentialHealth,
-  JwksReport,
   PendingChange,
   ProjectedState,
   SubmissionSnapshot,
-} from '../workflows/backend-service/types.js';
+} from '../workflows/backend-service/service-state.js';
 
 /**
  * What the read model's `summary` column holds: the parts of a service's state a list item is built

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { FAST_RETRY } from '../test-support/services.js';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
-import type { RetryTiming } from '../workflows/backend-service/types.js';
+import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
 import {
   driveLifecycle,
   handleOf,
@@ -24,7 +24,7 @@ import { SOAK } from './support/worker-process.js';
 const LIFECYCLES = SOAK ? 40 : 8;
 const CUT_MS = SOAK ? 20_000 : 4_000;
 /**
- * The projection activity gets one round of `attemptsPerRound` attempts (workflow.ts `project`), and
+ * The projection activity gets one round of `attemptsPerRound` attempts (visibility.ts `project`), and
  * a failed round fails the whole workflow (see the known-bug test below). So the outage must fit in
  * one round: 60 attempts at most 500 ms apart ride out ~25 s.
  */

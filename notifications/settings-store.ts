@@ -1,7 +1,10 @@
 import type { SecretKeyring } from '../credentials/keyring.js';
 import { decryptSecret, encryptSecret, type SecretBinding } from '../credentials/secret-crypto.js';
 import type { Db } from '../db/database.js';
-import { NOTIFICATION_EVENTS, type NotificationEvent } from '../workflows/backend-service/types.js';
+import {
+  NOTIFICATION_EVENTS,
+  type NotificationEvent,
+} from '../workflows/backend-service/notification-types.js';
 import { generateWebhookSecret } from './webhook.js';
 
 /**

@@ -1,10 +1,13 @@
-import type { NotificationEvent, NotificationInput } from '../workflows/backend-service/types.js';
+import type {
+  NotificationEvent,
+  NotificationInput,
+} from '../workflows/backend-service/notification-types.js';
 
 /**
  * What each notification says, as plain text, HTML and a webhook body. Every value that comes from
  * a person (service name, reasons) is escaped in the HTML and kept to one line in the subject. A
  * message names the service and links to its page; it never carries a secret, a token or a key set:
- * the inputs hold none (types.ts, NotificationInput), and the templates add none.
+ * the inputs hold none (notification-types.ts, NotificationInput), and the templates add none.
  */
 
 export interface RenderedMail {

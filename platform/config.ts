@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { envBool, envPort } from './env-parsers.js';
 import { aidboxConfigSchema } from '../aidbox/config.js';
 import { credentialsSchema } from '../credentials/config.js';
+import { DEFAULT_PROVISIONING_MAX_ROUNDS } from '../workflows/backend-service/retry-timing.js';
 import {
   MAX_COMMAND_TOKEN_LIFETIME_SECONDS,
   commandSigningKeySchema,
@@ -128,6 +129,16 @@ export const apiSchema = commonSchema.extend({
   MAX_SERVICES_PER_OWNER: z.coerce.number().int().min(1).max(100_000).default(50),
   /** Creates per principal per minute, counted in PostgreSQL so every API process shares the count. */
   CREATE_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(100_000).default(10),
+  /**
+   * Failed rounds after which an approval's production provisioning ends as failed (README, "A
+   * provisioning that does not finish"). Passed to each new service's workflow at its start.
+   */
+  PROVISIONING_MAX_ROUNDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(DEFAULT_PROVISIONING_MAX_ROUNDS),
   ...uiSchema.shape,
   ...observabilitySchema.shape,
   /** Prometheus `/metrics` of the API process (prom-client); 0 turns the listener off. */

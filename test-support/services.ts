@@ -4,13 +4,9 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from '../db/database.js';
 import { buildScopes } from '../scopes/build.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
-import type {
-  BackendServiceInput,
-  ProjectedState,
-  Registration,
-  RetryTiming,
-  ScopeRule,
-} from '../workflows/backend-service/types.js';
+import type { ProjectedState, Registration, ScopeRule } from '../workflows/backend-service/service-state.js';
+import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
+import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
 import { backendService } from '../workflows/backend-service/workflow.js';
 import type { TestSystem } from './system.js';
 

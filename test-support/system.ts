@@ -8,7 +8,7 @@ import { createKeyring } from '../credentials/keyring.js';
 import { createSecretStore, type SecretStore } from '../credentials/secret-store.js';
 import { createDb, type Db } from '../db/database.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import type { Environment } from '../workflows/backend-service/types.js';
+import type { Environment } from '../workflows/backend-service/service-state.js';
 import { startTestWorker, testClient, type RunningWorker } from './temporal.js';
 import { registerSecret, registeringSecretStore } from './secret-registry.js';
 

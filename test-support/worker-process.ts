@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
 import type { AidboxEnvironment } from '../aidbox/client.js';
-import type { Environment } from '../workflows/backend-service/types.js';
+import type { Environment } from '../workflows/backend-service/service-state.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 

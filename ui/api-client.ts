@@ -1,7 +1,7 @@
 import type { PresentedService } from '../api/services/present.js';
 import type { AssertionCheckResult } from '../credentials/assertion-checker.js';
 import type { JwksReport } from '../credentials/jwks-report.js';
-import type { HistoryEntry } from '../workflows/backend-service/types.js';
+import type { HistoryEntry } from '../workflows/backend-service/service-state.js';
 
 /**
  * The pages' only way to the back end: the JSON API, called in-process with the signed-in user's

@@ -11,7 +11,7 @@ import { maxCachedWorkflowsFor } from './cache-size.js';
 import { createWorker } from './create-worker.js';
 import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
-import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/types.js';
+import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/retry-timing.js';
 
 const config = loadConfigOrExit(workerSchema);
 // First, so the instrumentation is in place before an activity makes a request.

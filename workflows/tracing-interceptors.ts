@@ -88,7 +88,7 @@ export const interceptors: WorkflowInterceptorsFactory = (): WorkflowInterceptor
           active = true;
           return inbound.handleUpdate(input, async (handled) => {
             const entry = { updateId: input.updateId, context: otel.context.active() };
-            // The queue puts a deactivation first (workflow.ts, jumpQueue); the trace follows it.
+            // The queue puts a deactivation first (update-queue.ts, jumpQueue); the trace follows it.
             if (input.name === 'deactivate') waiting.unshift(entry);
             else waiting.push(entry);
             try {

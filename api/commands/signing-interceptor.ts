@@ -1,6 +1,6 @@
 import type { WorkflowClientInterceptor } from '@temporalio/client';
 import { COMMAND_TOKEN_FIELD } from '../../platform/command-tokens.js';
-import type { Actor } from '../../workflows/backend-service/types.js';
+import type { Actor } from '../../workflows/backend-service/inputs.js';
 import type { CommandSigner } from './signer.js';
 
 /**

@@ -179,7 +179,7 @@ async function forgetIfEverywhere(
       state.sandbox.revision !== null &&
       state.credentials.secret?.version === secretVersion
     ) {
-      await services.secrets!.deleteIfDone(serviceId, secretVersion, { productionHasSecret: true });
+      await services.secrets!.deleteIfDone(serviceId, secretVersion);
     }
   } catch (error) {
     services.log.warn(

@@ -4,7 +4,7 @@ import { organizationRiskFlags, scopeRiskFlags } from '../../scopes/risk.js';
 import { approveUpdate, deactivateUpdate, rejectUpdate } from '../../workflows/backend-service/messages.js';
 import { canonicalJson } from '../../scopes/canonical-json.js';
 import { changeUnderReview, submissionUnderReview } from '../../workflows/backend-service/rules.js';
-import type { SubmissionSnapshot } from '../../workflows/backend-service/types.js';
+import type { SubmissionSnapshot } from '../../workflows/backend-service/service-state.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem, notFound } from '../problems.js';

@@ -2,7 +2,7 @@ import type { z } from '@hono/zod-openapi';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { checkAssertion, type EnvironmentClient } from '../../credentials/assertion-checker.js';
 import { recheckCredentialsUpdate } from '../../workflows/backend-service/messages.js';
-import type { ServiceState } from '../../workflows/backend-service/types.js';
+import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import type { AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ApiProblem } from '../problems.js';

@@ -7,7 +7,7 @@ import {
   NOTIFICATION_EVENTS,
   SECURITY_EVENTS,
   type NotificationEvent,
-} from '../../workflows/backend-service/types.js';
+} from '../../workflows/backend-service/notification-types.js';
 import type { AppEnv, Services } from '../context.js';
 import { unavailable, validationError } from '../problems.js';
 import { commonErrors, serviceErrors, ServiceIdParam } from '../schemas/common.js';

@@ -8,7 +8,7 @@ import {
   revokeUpdate,
   withdrawUpdate,
 } from '../../workflows/backend-service/messages.js';
-import type { Actor, UpdateResult } from '../../workflows/backend-service/types.js';
+import type { Actor, UpdateResult } from '../../workflows/backend-service/inputs.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
 import { runIdempotent, type Outcome } from '../idempotency/run.js';
 import { ReasonBody } from '../schemas/commands.js';

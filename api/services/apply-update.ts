@@ -1,5 +1,5 @@
 import { WorkflowNotFoundError, type UpdateDefinition } from '@temporalio/common';
-import type { Actor, UpdateResult } from '../../workflows/backend-service/types.js';
+import type { Actor, UpdateResult } from '../../workflows/backend-service/inputs.js';
 import type { Services } from '../context.js';
 import { unavailable } from '../problems.js';
 import { refuseIfDeactivated } from './access.js';

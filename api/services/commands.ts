@@ -3,7 +3,8 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowIdOf } from '../../workflows/backend-service/messages.js';
-import type { Actor, BackendServiceInput, RetryTiming } from '../../workflows/backend-service/types.js';
+import type { Actor, BackendServiceInput } from '../../workflows/backend-service/inputs.js';
+import type { RetryTiming } from '../../workflows/backend-service/retry-timing.js';
 import type { CommandSigner } from '../commands/signer.js';
 
 /**
@@ -39,7 +40,14 @@ export class UpdateRefused extends Error {
 
 export function createTemporalCommands(
   client: Client,
-  options: { taskQueue: string; callTimeoutMs: number; signer: CommandSigner; retry?: RetryTiming },
+  options: {
+    taskQueue: string;
+    callTimeoutMs: number;
+    signer: CommandSigner;
+    retry?: RetryTiming;
+    /** PROVISIONING_MAX_ROUNDS, for each new workflow; without it the workflow's default applies. */
+    provisioningMaxRounds?: number;
+  },
 ): BackendServiceCommands {
   // A deadline on the gRPC calls, and an abort just after it so no SDK retry outlives the request.
   const withDeadline = <T>(fn: () => Promise<T>) =>
@@ -49,12 +57,18 @@ export function createTemporalCommands(
   return {
     async start(input, actor) {
       const workflowId = workflowIdOf(input.serviceId);
-      // The token signs exactly what is sent, retry timings included.
+      // The token signs exactly what is sent, retry timings and the provisioning bound included.
       const argument = await options.signer.signArgument({
         workflowId,
         name: 'start',
         actor,
-        argument: options.retry && !input.retry ? { ...input, retry: options.retry } : input,
+        argument: {
+          ...input,
+          ...(options.retry && !input.retry ? { retry: options.retry } : {}),
+          ...(options.provisioningMaxRounds !== undefined && input.provisioningMaxRounds === undefined
+            ? { provisioningMaxRounds: options.provisioningMaxRounds }
+            : {}),
+        },
       });
       try {
         await withDeadline(() =>

@@ -1,5 +1,5 @@
 import type { ServiceSummary } from '../../db/service-summary.js';
-import type { ScopeRule } from '../../workflows/backend-service/types.js';
+import type { ScopeRule } from '../../workflows/backend-service/service-state.js';
 
 /**
  * The service as docs/api.md "The service" shows it: registration, status, credentials (never a secret),

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../../db/database.js';
 import type { ServiceSummary } from '../../db/service-summary.js';
-import type { ServiceState, ServiceStatus } from '../../workflows/backend-service/types.js';
+import type { ServiceState, ServiceStatus } from '../../workflows/backend-service/service-state.js';
 import { CLIENT_ID_PATTERN } from '../../scopes/derive.js';
 import { validationError } from '../problems.js';
 

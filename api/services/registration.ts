@@ -1,7 +1,7 @@
 import type { z } from '@hono/zod-openapi';
 import { checkJwksUrl } from '../../credentials/jwks-url.js';
 import { buildScopes } from '../../scopes/build.js';
-import type { Registration } from '../../workflows/backend-service/types.js';
+import type { Registration } from '../../workflows/backend-service/service-state.js';
 import type { OrganizationDirectory } from '../organizations.js';
 import { validationError, type FieldError } from '../problems.js';
 import { RegistrationInput } from '../schemas/registration.js';

@@ -9,7 +9,7 @@ import { apiSchema, parseConfig, type ApiConfig } from '../../platform/config.js
 import { createLogger, type Logger } from '../../platform/logger.js';
 import { localhostOnlyResolver } from '../../platform/network.js';
 import { createTemporalClient } from '../../platform/temporal-connection.js';
-import type { ServiceState } from '../../workflows/backend-service/types.js';
+import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import { createApp } from '../app.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
 import { createTokenVerifier, localKeys, type TokenVerifier } from '../auth/verifier.js';

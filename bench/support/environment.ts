@@ -22,7 +22,7 @@ import { startDevServer, type DevServer } from '../../platform/temporal-dev-serv
 import { postgresSchemaDir, resolveClusterBinaries } from '../../platform/temporal-cluster-binaries.js';
 import { startTemporalCluster } from '../../platform/temporal-cluster.js';
 import { postgresFromUrl } from '../../platform/temporal-cluster-config.js';
-import type { Environment } from '../../workflows/backend-service/types.js';
+import type { Environment } from '../../workflows/backend-service/service-state.js';
 
 /**
  * What a benchmark runs against, all its own and torn down afterwards: a Temporal dev server on

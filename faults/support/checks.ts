@@ -12,7 +12,7 @@ import {
 } from '../../scopes/least-privilege.oracle.js';
 import { renderInteraction } from '../../test-support/policy-intents.js';
 import { stateQuery } from '../../workflows/backend-service/messages.js';
-import type { Environment, ServiceState } from '../../workflows/backend-service/types.js';
+import type { Environment, ServiceState } from '../../workflows/backend-service/service-state.js';
 import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } from './lifecycles.js';
 
 /**

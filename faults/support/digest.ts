@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import type { Standin } from '../../aidbox-standin/server.js';
 import type { Db } from '../../db/database.js';
 import { stateQuery } from '../../workflows/backend-service/messages.js';
-import type { Environment } from '../../workflows/backend-service/types.js';
+import type { Environment } from '../../workflows/backend-service/service-state.js';
 import { handleOf } from './lifecycles.js';
 
 /**

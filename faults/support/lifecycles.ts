@@ -10,12 +10,12 @@ import {
   workflowIdOf,
 } from '../../workflows/backend-service/messages.js';
 import type {
-  BackendServiceInput,
   HistoryEntry,
-  RetryTiming,
   ServiceState,
   ServiceStatus,
-} from '../../workflows/backend-service/types.js';
+} from '../../workflows/backend-service/service-state.js';
+import type { BackendServiceInput } from '../../workflows/backend-service/inputs.js';
+import type { RetryTiming } from '../../workflows/backend-service/retry-timing.js';
 import type { backendService } from '../../workflows/backend-service/workflow.js';
 
 /**

@@ -17,7 +17,7 @@ import {
   uniqueTaskQueue,
   type RunningWorker,
 } from '../../test-support/temporal.js';
-import type { Environment } from '../../workflows/backend-service/types.js';
+import type { Environment } from '../../workflows/backend-service/service-state.js';
 import { registerSecret, registeringSecretStore } from '../../test-support/secret-registry.js';
 
 /**

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import { expect } from 'vitest';
-import type { ServiceState } from '../../workflows/backend-service/types.js';
+import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import {
   checkAidboxes,
   checkExecutions,

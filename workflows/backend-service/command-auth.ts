@@ -7,14 +7,9 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { CommandAuthActivities, CommandCheckResult } from '../../activities/command-auth-contract.js';
-import {
-  FailureType,
-  type Actor,
-  type BackendServiceInput,
-  type HistoryEntry,
-  type RecentCommand,
-  type ServiceState,
-} from './types.js';
+import type { HistoryEntry, ServiceState } from './service-state.js';
+import type { Actor, BackendServiceInput, RecentCommand } from './inputs.js';
+import { FailureType } from './failure-types.js';
 
 /**
  * Only the API can command a service (docs/decisions/signed-commands.md). Every update handler

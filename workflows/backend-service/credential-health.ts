@@ -2,7 +2,7 @@ import { patched, proxyLocalActivities, type ActivityInterfaceFor } from '@tempo
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import { keyChanges } from '../../credentials/key-changes.js';
 import { cutOff } from './rules.js';
-import type { CredentialHealth, HistoryEntry, ServiceState } from './types.js';
+import type { CredentialHealth, HistoryEntry, ServiceState } from './service-state.js';
 
 /**
  * Live JWKS services are watched: the key set is re-checked on a durable workflow timer (the main

@@ -13,7 +13,7 @@ import {
 } from '../../test-support/services.js';
 import { recordHistory } from '../../test-support/histories.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
-import type { ServiceState } from './types.js';
+import type { ServiceState } from './service-state.js';
 import {
   approveUpdate,
   deactivateUpdate,

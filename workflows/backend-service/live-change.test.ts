@@ -19,7 +19,7 @@ import {
   submitUpdate,
   withdrawUpdate,
 } from './messages.js';
-import type { ScopeRule } from './types.js';
+import type { ScopeRule } from './service-state.js';
 import type { backendService } from './workflow.js';
 
 /** A live service changed through review: production keeps serving, then switches with no gap. */

@@ -1,4 +1,5 @@
 import { defineQuery, defineUpdate } from '@temporalio/workflow';
+import type { ServiceState } from './service-state.js';
 import type {
   ApproveInput,
   DecisionInput,
@@ -7,10 +8,9 @@ import type {
   RecheckCredentialsInput,
   RotateSecretInput,
   RotateSecretResult,
-  ServiceState,
   SubmitInput,
   UpdateResult,
-} from './types.js';
+} from './inputs.js';
 
 // One definition per message, shared by the workflow and the API client.
 export const editUpdate = defineUpdate<UpdateResult, [EditInput]>('edit');

@@ -23,7 +23,7 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
-import type { NotificationTiming } from './types.js';
+import type { NotificationTiming } from './notification-types.js';
 import type { backendService } from './workflow.js';
 
 const alice = { sub: 'alice', roles: ['developer'] };

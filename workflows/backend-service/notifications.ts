@@ -8,16 +8,15 @@ import {
 } from '@temporalio/workflow';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import { cutOff } from './rules.js';
+import type { HistoryEntry, ServiceState } from './service-state.js';
 import type {
   CarriedNotifications,
-  HistoryEntry,
   NotificationAudience,
   NotificationEvent,
   NotificationInput,
   NotificationTiming,
   PendingNotification,
-  ServiceState,
-} from './types.js';
+} from './notification-types.js';
 
 /**
  * People hear about what concerns them (docs/decisions/notifications.md). Notifications are

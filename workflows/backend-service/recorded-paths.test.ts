@@ -20,7 +20,7 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
-import type { ServiceState } from './types.js';
+import type { ServiceState } from './service-state.js';
 
 /**
  * The paths of today's workflow code, each run for real and recorded (RECORD_HISTORIES=1) under

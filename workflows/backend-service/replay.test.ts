@@ -65,6 +65,9 @@ const RECORDED_HISTORIES = [
   'timers-notifications.json',
   'timers-notifications-reminders.json',
   'timers-notifications-reminders-rolled-over.json',
+  // Issue 21 (provisioning-bound.test.ts): an approval whose provisioning ends as failed after its
+  // last round (patch provisioning-max-rounds), then approved again.
+  'current-provisioning-max-rounds.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -259,6 +262,7 @@ describe('the recorded histories cover the code', () => {
         'deactivation-first',
         'local-bookkeeping',
         'notifications',
+        'provisioning-max-rounds',
       ],
       projectionError: ['projectService with projectionError'],
     });

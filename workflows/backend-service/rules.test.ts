@@ -7,7 +7,7 @@ import {
   refuseRotateSecret,
   refuseSubmit,
 } from './rules.js';
-import type { Registration, ServiceState, SubmissionSnapshot } from './types.js';
+import type { Registration, ServiceState, SubmissionSnapshot } from './service-state.js';
 
 const owner = { sub: 'alice', roles: ['developer'] };
 const otherDeveloper = { sub: 'mallory', roles: ['developer'] };

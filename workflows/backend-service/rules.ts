@@ -1,15 +1,15 @@
-import {
-  FailureType,
-  type Actor,
-  type ApproveInput,
-  type DecisionInput,
-  type EditInput,
-  type OwnerActionInput,
-  type RecheckCredentialsInput,
-  type RotateSecretInput,
-  type ServiceState,
-  type SubmitInput,
-} from './types.js';
+import type { ServiceState } from './service-state.js';
+import type {
+  Actor,
+  ApproveInput,
+  DecisionInput,
+  EditInput,
+  OwnerActionInput,
+  RecheckCredentialsInput,
+  RotateSecretInput,
+  SubmitInput,
+} from './inputs.js';
+import { FailureType } from './failure-types.js';
 
 /**
  * Which message the service accepts in which state: the validators of the workflow's updates.

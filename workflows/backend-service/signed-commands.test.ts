@@ -33,7 +33,8 @@ import {
   submitUpdate,
   workflowIdOf,
 } from './messages.js';
-import { FailureType, type BackendServiceInput } from './types.js';
+import type { BackendServiceInput } from './inputs.js';
+import { FailureType } from './failure-types.js';
 
 /**
  * Only the API can command a service (issue 13, docs/decisions/signed-commands.md): on the real
