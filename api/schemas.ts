@@ -1,6 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { scopesInputSchema } from '../scopes/build.js';
 import { CLIENT_ID_PATTERN } from '../scopes/derive.js';
+import { OPERATIONS, type Operation } from '../scopes/permissions.js';
+import { JwksReportSchema } from './jwks-report-schema.js';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from './problems.js';
 import {
   multiLineText,
@@ -44,9 +46,7 @@ export const ProblemSchema = z
       )
       .optional(),
     currentStatus: z.enum(['draft', 'under_review', 'active', 'rejected']).optional(),
-    report: z
-      .record(z.string(), z.unknown())
-      .nullable()
+    report: JwksReportSchema.nullable()
       .optional()
       .openapi({ description: 'The JWKS report (credentials-invalid)' }),
   })
@@ -163,6 +163,32 @@ const ProvisioningError = z.object({
   at: z.string(),
 });
 
+const AuthMethodSchema = z.union([
+  z.object({ type: z.literal('jwks_uri'), jwksUri: z.string() }),
+  z.object({ type: z.literal('client_secret') }),
+]);
+
+const ScopesSchema = z.object({
+  version: z.enum(['v1', 'v2']),
+  rules: z.array(
+    z.object({
+      resource: z.string(),
+      operations: z.array(z.enum(OPERATIONS as [Operation, ...Operation[]])),
+    }),
+  ),
+  strings: z.array(z.string()),
+});
+
+/** A registration as the workflow keeps it: a pending change's, or the one a previous review saw. */
+const RegistrationSchema = z.object({
+  name: z.string(),
+  description: z.string(),
+  contactEmail: z.string(),
+  authMethod: AuthMethodSchema,
+  scopes: ScopesSchema,
+  organizationId: z.string().nullable(),
+});
+
 export const ServiceSchema = z
   .object({
     id: z.string(),
@@ -172,15 +198,8 @@ export const ServiceSchema = z
     name: z.string(),
     description: z.string(),
     contactEmail: z.string(),
-    authMethod: z.union([
-      z.object({ type: z.literal('jwks_uri'), jwksUri: z.string() }),
-      z.object({ type: z.literal('client_secret') }),
-    ]),
-    scopes: z.object({
-      version: z.enum(['v1', 'v2']),
-      rules: z.array(z.object({ resource: z.string(), operations: z.array(z.string()) })),
-      strings: z.array(z.string()),
-    }),
+    authMethod: AuthMethodSchema,
+    scopes: ScopesSchema,
     status: Status,
     rejection: z
       .object({
@@ -254,23 +273,9 @@ export const ServiceSchema = z
       .object({
         revision: z.number().int(),
         state: z.enum(['draft', 'under_review', 'rejected']),
-        registration: z.object({
-          name: z.string(),
-          description: z.string(),
-          contactEmail: z.string(),
-          authMethod: z.union([
-            z.object({ type: z.literal('jwks_uri'), jwksUri: z.string() }),
-            z.object({ type: z.literal('client_secret') }),
-          ]),
-          scopes: z.object({
-            version: z.enum(['v1', 'v2']),
-            rules: z.array(z.object({ resource: z.string(), operations: z.array(z.string()) })),
-            strings: z.array(z.string()),
-          }),
-          organizationId: z.string().nullable(),
-        }),
+        registration: RegistrationSchema,
         credentialsState: z.enum(['pending', 'valid', 'invalid']),
-        jwksReport: z.record(z.string(), z.unknown()).nullable(),
+        jwksReport: JwksReportSchema.nullable(),
         submittedAt: z.string().nullable(),
         rejection: z
           .object({ kind: z.literal('declined'), reason: z.string(), by: z.string(), at: z.string() })
@@ -340,8 +345,8 @@ export const HistorySchema = z
         at: z.string(),
         actor: z.string(),
         action: z.string(),
-        from: z.string().nullable(),
-        to: z.string(),
+        from: Status.nullable(),
+        to: Status,
         reason: z.string().nullable(),
         revision: z.number(),
       }),
@@ -357,10 +362,9 @@ export const JwksReportResponse = z
   .object({
     serviceId: z.string(),
     credentialsState: z.enum(['pending', 'valid', 'invalid']),
-    report: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: 'Null for the secret method or before the first check' }),
+    report: JwksReportSchema.nullable().openapi({
+      description: 'Null for the secret method or before the first check',
+    }),
   })
   .openapi('JwksReportResponse');
 
@@ -430,7 +434,7 @@ export const ProductionPoliciesResponse = z
       .object({
         revision: z.number(),
         submittedAt: z.string(),
-        registration: z.record(z.string(), z.unknown()),
+        registration: RegistrationSchema,
         policyHash: z.string(),
         policies: z.array(z.record(z.string(), z.unknown())),
       })

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Answer, Service } from './api-client.js';
-import { problemPage, type makeHandler, type PageContext } from './handler.js';
-import { when } from './views/components.js';
-import { fieldMessage } from './views/plain-language.js';
-import { csrfField, type Html } from './views/layout.js';
+import type { Answer, Service } from '../api-client.js';
+import { problemPage, type makeHandler, type PageContext } from '../handler.js';
+import { when } from '../views/format.js';
+import { fieldMessage } from '../views/plain-language.js';
+import { csrfField, type Html } from '../views/layout.js';
+import { oneButton } from './one-button.js';
+import { servicePath } from './paths.js';
 
 /**
  * The owner's undo and emergency controls on the service page: withdraw a submission, delete a
@@ -19,8 +21,6 @@ export interface OwnerActionDeps {
   refusalMessage(problem: NonNullable<Extract<Answer<unknown>, { ok: false }>['problem']>): string;
 }
 
-export const servicePath = (id: string) => `/portal/services/${encodeURIComponent(id)}`;
-
 export const OWNER_NOTICES: Record<string, string> = {
   withdrawn: 'The submission is withdrawn: the service is a Draft again. Edit it and submit when ready.',
   revoked:
@@ -32,13 +32,6 @@ export const OWNER_NOTICES: Record<string, string> = {
   'change-dropped':
     'The change was dropped; the service is as it is live, and the sandbox serves the live revision again.',
 };
-
-const oneButton = (ctx: PageContext, action: string, label: string, cls = '') =>
-  html`<form method="post" action="${action}">
-    ${csrfField(ctx.csrf)}
-    <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-    <button type="submit" class="${cls}">${label}</button>
-  </form>`;
 
 /** The buttons these controls add to the service page, by the service's state. */
 export function ownerActionButtons(ctx: PageContext, service: Service): Html[] {
@@ -223,128 +216,6 @@ export function registerOwnerActionPages(ui: Hono, deps: OwnerActionDeps): void 
         (id) => servicePath(id),
         'revoked',
       ),
-    ),
-  );
-}
-
-/**
- * A live service's pending change: what it changes, where it stands, and its controls. Production
- * keeps serving the live revision until an administrator approves the change.
- */
-export function pendingChangeView(ctx: PageContext, service: Service): Html {
-  const change = service.pendingChange;
-  if (!change) return html``;
-  const path = servicePath(service.id);
-  const live = service;
-  const next = change.registration;
-  const rows: Array<[string, string, string]> = [];
-  const compare = (label: string, before: string, after: string) => {
-    if (before !== after) rows.push([label, before || '—', after || '—']);
-  };
-  compare('Name', live.name, next.name);
-  compare('Description', live.description, next.description);
-  compare('Contact', live.contactEmail, next.contactEmail);
-  compare('Scopes', live.scopes.strings.join(' '), next.scopes.strings.join(' '));
-  compare('Organization', live.organizationId ?? '', next.organizationId ?? '');
-  compare(
-    'JWKS URI',
-    live.authMethod.type === 'jwks_uri' ? live.authMethod.jwksUri : '',
-    next.authMethod.type === 'jwks_uri' ? next.authMethod.jwksUri : '',
-  );
-  const stateText = {
-    draft: 'Draft: not submitted yet. The sandbox serves it as soon as its credentials are valid.',
-    under_review: 'Under review: production keeps serving the live revision until an administrator decides.',
-    rejected: `Declined at review${change.rejection ? `: “${change.rejection.reason}”` : ''}. Edit it and submit again, or drop it.`,
-  }[change.state];
-  const canSubmit = change.state !== 'under_review' && change.credentialsState === 'valid';
-  return html`<section aria-labelledby="change-h" class="card">
-    <h2 id="change-h">Pending change (revision ${change.revision})</h2>
-    <p>${stateText}</p>
-    ${
-      rows.length
-        ? html`<table class="diff">
-            <caption>
-              What the change does to the live service (revision ${live.revision})
-            </caption>
-            <thead>
-              <tr>
-                <th scope="col">Field</th>
-                <th scope="col">Live now</th>
-                <th scope="col">Change</th>
-              </tr>
-            </thead>
-            <tbody>
-              ${rows.map(
-                ([label, before, after]) =>
-                  html`<tr>
-                    <th scope="row">${label}</th>
-                    <td>${before}</td>
-                    <td>${after}</td>
-                  </tr>`,
-              )}
-            </tbody>
-          </table>`
-        : html`<p>It changes nothing yet.</p>`
-    }
-    ${change.credentialsState === 'invalid' ? html`<p class="field-error">The change's JWKS does not pass validation: fix it, or edit the URI.</p>` : ''}
-    <div class="buttons">
-      ${change.state !== 'under_review' ? html`<a class="button" href="${path}/edit">Edit the change</a>` : ''}
-      ${canSubmit ? oneButton(ctx, `${path}/submit-change`, 'Submit the change for review', 'primary') : ''}
-      ${change.state === 'under_review' ? oneButton(ctx, `${path}/withdraw`, 'Withdraw the change') : ''}
-      ${change.state !== 'under_review' ? oneButton(ctx, `${path}/drop-change`, 'Drop the change') : ''}
-    </div>
-  </section>`;
-}
-
-/** A live JWKS service's scheduled key-set check, in words. */
-export function credentialHealthView(service: Service): Html {
-  const health = service.credentials.health;
-  if (!health) return html``;
-  return html`<dt>Key set check</dt>
-    <dd>
-      ${health.state === 'ok' ? html`<span class="badge ok">Passing</span>` : html`<span class="badge danger">Failing</span>`}
-      since
-      ${when(health.since)}${health.lastCheckedAt ? html`; last checked ${when(health.lastCheckedAt)}` : ''};
-      next ${when(health.nextCheckAt)}.
-      ${health.state === 'failing' && health.summary ? html`<br />${health.summary} The service stays active: fix the key server, or check again after fixing it.` : ''}
-      ${
-        health.changes.length
-          ? html`<ul>
-              ${health.changes.map((c) => html`<li>${c.message}</li>`)}
-            </ul>`
-          : ''
-      }
-    </dd>`;
-}
-
-export function registerChangePages(ui: Hono, deps: OwnerActionDeps): void {
-  const { handle } = deps;
-  const key = (ctx: PageContext) => ctx.form.idempotencyKey || randomUUID();
-  const act =
-    (run: (ctx: PageContext, id: string) => Promise<Answer<Service>>, notice: string) =>
-    async (ctx: PageContext) => {
-      const id = ctx.c.req.param('id')!;
-      const answer = await run(ctx, id);
-      if (answer.ok) return ctx.redirect(servicePath(id), notice);
-      if (answer.status === 400 || answer.status === 409 || answer.status >= 500)
-        return deps.servicePage(ctx, id, {
-          error: deps.refusalMessage(answer.problem),
-          status: answer.status,
-        });
-      return problemPage(ctx, answer.problem, 'portal');
-    };
-  ui.post(
-    '/portal/services/:id/submit-change',
-    handle(
-      { signedIn: true },
-      act((ctx, id) => ctx.api.submit(id, key(ctx)), 'change-submitted'),
-    ),
-  );
-  ui.post(
-    '/portal/services/:id/drop-change',
-    handle(
-      { signedIn: true },
-      act((ctx, id) => ctx.api.dropPendingChange(id, key(ctx)), 'change-dropped'),
     ),
   );
 }
