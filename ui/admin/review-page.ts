@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { ProductionPolicies, Service } from '../api-client.js';
+import { allows, refusalOf } from '../allowed-actions.js';
+import type { ProductionPolicies, ServiceDetail } from '../api-client.js';
 import { problemPage, type PageContext } from '../handler.js';
 import { organizationLabel, organizationNames } from '../organizations.js';
 import { reviewNote } from '../review-notes.js';
 import { authMethodLabel, statusBadge, when } from '../views/format.js';
 import { jwksReportView } from '../views/jwks-report.js';
 import { csrfField, type Html } from '../views/layout.js';
+import { sentence } from '../views/plain-language.js';
 import { approvalView, rejectionView, waitingState } from '../views/service-state.js';
 import { historyTable } from '../views/tables.js';
 import { changesSinceLastReview, policyDiffView, scopeChanges } from './changes-view.js';
@@ -171,22 +173,39 @@ export async function reviewPage(
   );
 }
 
+/**
+ * The decision column: approve and reject while a submission (or a live service's change) is under
+ * review, deactivate while it is live; each only when the API allows it now, and a refused
+ * approval says why in the API's words.
+ */
 function decisionForms(
   ctx: PageContext,
-  service: Service,
+  service: ServiceDetail,
   submitted: ProductionPolicies | null,
   extra: { rejectError?: string; reason?: string },
 ): Html {
-  if (service.status === 'active')
-    return html`<section aria-labelledby="decide-h" class="decision">
-      <h2 id="decide-h">Live in production</h2>
-      <p>
-        <a class="button danger-link" href="${reviewPath(service.id)}/deactivate"
-          >Deactivate ${service.name}</a
-        >
-      </p>
-    </section>`;
-  if (service.status !== 'under_review') return html``;
+  const decision = decisionSection(ctx, service, submitted, extra);
+  const live = allows(service, 'deactivate')
+    ? html`<section aria-labelledby="live-h" class="decision">
+        <h2 id="live-h">Live in production</h2>
+        <p>
+          <a class="button danger-link" href="${reviewPath(service.id)}/deactivate"
+            >Deactivate ${service.name}</a
+          >
+        </p>
+      </section>`
+    : null;
+  // One cell of the review's grid, whichever sections there are (a live service's change has both).
+  if (decision && live) return html`<div>${decision}${live}</div>`;
+  return decision ?? live ?? html``;
+}
+
+function decisionSection(
+  ctx: PageContext,
+  service: ServiceDetail,
+  submitted: ProductionPolicies | null,
+  extra: { rejectError?: string; reason?: string },
+): Html | null {
   if (service.approval?.state === 'provisioning')
     return html`<section aria-labelledby="decide-h" class="decision">
       <h2 id="decide-h">Decision</h2>
@@ -194,7 +213,8 @@ function decisionForms(
         Approved by ${service.approval.by}; production is being set up. This page updates by itself.
       </p>
     </section>`;
-  const own = ctx.viewer?.sub === service.ownerId;
+  if (!allows(service, 'approve') && !allows(service, 'reject')) return null;
+  const refused = refusalOf(service, 'approve');
   return html`<section aria-labelledby="decide-h" class="decision">
     <h2 id="decide-h">Decision</h2>
     ${
@@ -209,28 +229,36 @@ function decisionForms(
               <a href="#policies-h">${submitted.policies.length} policies below</a> (revision
               ${submitted.revision}, hash <code>${submitted.policyHash.slice(0, 12)}…</code>).
             </p>
-            ${own ? html`<p class="field-error" id="own-why">You own this service: another administrator must approve it.</p>` : ''}
-            <button type="submit" class="primary" ${own ? html`disabled aria-describedby="own-why"` : ''}>
+            ${refused ? html`<p class="field-error" id="approve-why">${sentence(refused)}</p>` : ''}
+            <button
+              type="submit"
+              class="primary"
+              ${refused ? html`disabled aria-describedby="approve-why"` : ''}
+            >
               ${service.approval?.state === 'failed' ? 'Approve again' : 'Approve'}
             </button>
           </form>`
         : html`<p>The production policies could not be loaded, so the service cannot be approved now.</p>`
     }
-    <form method="post" action="${reviewPath(service.id)}/reject">
-      ${csrfField(ctx.csrf)}
-      <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-      <label for="reject-reason">Reason for rejecting (the developer sees it)</label>
-      <textarea
-        id="reject-reason"
-        name="reason"
-        rows="3"
-        required
-        maxlength="2000"
-        ${extra.rejectError ? html`aria-invalid="true" aria-describedby="reject-error" autofocus` : ''}
-      >
+    ${
+      allows(service, 'reject')
+        ? html`<form method="post" action="${reviewPath(service.id)}/reject">
+            ${csrfField(ctx.csrf)}
+            <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
+            <label for="reject-reason">Reason for rejecting (the developer sees it)</label>
+            <textarea
+              id="reject-reason"
+              name="reason"
+              rows="3"
+              required
+              maxlength="2000"
+              ${extra.rejectError ? html`aria-invalid="true" aria-describedby="reject-error" autofocus` : ''}
+            >
 ${extra.reason ?? ''}</textarea>
-      ${extra.rejectError ? html`<p class="field-error" id="reject-error">${extra.rejectError}</p>` : ''}
-      <div class="buttons"><button type="submit" class="danger">Reject</button></div>
-    </form>
+            ${extra.rejectError ? html`<p class="field-error" id="reject-error">${extra.rejectError}</p>` : ''}
+            <div class="buttons"><button type="submit" class="danger">Reject</button></div>
+          </form>`
+        : ''
+    }
   </section>`;
 }

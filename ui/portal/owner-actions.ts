@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Answer, Service } from '../api-client.js';
+import { allows } from '../allowed-actions.js';
+import type { Answer, Service, ServiceDetail } from '../api-client.js';
 import { problemPage, type makeHandler, type PageContext } from '../handler.js';
 import { when } from '../views/format.js';
 import { fieldMessage } from '../views/plain-language.js';
@@ -33,26 +34,8 @@ export const OWNER_NOTICES: Record<string, string> = {
     'The change was dropped; the service is as it is live, and the sandbox serves the live revision again.',
 };
 
-/** The buttons these controls add to the service page, by the service's state. */
-export function ownerActionButtons(ctx: PageContext, service: Service): Html[] {
-  const path = servicePath(service.id);
-  const parts: Html[] = [];
-  const provisioning = service.approval?.state === 'provisioning';
-  if (service.status === 'under_review' && !provisioning)
-    parts.push(oneButton(ctx, `${path}/withdraw`, 'Withdraw submission'));
-  // A live service changes through a pending change (production keeps serving meanwhile).
-  if (service.status === 'active' && !service.pendingChange && !provisioning)
-    parts.push(html`<a class="button" href="${path}/edit">Change this service</a>`);
-  const neverLive =
-    service.status === 'draft' || (service.status === 'rejected' && service.rejection?.kind === 'declined');
-  if (neverLive && !provisioning) parts.push(html`<a class="button" href="${path}/delete">Delete</a>`);
-  if (service.status === 'active')
-    parts.push(html`<a class="button danger" href="${path}/revoke">Revoke now</a>`);
-  return parts;
-}
-
 /** The staged secret, when there is one: when it goes live, and its two controls. */
-export function stagedSecretView(ctx: PageContext, service: Service): Html {
+export function stagedSecretView(ctx: PageContext, service: ServiceDetail): Html {
   const staged = service.credentials.stagedSecret;
   if (!staged) return html``;
   const path = servicePath(service.id);
@@ -65,8 +48,8 @@ export function stagedSecretView(ctx: PageContext, service: Service): Html {
       tokens issued under the old one stop working.
     </p>
     <div class="buttons">
-      ${oneButton(ctx, `${path}/activate-staged`, 'Make it live now')}
-      ${oneButton(ctx, `${path}/drop-staged`, 'Drop the staged secret')}
+      ${allows(service, 'activateStagedSecret') ? oneButton(ctx, `${path}/activate-staged`, 'Make it live now') : ''}
+      ${allows(service, 'dropStagedSecret') ? oneButton(ctx, `${path}/drop-staged`, 'Drop the staged secret') : ''}
     </div>
   </section>`;
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Answer, Service } from '../api-client.js';
+import { allows } from '../allowed-actions.js';
+import type { Answer, Service, ServiceDetail } from '../api-client.js';
 import { problemPage, type PageContext } from '../handler.js';
 import type { Html } from '../views/layout.js';
 import { oneButton } from './one-button.js';
@@ -9,10 +10,11 @@ import type { OwnerActionDeps } from './owner-actions.js';
 import { servicePath } from './paths.js';
 
 /**
- * A live service's pending change: what it changes, where it stands, and its controls. Production
- * keeps serving the live revision until an administrator approves the change.
+ * A live service's pending change: what it changes, where it stands, and its controls (those the
+ * API allows now). Production keeps serving the live revision until an administrator approves the
+ * change.
  */
-export function pendingChangeView(ctx: PageContext, service: Service): Html {
+export function pendingChangeView(ctx: PageContext, service: ServiceDetail): Html {
   const change = service.pendingChange;
   if (!change) return html``;
   const path = servicePath(service.id);
@@ -37,7 +39,7 @@ export function pendingChangeView(ctx: PageContext, service: Service): Html {
     under_review: 'Under review: production keeps serving the live revision until an administrator decides.',
     rejected: `Declined at review${change.rejection ? `: “${change.rejection.reason}”` : ''}. Edit it and submit again, or drop it.`,
   }[change.state];
-  const canSubmit = change.state !== 'under_review' && change.credentialsState === 'valid';
+  const canSubmit = allows(service, 'submit') && change.credentialsState === 'valid';
   return html`<section aria-labelledby="change-h" class="card">
     <h2 id="change-h">Pending change (revision ${change.revision})</h2>
     <p>${stateText}</p>
@@ -69,10 +71,10 @@ export function pendingChangeView(ctx: PageContext, service: Service): Html {
     }
     ${change.credentialsState === 'invalid' ? html`<p class="field-error">The change's JWKS does not pass validation: fix it, or edit the URI.</p>` : ''}
     <div class="buttons">
-      ${change.state !== 'under_review' ? html`<a class="button" href="${path}/edit">Edit the change</a>` : ''}
+      ${allows(service, 'edit') ? html`<a class="button" href="${path}/edit">Edit the change</a>` : ''}
       ${canSubmit ? oneButton(ctx, `${path}/submit-change`, 'Submit the change for review', 'primary') : ''}
-      ${change.state === 'under_review' ? oneButton(ctx, `${path}/withdraw`, 'Withdraw the change') : ''}
-      ${change.state !== 'under_review' ? oneButton(ctx, `${path}/drop-change`, 'Drop the change') : ''}
+      ${allows(service, 'withdraw') ? oneButton(ctx, `${path}/withdraw`, 'Withdraw the change') : ''}
+      ${allows(service, 'dropPendingChange') ? oneButton(ctx, `${path}/drop-change`, 'Drop the change') : ''}
     </div>
   </section>`;
 }

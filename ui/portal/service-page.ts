@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { html } from 'hono/html';
 import type { AssertionCheckAnswer, Service } from '../api-client.js';
 import { problemPage, type PageContext } from '../handler.js';
@@ -6,13 +5,14 @@ import { organizationLabel, organizationName } from '../organizations.js';
 import { environmentView, copyable, productionAbsence } from '../views/environment.js';
 import { authMethodLabel, scopeList, statusBadge, when } from '../views/format.js';
 import { jwksReportView } from '../views/jwks-report.js';
-import { csrfField, type Html } from '../views/layout.js';
+import type { Html } from '../views/layout.js';
 import { withoutRuleIds } from '../views/plain-language.js';
 import { approvalView, credentialHealthView, rejectionView, waitingState } from '../views/service-state.js';
 import { historyTable } from '../views/tables.js';
 import { assertionChecker } from './assertion-checker.js';
 import { NOTICE_HOLDS, NOTICES } from './notices.js';
-import { ownerActionButtons, stagedSecretView } from './owner-actions.js';
+import { stagedSecretView } from './owner-actions.js';
+import { actionButtons } from './action-buttons.js';
 import { servicePath } from './paths.js';
 import { pendingChangeView } from './pending-change.js';
 import type { PortalDeps } from './routes.js';
@@ -56,7 +56,7 @@ export async function servicePage(
     'portal',
     html`<p><a href="/portal">← Dashboard</a></p>
       <h1>${service.name} ${statusBadge(service.status)}</h1>
-      ${rejectionView(service)} ${approvalView(service)} ${actions(ctx, service)}
+      ${rejectionView(service)} ${approvalView(service)} ${actionButtons(ctx, service)}
       ${stagedSecretView(ctx, service)} ${pendingChangeView(ctx, service)}
       <section aria-labelledby="details-h">
         <h2 id="details-h">Details</h2>
@@ -115,56 +115,6 @@ export async function servicePage(
       waiting: waiting ? { url: servicePath(service.id), state: waiting } : null,
     },
   );
-}
-
-function actions(ctx: PageContext, service: Service): Html {
-  const id = service.id;
-  const editable =
-    (service.status === 'draft' ||
-      (service.status === 'rejected' && service.rejection?.kind === 'declined')) &&
-    !service.approval;
-  const canSubmit = editable && service.credentials.state === 'valid';
-  const why =
-    service.credentials.state === 'invalid'
-      ? 'Submit is disabled: the JWKS does not pass validation (see the JWKS report). Fix the document at your JWKS URI, then check it again, or edit the URI.'
-      : service.credentials.state === 'pending'
-        ? 'Submit is available once the JWKS check finishes; this page updates by itself.'
-        : '';
-  const parts: Html[] = [];
-  if (editable) {
-    parts.push(
-      canSubmit
-        ? html`<a class="button primary" href="${servicePath(id)}/submit"
-            >${service.status === 'rejected' ? 'Resubmit for Review' : 'Submit for Review'}</a
-          >`
-        : html`<button type="button" class="primary" disabled aria-describedby="submit-why">
-            ${service.status === 'rejected' ? 'Resubmit for Review' : 'Submit for Review'}
-          </button>`,
-    );
-    parts.push(html`<a class="button" href="${servicePath(id)}/edit">Edit</a>`);
-    if (service.authMethod.type === 'jwks_uri' && service.credentials.state !== 'valid') {
-      parts.push(
-        html`<form method="post" action="${servicePath(id)}/recheck">
-          ${csrfField(ctx.csrf)}
-          <input type="hidden" name="revision" value="${service.revision}" />
-          <input type="hidden" name="idempotencyKey" value="${randomUUID()}" />
-          <button type="submit">Check the JWKS again</button>
-        </form>`,
-      );
-    }
-  }
-  if (
-    service.authMethod.type === 'client_secret' &&
-    service.rejection?.kind !== 'deactivated' &&
-    service.rejection?.kind !== 'revoked-by-owner' &&
-    service.approval?.state !== 'provisioning' &&
-    !service.credentials.stagedSecret
-  )
-    parts.push(html`<a class="button" href="${servicePath(id)}/rotate">Rotate secret</a>`);
-  parts.push(...ownerActionButtons(ctx, service));
-  if (parts.length === 0) return html``;
-  return html`<div class="buttons actions">${parts}</div>
-    ${why && editable ? html`<p class="field-error" id="submit-why">${why}</p>` : ''}`;
 }
 
 function credentialsText(service: Service): Html {
