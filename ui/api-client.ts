@@ -97,6 +97,8 @@ export class ApiClient {
     } catch {
       parsed = null;
     }
+    // The one place an answer gets its type: each method below names the type inferred from its
+    // route's schema; the pages trust their own API rather than validate every answer again.
     if (response.ok)
       return { ok: true, status: response.status, body: parsed as T, headers: response.headers };
     const problem =
