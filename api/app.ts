@@ -1,7 +1,6 @@
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import type { Hono } from 'hono';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
-import { createSessionStore } from '../db/session-store.js';
 import { systemResolver } from '../platform/network.js';
 import { requireBearer } from './auth/middleware.js';
 import { createTokenVerifier } from './auth/verifier.js';
@@ -27,7 +26,6 @@ import { createNotificationSettingsStore } from '../notifications/settings-store
 import { createCommandSigner } from './commands/signer.js';
 import { createTemporalCommands } from './services/commands.js';
 import { validationHook } from './validation.js';
-import { mountUi } from '../ui/mount.js';
 
 export type { ApiDependencies } from './context.js';
 
@@ -82,8 +80,9 @@ function withDefaults(deps: ApiDependencies): Services {
 }
 
 /**
- * The composition root of the HTTP API: everything it talks to comes in `deps`, so tests build
- * the app in-process (`app.request(...)`) against their own issuer, database and task queue.
+ * The JSON API (/v1, /docs, /healthz, /readyz): everything it talks to comes in `deps`, so tests
+ * build the app in-process (`app.request(...)`) against their own issuer, database and task queue.
+ * The process serves it together with the pages (api/compose.ts).
  */
 export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   const services = withDefaults(deps);
@@ -94,7 +93,8 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
   if (deps.tracing) app.use('*', tracingMiddleware());
 
   app.use('*', strictTransportSecurity(deps.config.PUBLIC_URL));
-  // Before anything reads a body: CSRF (ui/handler.ts), the validators, the depth check.
+  // Before anything reads a body: the validators, the depth check, and the pages' CSRF check
+  // (api/compose.ts mounts the pages on this app, after these).
   app.use('*', limitBodySize());
 
   registerHealthRoutes(app, deps);
@@ -113,9 +113,6 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
     app.use('/dev/*', requireBearer(deps.verifier ?? createTokenVerifier([])));
     registerDevMailRoute(app, services);
   }
-  // The portal and review pages (ui/): they call these routes in-process with the user's token.
-  mountUi(app, { ...deps, uiSessions: deps.uiSessions ?? createSessionStore(deps.db) });
-
   app.notFound(() => problemResponse(notFound('No such route.')));
 
   app.onError((error, c) => {

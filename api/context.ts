@@ -6,7 +6,6 @@ import type { SecretStore } from '../credentials/secret-store.js';
 import type { NotificationSettingsStore } from '../notifications/settings-store.js';
 import type { Resolver } from '../platform/network.js';
 import type { Db } from '../db/database.js';
-import type { SessionRegistry } from '../db/session-store.js';
 import type { ApiConfig } from '../platform/config.js';
 import type { Logger } from '../platform/logger.js';
 import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
@@ -20,8 +19,9 @@ import type { BackendServiceCommands } from './services/commands.js';
 import type { EnvironmentSettings } from './services/present.js';
 
 /**
- * What the API needs from the process that hosts it. `createApp` is the composition root: main.ts
- * passes the real ones, tests pass theirs (in-memory issuer, fresh task queue, stubs).
+ * What the API needs from the process that hosts it. `createApp` builds the JSON API from these
+ * (api/compose.ts adds the pages): main.ts passes the real ones, tests pass theirs (in-memory
+ * issuer, fresh task queue, stubs).
  * Only config, db, temporal and log are required; the rest default from them.
  */
 export interface ApiDependencies {
@@ -42,8 +42,6 @@ export interface ApiDependencies {
   /** Fetches a registered JWKS for the assertion check; default: the credentials fetcher, system resolver. */
   jwksFetcher?: JwksFetcher;
   idempotency?: IdempotencyStore;
-  /** Server-side sessions of the pages; default: the PostgreSQL store on `db`. */
-  uiSessions?: SessionRegistry;
   /** Encrypts webhook signing secrets (SECRET_KEYS); without it a webhook URL is refused with 503. */
   keyring?: SecretKeyring;
   /** Resolves a webhook's host at registration (SSRF check); default: the system resolver. */

@@ -8,7 +8,6 @@ import { AidboxClient } from '../aidbox/client.js';
 import { startStandin } from '../aidbox-standin/server.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
-import { ApiClient } from '../ui/api-client.js';
 import { BODY_LIMIT_BYTES, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-limits.js';
 import { aidboxOrganizationDirectory, type OrganizationDirectory } from './organizations.js';
 import { rulesOnlyCommands } from './testing/rules-only-commands.js';
@@ -361,20 +360,6 @@ describe('HTTP hardening', async () => {
     } finally {
       await standin.stop();
     }
-  });
-
-  it('a form value a header cannot carry is a 400 naming the header, not a client crash', async () => {
-    const calls: string[] = [];
-    const client = new ApiClient((path, init) => (calls.push(path), app.request(path, init)), 'token');
-    const refused = await client.decide('bs-x', 'reject', 'reason', 'key\r\nX-Injected: 1');
-    expect(refused).toMatchObject({ ok: false, status: 400 });
-    expect(!refused.ok && refused.problem.errors).toEqual([
-      { field: 'Idempotency-Key', message: 'Idempotency-Key contains characters a header cannot carry' },
-    ]);
-    expect(calls).toEqual([]);
-    // Negative control: a key a header can carry goes to the API.
-    await client.decide('bs-x', 'reject', 'reason', randomBytes(8).toString('hex'));
-    expect(calls).toEqual(['/v1/admin/backend-services/bs-x/reject']);
   });
 
   describe('headers', () => {

@@ -182,9 +182,12 @@ describe('lists: keyset pages, filters, the review queue', async () => {
       cleanup: { done: false, lastError: null },
     };
     await seedService(db, rich);
-    const detail = await (
+    // The detail adds what its caller may do (allowedActions, refusedActions); the rest is the service.
+    const { allowedActions, refusedActions, ...detail } = (await (
       await app.request(`/v1/backend-services/${rich.serviceId}`, { headers: developer })
-    ).json();
+    ).json()) as Record<string, unknown>;
+    expect(allowedActions).toEqual(expect.any(Array));
+    expect(refusedActions).toEqual(expect.any(Array));
     const listed = (await get(`/v1/admin/backend-services?ownerId=${owner}&limit=100`, admin)).items.find(
       (s) => s.id === rich.serviceId,
     );

@@ -15,7 +15,7 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { createLogger } from '../platform/logger.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
-import { createApp } from './app.js';
+import { composeApp } from './compose.js';
 import { createIdempotencyStore } from './idempotency/store.js';
 import { createApiMetrics } from './metrics.js';
 import { startMetricsServer } from '../platform/metrics-server.js';
@@ -78,7 +78,7 @@ const temporal = createTemporalClient(config, { interceptors: tracing?.clientInt
 const organizations = organizationsFrom(config);
 const metrics = createApiMetrics({ db, log });
 const idempotency = createIdempotencyStore(db);
-const app = createApp({
+const app = composeApp({
   metrics,
   tracing: tracing !== null,
   config,

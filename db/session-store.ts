@@ -3,25 +3,18 @@ import { sql } from 'kysely';
 import type { Db } from './database.js';
 
 /**
- * Where a signed-in page session lives on the server (README "Security"). The cookie carries the
- * session ID (sealed); this store decides whether it is still live. Pages get it injected (the
- * composition root, api/main.ts or createApp's default) and never query PostgreSQL themselves.
+ * Where a signed-in page session lives on the server (README "Security"): the pages' SessionRegistry
+ * (ui/session.ts says what each method promises). The cookie carries the session ID (sealed); this
+ * store decides whether it is still live. The composition point (api/compose.ts) hands it to the
+ * pages, which never query PostgreSQL themselves.
  */
-export interface SessionRegistry {
-  /** A new session for `subject` ending at `expiresAt`; returns its ID. Purges expired ones. */
-  create(session: { subject: string; expiresAt: Date }): Promise<string>;
-  /** Whether the session exists and has not expired. */
-  isLive(id: string): Promise<boolean>;
-  /** Ends the session now (sign-out); ending an unknown one is not an error. */
-  end(id: string): Promise<void>;
-}
 
 /** A database dump must not hand out live sessions: rows hold the ID's SHA-256, not the ID. */
 const hashOf = (id: string) => createHash('sha256').update(id).digest('hex');
 
-export function createSessionStore(db: Db): SessionRegistry {
+export function createSessionStore(db: Db) {
   return {
-    async create({ subject, expiresAt }) {
+    async create({ subject, expiresAt }: { subject: string; expiresAt: Date }): Promise<string> {
       // Purge on sign-in: the table stays as small as the number of live sessions, with no timer.
       await db
         .deleteFrom('ui_sessions')
@@ -34,7 +27,7 @@ export function createSessionStore(db: Db): SessionRegistry {
         .execute();
       return id;
     },
-    async isLive(id) {
+    async isLive(id: string): Promise<boolean> {
       const row = await db
         .selectFrom('ui_sessions')
         .select('id_hash')
@@ -43,7 +36,7 @@ export function createSessionStore(db: Db): SessionRegistry {
         .executeTakeFirst();
       return row !== undefined;
     },
-    async end(id) {
+    async end(id: string): Promise<void> {
       await db.deleteFrom('ui_sessions').where('id_hash', '=', hashOf(id)).execute();
     },
   };

@@ -1,7 +1,17 @@
-import type { PresentedService } from '../api/services/present.js';
-import type { AssertionCheckResult } from '../credentials/assertion-checker.js';
-import type { JwksReport } from '../credentials/jwks-report.js';
-import type { HistoryEntry } from '../workflows/backend-service/service-state.js';
+import type { z } from '@hono/zod-openapi';
+import type { AssertionCheckResponse, JwksReportResponse } from '../api/schemas/credentials.js';
+import type { ProblemSchema, pageOf } from '../api/schemas/common.js';
+import type { OrganizationSchema } from '../api/schemas/organizations.js';
+import type {
+  RegistrationInput as RegistrationInputSchema,
+  RegistrationPatch,
+} from '../api/schemas/registration.js';
+import type {
+  ProductionPoliciesResponse,
+  ReviewQueueItem as ReviewQueueItemSchema,
+} from '../api/schemas/review.js';
+import type { ServiceDetailSchema } from '../api/schemas/service-detail.js';
+import type { HistorySchema, ServiceSchema, ServiceWithSecretSchema } from '../api/schemas/service.js';
 
 /**
  * The pages' only way to the back end: the JSON API, called in-process with the signed-in user's
@@ -10,15 +20,24 @@ import type { HistoryEntry } from '../workflows/backend-service/service-state.js
  */
 export type Fetcher = (path: string, init: RequestInit) => Response | Promise<Response>;
 
-export interface Problem {
-  type: string;
-  title: string;
-  status: number;
-  detail: string;
-  errors?: Array<{ field: string; message: string }>;
-  currentStatus?: string;
-  report?: JwksReport | null;
-}
+// What the API answers, inferred from the schemas its OpenAPI document is generated from: the pages
+// read what the API documents, and a change there shows here as a type error.
+export type Problem = z.infer<typeof ProblemSchema>;
+export type Service = z.infer<typeof ServiceSchema>;
+/** The service with what the caller may do with it (only the detail answers it). */
+export type ServiceDetail = z.infer<typeof ServiceDetailSchema>;
+export type ServiceAction = ServiceDetail['allowedActions'][number];
+export type ServiceWithSecret = z.infer<typeof ServiceWithSecretSchema>;
+export type ReviewQueueItem = z.infer<typeof ReviewQueueItemSchema>;
+export type Page<T> = z.infer<ReturnType<typeof pageOf<z.ZodType<T>>>>;
+export type HistoryItem = z.infer<typeof HistorySchema>['items'][number];
+export type JwksReportAnswer = z.infer<typeof JwksReportResponse>;
+export type JwksReport = NonNullable<JwksReportAnswer['report']>;
+export type Organization = z.infer<typeof OrganizationSchema>;
+export type ProductionPolicies = z.infer<typeof ProductionPoliciesResponse>;
+export type AssertionCheckAnswer = z.infer<typeof AssertionCheckResponse>;
+export type RegistrationInput = z.input<typeof RegistrationInputSchema>;
+export type RegistrationPatchInput = z.input<typeof RegistrationPatch>;
 
 export type Answer<T> =
   | { ok: true; status: number; body: T; headers: Headers }
@@ -32,51 +51,6 @@ function canCarry(name: string, value: string): boolean {
     return false;
   }
 }
-
-export type Service = PresentedService;
-export type ServiceWithSecret = Service & { clientSecret?: string | null; clientSecretShown?: boolean };
-export type ReviewQueueItem = Service & { submittedAt: string; waitingSeconds: number };
-export interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-export type HistoryItem = Pick<
-  HistoryEntry,
-  'at' | 'actor' | 'action' | 'from' | 'to' | 'reason' | 'revision'
->;
-export interface JwksReportAnswer {
-  serviceId: string;
-  credentialsState: 'pending' | 'valid' | 'invalid';
-  report: JwksReport | null;
-}
-export interface Organization {
-  id: string;
-  name: string | null;
-  partOf: string | null;
-}
-export interface ProductionPolicies {
-  serviceId: string;
-  revision: number;
-  submittedAt: string;
-  policyHash: string;
-  policies: Array<Record<string, unknown>>;
-  notes: string[];
-  scopes: string[];
-  riskFlags: Array<{ code: string; severity: 'high' | 'medium' | 'low'; message: string; scopes: string[] }>;
-  /** A change to a live service: previousSubmission is what production serves now. */
-  change?: boolean;
-  /** For a change: what approving it does to production's policies, each with its reason. */
-  policyDiff?: Record<'added' | 'removed' | 'changed', Array<{ id: string; reason: string }>> | null;
-  /** What was reviewed before (a resubmission): the review page compares it field by field. */
-  previousSubmission?: {
-    revision: number;
-    submittedAt: string;
-    registration: Record<string, unknown>;
-    policyHash: string;
-  } | null;
-}
-export type AssertionCheckAnswer = AssertionCheckResult & { tokenUrl: string };
-export type RegistrationInput = Record<string, unknown>;
 
 export class ApiClient {
   constructor(
@@ -121,6 +95,8 @@ export class ApiClient {
     } catch {
       parsed = null;
     }
+    // The one place an answer gets its type: each method below names the type inferred from its
+    // route's schema; the pages trust their own API rather than validate every answer again.
     if (response.ok)
       return { ok: true, status: response.status, body: parsed as T, headers: response.headers };
     const problem =
@@ -134,10 +110,10 @@ export class ApiClient {
     return this.call<Page<Service>>('GET', `/v1/backend-services?limit=50${cursorParam(cursor)}`);
   }
   get(id: string) {
-    return this.call<Service>('GET', `/v1/backend-services/${encodeURIComponent(id)}`);
+    return this.call<ServiceDetail>('GET', `/v1/backend-services/${encodeURIComponent(id)}`);
   }
   history(id: string) {
-    return this.call<{ items: HistoryItem[] }>(
+    return this.call<z.infer<typeof HistorySchema>>(
       'GET',
       `/v1/backend-services/${encodeURIComponent(id)}/history`,
     );
@@ -151,7 +127,7 @@ export class ApiClient {
   register(input: RegistrationInput, idempotencyKey: string) {
     return this.call<ServiceWithSecret>('POST', '/v1/backend-services', { body: input, idempotencyKey });
   }
-  edit(id: string, patch: RegistrationInput, revision: number, idempotencyKey: string) {
+  edit(id: string, patch: RegistrationPatchInput, revision: number, idempotencyKey: string) {
     return this.call<Service>('PATCH', `/v1/backend-services/${encodeURIComponent(id)}`, {
       body: patch,
       idempotencyKey,

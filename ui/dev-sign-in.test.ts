@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
+import { composeApp } from '../api/compose.js';
 import { identityFromConfig } from '../api/auth/from-config.js';
 import { routeTestResources, testConfig } from '../api/testing/harness.js';
 import { createSessionStore } from '../db/session-store.js';
@@ -19,7 +19,7 @@ describe('development sign-in: redirects and server-side sessions', async () => 
   const { db, temporal } = routeTestResources(config);
   const { verifier } = await identityFromConfig(config);
   const sessions = createSessionStore(db);
-  const app = createApp({
+  const app = composeApp({
     config,
     db,
     temporal,

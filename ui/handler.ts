@@ -193,3 +193,11 @@ export async function problemPage(
     { status: problem.status >= 500 ? 503 : problem.status },
   );
 }
+
+/** A refused action in words; the JWKS report travels with a credentials refusal and is on the page anyway. */
+export function refusalMessage(problem: Problem): string {
+  if (problem.type.endsWith('/credentials-invalid'))
+    return `Not submitted: the JWKS does not pass validation. ${problem.report?.summary ?? problem.detail}`;
+  if (problem.status === 503) return `${problem.detail} Try again in a few seconds.`;
+  return problem.detail;
+}

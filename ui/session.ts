@@ -1,14 +1,13 @@
 import { createCipheriv, createDecipheriv, hkdfSync, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
 import { deleteCookie, getCookie, setCookie } from 'hono/cookie';
-import type { SessionRegistry } from '../db/session-store.js';
 
 /**
  * The browser session: a sealed cookie (AES-256-GCM, key derived from UI_SESSION_SECRET) holding
  * the bearer token the pages call the API with, the CSRF synchronizer token, and who is signed in
  * (for the header only: every authorization decision is the API's, on the token).
  * Sealed rather than signed so the token is not readable from the cookie jar or logs either.
- * A signed-in session also names a server-side session (`sid`, db/session-store.ts): the cookie
+ * A signed-in session also names a server-side session (`sid`, a SessionRegistry): the cookie
  * counts only while that one is live, so sign-out ends it for every copy of the cookie.
  */
 export interface Session {
@@ -25,6 +24,19 @@ export interface Session {
     /** How the user signed in: an OIDC session also ends at the provider on sign-out. */
     via: 'oidc' | 'development';
   };
+}
+
+/**
+ * Where a signed-in page session lives on the server (README "Security"); the process passes the
+ * PostgreSQL one (db/session-store.ts), so the pages never query the database themselves.
+ */
+export interface SessionRegistry {
+  /** A new session for `subject` ending at `expiresAt`; returns its ID. Purges expired ones. */
+  create(session: { subject: string; expiresAt: Date }): Promise<string>;
+  /** Whether the session exists and has not expired. */
+  isLive(id: string): Promise<boolean>;
+  /** Ends the session now (sign-out); ending an unknown one is not an error. */
+  end(id: string): Promise<void>;
 }
 
 /** A short-lived sealed cookie for the OIDC round trip (state, nonce, PKCE verifier, where to go next). */

@@ -5,7 +5,7 @@ import type { Client } from '@temporalio/client';
 import { exportJWK, generateKeyPair, SignJWT, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
-import { createApp } from '../api/app.js';
+import { composeApp } from '../api/compose.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
 import { createTokenVerifier, localKeys } from '../api/auth/verifier.js';
 import { TEST_AUDIENCE, testConfig } from '../api/testing/harness.js';
@@ -125,7 +125,7 @@ describe('production sign-in (OIDC authorization code + PKCE)', () => {
   let provider: Provider;
   let db: Db;
   let temporal: Client;
-  let app: ReturnType<typeof createApp>;
+  let app: ReturnType<typeof composeApp>;
 
   beforeAll(async () => {
     provider = await startProvider();
@@ -138,7 +138,7 @@ describe('production sign-in (OIDC authorization code + PKCE)', () => {
       UI_OIDC_CLIENT_ID: CLIENT_ID,
       UI_SESSION_SECRET: randomBytes(32).toString('base64'),
     });
-    app = createApp({
+    app = composeApp({
       config,
       db,
       temporal,
@@ -324,7 +324,7 @@ describe('production sign-in (OIDC authorization code + PKCE)', () => {
   });
 
   it('in production without UI_SESSION_SECRET the pages answer 503 and the API keeps working', async () => {
-    const bare = createApp({
+    const bare = composeApp({
       config: testConfig({ APP_MODE: 'production', AUTH_DEV_ISSUER: 'false', AUTH_ISSUER: provider.url }),
       db,
       temporal,

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
+import { composeApp } from '../api/compose.js';
 import { identityFromConfig } from '../api/auth/from-config.js';
 import { aidboxOrganizationDirectory } from '../api/organizations.js';
 import { testConfig } from '../api/testing/harness.js';
@@ -67,7 +67,7 @@ describe('the portal and the review UI at three widths, by keyboard, and without
       TEMPORAL_UI_URL: 'http://127.0.0.1:9/temporal-ui',
     });
     const { verifier } = await identityFromConfig(config);
-    const app = createApp({
+    const app = composeApp({
       config,
       db: system.db,
       temporal: system.client,

@@ -33,6 +33,8 @@ import {
 import { applyUpdate } from '../services/apply-update.js';
 import { enforceCreateLimits } from '../services/quotas.js';
 import { presentService } from '../services/present.js';
+import { serviceActions } from '../services/allowed-actions.js';
+import { ServiceDetailSchema } from '../schemas/service-detail.js';
 import { listServices, serviceHistory, waitForService } from '../services/read-model.js';
 import {
   patchedRegistrationInput,
@@ -177,14 +179,19 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       path: '/v1/backend-services/{id}',
       tags: TAG,
       security,
-      summary: 'The service with its environment constants (owner, admin)',
+      summary: 'The service with its environment constants and what you may do with it (owner, admin)',
       request: { params: ServiceIdParam },
-      responses: { 200: ok(ServiceSchema, 'The service; ETag is its revision'), ...serviceErrors },
+      responses: {
+        200: ok(ServiceDetailSchema, 'The service and your allowed actions; ETag is its revision'),
+        ...serviceErrors,
+      },
     }),
     async (c) => {
       const { id } = valid<{ id: string }>(c, 'param');
       const row = await loadVisibleService(services.db, id, c.var.principal);
-      return json(present(row.state), 200, { ETag: etagOf(row.state) });
+      return json({ ...present(row.state), ...serviceActions(row.state, c.var.principal) }, 200, {
+        ETag: etagOf(row.state),
+      });
     },
   );
 

@@ -2,6 +2,7 @@ import { z } from '@hono/zod-openapi';
 import { CLIENT_ID_PATTERN } from '../../scopes/derive.js';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from '../problems.js';
 import { refuseForbiddenCharacters, singleLineText } from '../text-fields.js';
+import { JwksReportSchema } from './jwks-report.js';
 
 /**
  * Request and response schemas of docs/api.md, by concern in this folder. The OpenAPI document is
@@ -62,9 +63,7 @@ export const ProblemSchema = z
       )
       .optional(),
     currentStatus: ServiceStatus.optional(),
-    report: z
-      .record(z.string(), z.unknown())
-      .nullable()
+    report: JwksReportSchema.nullable()
       .optional()
       .openapi({ description: 'The JWKS report (credentials-invalid)' }),
   })

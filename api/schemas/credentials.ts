@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { JwksReportSchema } from './jwks-report.js';
 
 /** A service's credentials as the API reports them: the JWKS report and the assertion check. */
 
@@ -6,10 +7,9 @@ export const JwksReportResponse = z
   .object({
     serviceId: z.string(),
     credentialsState: z.enum(['pending', 'valid', 'invalid']),
-    report: z
-      .record(z.string(), z.unknown())
-      .nullable()
-      .openapi({ description: 'Null for the secret method or before the first check' }),
+    report: JwksReportSchema.nullable().openapi({
+      description: 'Null for the secret method or before the first check',
+    }),
   })
   .openapi('JwksReportResponse');
 

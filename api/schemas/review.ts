@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { organizationIdText, singleLineText } from '../text-fields.js';
 import { PageQuery, ServiceStatus } from './common.js';
-import { HistorySchema, ServiceSchema } from './service.js';
+import { HistorySchema, RegistrationSchema, ServiceSchema } from './service.js';
 
 /** What administrators read: the service lists and detail, the review queue, the production policies. */
 
@@ -71,7 +71,7 @@ export const ProductionPoliciesResponse = z
       .object({
         revision: z.number(),
         submittedAt: z.string(),
-        registration: z.record(z.string(), z.unknown()),
+        registration: RegistrationSchema,
         policyHash: z.string(),
         policies: z.array(z.record(z.string(), z.unknown())),
       })

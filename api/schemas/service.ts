@@ -1,5 +1,7 @@
 import { z } from '@hono/zod-openapi';
+import { OPERATIONS, type Operation } from '../../scopes/permissions.js';
 import { PageQuery, ServiceStatus } from './common.js';
+import { JwksReportSchema } from './jwks-report.js';
 
 /** The service as the API shows it to its owner (administrators see more: review.ts). */
 
@@ -38,7 +40,12 @@ const ServiceFields = z.object({
   ]),
   scopes: z.object({
     version: z.enum(['v1', 'v2']),
-    rules: z.array(z.object({ resource: z.string(), operations: z.array(z.string()) })),
+    rules: z.array(
+      z.object({
+        resource: z.string(),
+        operations: z.array(z.enum(OPERATIONS as [Operation, ...Operation[]])),
+      }),
+    ),
     strings: z.array(z.string()),
   }),
   status: ServiceStatus,
@@ -112,21 +119,27 @@ const ServiceFields = z.object({
   updatedAt: z.string(),
 });
 
-/** A change to a live service: the service's own registration fields (picked, so the two never drift). */
+/**
+ * A registration as the workflow keeps it (a pending change's, or the one a previous review saw):
+ * the service's own registration fields, picked so the two never drift.
+ */
+export const RegistrationSchema = ServiceFields.pick({
+  name: true,
+  description: true,
+  contactEmail: true,
+  authMethod: true,
+  scopes: true,
+  organizationId: true,
+});
+
+/** A change to a live service. */
 const PendingChange = z
   .object({
     revision: z.number().int(),
     state: z.enum(['draft', 'under_review', 'rejected']),
-    registration: ServiceFields.pick({
-      name: true,
-      description: true,
-      contactEmail: true,
-      authMethod: true,
-      scopes: true,
-      organizationId: true,
-    }),
+    registration: RegistrationSchema,
     credentialsState: z.enum(['pending', 'valid', 'invalid']),
-    jwksReport: z.record(z.string(), z.unknown()).nullable(),
+    jwksReport: JwksReportSchema.nullable(),
     submittedAt: z.string().nullable(),
     rejection: z
       .object({ kind: z.literal('declined'), reason: z.string(), by: z.string(), at: z.string() })
@@ -173,8 +186,8 @@ export const HistorySchema = z
         at: z.string(),
         actor: z.string(),
         action: z.string(),
-        from: z.string().nullable(),
-        to: z.string(),
+        from: ServiceStatus.nullable(),
+        to: ServiceStatus,
         reason: z.string().nullable(),
         revision: z.number(),
       }),

@@ -36,9 +36,13 @@ export async function loadServiceForAdmin(db: Db, id: string, principal: Princip
 }
 
 export function requireRole(principal: Principal, ...roles: string[]): void {
-  if (!roles.some((r) => principal.roles.includes(r))) {
-    throw forbidden(`This needs the ${roles.join(' or ')} role.`);
-  }
+  const missing = missingRole(principal, ...roles);
+  if (missing) throw forbidden(missing);
+}
+
+/** Why the caller may not act with these roles, or null when they hold one of them. */
+export function missingRole(principal: Principal, ...roles: string[]): string | null {
+  return roles.some((r) => principal.roles.includes(r)) ? null : `This needs the ${roles.join(' or ')} role.`;
 }
 
 /**

@@ -160,7 +160,7 @@ export function presentService(state: ServiceSummary, settings: EnvironmentSetti
             organizationId: state.pendingChange.registration.organizationId,
           },
           credentialsState: state.pendingChange.credentials.state,
-          jwksReport: state.pendingChange.credentials.jwksReport as unknown as Record<string, unknown> | null,
+          jwksReport: state.pendingChange.credentials.jwksReport,
           submittedAt: state.pendingChange.submission?.submittedAt ?? null,
           rejection: state.pendingChange.rejection as {
             kind: 'declined';

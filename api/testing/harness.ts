@@ -10,7 +10,7 @@ import { createLogger, type Logger } from '../../platform/logger.js';
 import { localhostOnlyResolver } from '../../platform/network.js';
 import { createTemporalClient } from '../../platform/temporal-connection.js';
 import type { ServiceState } from '../../workflows/backend-service/service-state.js';
-import { createApp } from '../app.js';
+import { composeApp } from '../compose.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
 import { createTokenVerifier, localKeys, type TokenVerifier } from '../auth/verifier.js';
 import type { ApiDependencies } from '../context.js';
@@ -94,7 +94,7 @@ export function buildApp(
   extra: Partial<ApiDependencies> & { config?: ApiConfig; log?: Logger } = {},
 ) {
   const config = extra.config ?? testConfig();
-  return createApp({
+  return composeApp({
     db,
     temporal,
     verifier: identities.verifier,

@@ -1,6 +1,5 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { LocalIssuer } from '../../api/auth/local-issuer.js';
 import type { PageContext, makeHandler } from '../handler.js';
 import type { SessionStore } from '../session.js';
 import { csrfField } from '../views/layout.js';
@@ -14,10 +13,19 @@ export { safeNext } from './safe-next.js';
  * issuer signs the token (the same issuer `npm run dev:token` uses). Production: OIDC authorization
  * code + PKCE against AUTH_ISSUER. Either way the session gets a fresh CSRF token (no fixation).
  */
+/** Signs a development user's token: the development issuer of DATA_DIR, which the API trusts. */
+export interface DevelopmentIssuer {
+  sign(
+    subject: string,
+    roles: string[],
+    options: { expiresInSeconds: number; claims: Record<string, unknown> },
+  ): Promise<string>;
+}
+
 export interface AuthRouteDeps {
   handle: ReturnType<typeof makeHandler>;
   sessions: SessionStore;
-  developmentIssuer: (() => Promise<LocalIssuer>) | null;
+  developmentIssuer: (() => Promise<DevelopmentIssuer>) | null;
   oidc: OidcClient | null;
   rolesClaim: string;
   /** Where the identity provider sends the browser back. */

@@ -1,29 +1,46 @@
 import { randomBytes } from 'node:crypto';
-import { Hono, type Env } from 'hono';
+import { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { ApiDependencies } from '../api/context.js';
-import { loadOrCreateDevelopmentIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
-import { devIssuerEnabled } from '../platform/config.js';
-import { registerAdminRoutes } from './admin.js';
+import type { ApiConfig } from '../platform/config.js';
+import type { Logger } from '../platform/logger.js';
+import type { Fetcher } from './api-client.js';
 import { FAVICON_SVG, PORTAL_CSS, portalScript } from './assets.js';
-import { createOidcClient, type OidcClient } from './auth/oidc.js';
-import { registerAuthRoutes } from './auth/routes.js';
+import { createOidcClient } from './auth/oidc.js';
+import { registerAuthRoutes, type DevelopmentIssuer } from './auth/routes.js';
 import { makeHandler } from './handler.js';
-import { registerPortalRoutes } from './portal.js';
-import { cookiePolicy, createSealer, SessionStore } from './session.js';
+import { registerAdminRoutes } from './admin/routes.js';
+import { registerPortalRoutes } from './portal/routes.js';
+import { cookiePolicy, createSealer, SessionStore, type SessionRegistry } from './session.js';
 import { page } from './views/layout.js';
 
 /**
- * The developer portal (/portal), the review UI (/admin) and sign-in (/login), mounted on the API's
- * app. Server-rendered HTML; each page calls the JSON API in-process (`app.request`) with the
- * signed-in user's bearer token, so it is held to exactly the API's rules.
+ * The developer portal (/portal), the review UI (/admin) and sign-in (/login): server-rendered
+ * HTML. Each page calls the JSON API with the signed-in user's bearer token through `api` (the
+ * composition point, api/compose.ts, passes the API app's own `request`), so it is held to
+ * exactly the API's rules. The pages know the API only by its public types (ui/api-client.ts).
  */
-export interface UiOptions {
-  /** Tests pass their own; by default the development issuer of DATA_DIR when it is on. */
-  developmentIssuer?: LocalIssuer | null;
-  oidc?: OidcClient | null;
-  /** The OIDC client's HTTP (tests: a provider on loopback). */
-  fetchImpl?: typeof fetch;
+export interface UiDependencies {
+  config: Pick<
+    ApiConfig,
+    | 'APP_MODE'
+    | 'PUBLIC_URL'
+    | 'UI_SESSION_SECRET'
+    | 'UI_OIDC_CLIENT_ID'
+    | 'UI_OIDC_CLIENT_SECRET'
+    | 'UI_OIDC_SCOPES'
+    | 'AUTH_ISSUER'
+    | 'AUTH_ROLES_CLAIM'
+    | 'PRODUCTION_ORGBAC'
+    | 'TEMPORAL_UI_URL'
+    | 'TEMPORAL_NAMESPACE'
+  >;
+  log: Pick<Logger, 'error'>;
+  /** The JSON API, called in-process. */
+  api: Fetcher;
+  /** The server-side page sessions (db/session-store.ts in the process). */
+  sessions: SessionRegistry;
+  /** Signs a chosen development user's token (development sign-in), or null when that is off. */
+  developmentIssuer: (() => Promise<DevelopmentIssuer>) | null;
 }
 
 const PAGE_PATHS = ['/login', '/login/*', '/logout', '/portal', '/portal/*', '/admin', '/admin/*'];
@@ -36,7 +53,7 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Referrer-Policy': 'same-origin',
 };
 
-export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, options: UiOptions = {}): void {
+export function createUi(deps: UiDependencies): Hono {
   const { config, log } = deps;
   const ui = new Hono();
 
@@ -66,52 +83,26 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
       ui.all(path, (c) =>
         c.text('The portal pages are not configured: set UI_SESSION_SECRET (and the OIDC client).', 503),
       );
-    app.route('/', ui);
-    return;
+    return ui;
   }
 
-  if (!deps.uiSessions) throw new Error('mountUi needs the session store (createApp passes it)');
   const sessions = new SessionStore(
     createSealer(sessionSecret),
     cookiePolicy(config.APP_MODE),
-    deps.uiSessions,
+    deps.sessions,
   );
   const publicOrigin = config.PUBLIC_URL ? new URL(config.PUBLIC_URL).origin : null;
-  const handle = makeHandler({
-    sessions,
-    publicOrigin,
-    fetcher: (path, init) => app.request(path, init),
-  });
-
-  let issuer: Promise<LocalIssuer> | null = null;
-  const developmentIssuer =
-    options.developmentIssuer !== undefined
-      ? options.developmentIssuer
-        ? async () => options.developmentIssuer!
-        : null
-      : devIssuerEnabled(config)
-        ? // The same key file the API trusts (api/auth/from-config.ts), loaded on first sign-in.
-          () =>
-            (issuer ??= loadOrCreateDevelopmentIssuer(config.DATA_DIR, {
-              audience: config.AUTH_AUDIENCE,
-              rolesClaim: config.AUTH_ROLES_CLAIM,
-            }))
-        : null;
+  const handle = makeHandler({ sessions, publicOrigin, fetcher: deps.api });
 
   const oidc =
-    options.oidc !== undefined
-      ? options.oidc
-      : config.AUTH_ISSUER && config.UI_OIDC_CLIENT_ID
-        ? createOidcClient(
-            {
-              issuer: config.AUTH_ISSUER,
-              clientId: config.UI_OIDC_CLIENT_ID,
-              clientSecret: config.UI_OIDC_CLIENT_SECRET,
-              scopes: config.UI_OIDC_SCOPES,
-            },
-            options.fetchImpl,
-          )
-        : null;
+    config.AUTH_ISSUER && config.UI_OIDC_CLIENT_ID
+      ? createOidcClient({
+          issuer: config.AUTH_ISSUER,
+          clientId: config.UI_OIDC_CLIENT_ID,
+          clientSecret: config.UI_OIDC_CLIENT_SECRET,
+          scopes: config.UI_OIDC_SCOPES,
+        })
+      : null;
 
   // Scoped to the pages' paths: the UI shares the API's app, and /v1 or /docs must not get these.
   for (const path of PAGE_PATHS)
@@ -123,7 +114,7 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
   registerAuthRoutes(ui, {
     handle,
     sessions,
-    developmentIssuer,
+    developmentIssuer: deps.developmentIssuer,
     oidc,
     rolesClaim: config.AUTH_ROLES_CLAIM,
     redirectUri: (requestUrl) => `${publicOrigin ?? new URL(requestUrl).origin}/login/callback`,
@@ -149,5 +140,5 @@ export function mountUi<E extends Env>(app: Hono<E>, deps: ApiDependencies, opti
     );
   });
 
-  app.route('/', ui);
+  return ui;
 }

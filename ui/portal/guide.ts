@@ -1,9 +1,9 @@
 import type { Hono } from 'hono';
 import { html } from 'hono/html';
-import type { Service } from './api-client.js';
-import type { makeHandler } from './handler.js';
-import { curlCommands } from './views/components.js';
-import type { Html } from './views/layout.js';
+import type { Service } from '../api-client.js';
+import type { makeHandler } from '../handler.js';
+import { curlCommands } from '../views/environment.js';
+import type { Html } from '../views/layout.js';
 
 /**
  * "Get a token": the portal's guide to the client_credentials grant with private_key_jwt (SMART
