@@ -177,7 +177,10 @@ describe('Idempotency-Key', async () => {
     const retry = await app.request(path, { method: 'POST', headers: withKey(key) });
     expect([first.status, retry.status]).toEqual([409, 409]);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
-    expect(await retry.json()).toMatchObject({ currentStatus: 'active' });
+    expect(retry.headers.get('content-type')).toBe('application/problem+json');
+    const firstBody: unknown = await first.json();
+    expect(firstBody).toMatchObject({ currentStatus: 'active' });
+    expect(await retry.json()).toEqual(firstBody);
   });
 
   it('a create that hit the deadline (503) continues the same service on retry and shows its secret once', async () => {
