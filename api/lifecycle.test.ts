@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -8,7 +8,15 @@ import { createJwksFetcher } from '../credentials/jwks-fetch.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
-import { FAST_RETRY, fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
+import {
+  FAST_RETRY,
+  fhirGet,
+  registration,
+  startService,
+  tokenWithAssertion,
+  tokenWithSecret,
+  waitForProjection,
+} from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { registerCanary, whereFound } from '../test-support/secret-registry.js';
 import { workerLogLines } from '../test-support/temporal.js';
@@ -563,15 +571,17 @@ describe('the HTTP API end to end', () => {
 
   it('no plaintext secret in histories, the dev server database file, any table, or the logs of API, worker and stand-ins', async () => {
     expect(secrets.length).toBe(6);
-    // A canary goes through the same channels a leaked secret would: a workflow's input and result
-    // (history and Temporal's database file), a table row (the probe's projection) and the API log.
-    // Finding it everywhere proves each search can find a secret where one is.
-    const canary = `canary-${randomUUID()}`;
-    await system.client.workflow.execute('platformProbe', {
-      taskQueue: system.worker.taskQueue,
-      workflowId: `probe-${canary}`,
-      args: [{ probeId: `probe-${canary}`, note: canary }],
-    });
+    // A canary goes through the same channels a leaked secret would: a service's workflow input
+    // (history and Temporal's database file), its read-model row, the worker's log (the workflow ID
+    // names the service) and the API log. Finding it everywhere proves each search can find a secret
+    // where one is. Lowercase letters and digits only, so it can be part of a service ID.
+    const canary = `canary${randomBytes(10).toString('hex')}`;
+    const { serviceId: canaryService } = await startService(
+      system,
+      { ...registration({ type: 'client_secret' }), description: `A note carrying ${canary}` },
+      { serviceId: `bs-${canary}` },
+    );
+    await waitForProjection(system.db, canaryService, (s) => s.status === 'draft');
     apiLog.info({ note: canary }, 'canary');
     // The stand-ins' request log: a secret in a URL would land there.
     expect((await fetch(`${system.standins.sandbox.url}/fhir/Patient/${canary}`)).status).toBe(401);
@@ -606,16 +616,19 @@ describe('the HTTP API end to end', () => {
       }>`select row_to_json(t)::text as row from ${sql.table(table_name)} t`.execute(system.db);
       haystacks[`table ${table_name}`] = rows.rows.map((r) => r.row).join('\n');
     }
+    const canaryHistory = `history ${workflowIdOf(canaryService)}/`;
     const find = (needle: string) =>
-      whereFound(haystacks, needle).map((where) => where.replace(/ probe-canary.*$/, ' probe'));
+      whereFound(haystacks, needle).map((where) =>
+        where.startsWith(canaryHistory) ? 'history of the canary service' : where,
+      );
 
     expect(find(canary).sort()).toEqual(
       expect.arrayContaining([
         'apiLogs',
         'workerLogs',
         'standinLogs',
-        'history probe',
-        'table platform_probe',
+        'history of the canary service',
+        'table backend_services',
         expect.stringMatching(/^temporal database/),
       ]),
     );
