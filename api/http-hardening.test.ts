@@ -11,7 +11,7 @@ import type { ServiceState } from '../workflows/backend-service/types.js';
 import { ApiClient } from '../ui/api-client.js';
 import { BODY_LIMIT_BYTES, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-limits.js';
 import { aidboxOrganizationDirectory, type OrganizationDirectory } from './organizations.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -22,7 +22,7 @@ import {
   testConfig,
   testSecretStore,
   validRegistration,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * The HTTP hardening of issue 14: bounded bodies (measured in the process's RSS), bounded nesting,

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyStore, updateIdOf } from './idempotency/store.js';
 import type { BackendServiceCommands } from './services/commands.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -14,7 +14,7 @@ import {
   testSecretStore,
   validRegistration,
   routeTestResources,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 describe('Idempotency-Key', async () => {
   const { config, db, temporal } = routeTestResources();

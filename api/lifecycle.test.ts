@@ -7,9 +7,15 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
 import {
-  FAST_RETRY,
+  createIdentities,
+  jsonRequest,
+  systemApp,
+  validRegistration,
+  type Identities,
+} from '../test-support/api-harness.js';
+import {
   fhirGet,
   registration,
   startService,
@@ -21,16 +27,8 @@ import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { registerCanary, whereFound } from '../test-support/secret-registry.js';
 import { workerLogLines } from '../test-support/temporal.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
-import { createApp } from './app.js';
-import { aidboxOrganizationDirectory } from './organizations.js';
+import type { createApp } from './app.js';
 import type { PresentedService } from './services/present.js';
-import {
-  createIdentities,
-  jsonRequest,
-  testConfig,
-  validRegistration,
-  type Identities,
-} from './testing/harness.js';
 
 /**
  * The whole life of a service through HTTP only, on the real workflow, Temporal dev server,
@@ -51,14 +49,6 @@ describe('the HTTP API end to end', () => {
     system = await startTestSystem();
     keys = await startKeyServer();
     ids = await createIdentities();
-    const config = testConfig({
-      TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-      TEMPORAL_CALL_TIMEOUT_MS: '15000',
-      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
-      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
-      PRODUCTION_ORGBAC: 'true',
-      LOG_LEVEL: 'debug',
-    });
     const capture = new Writable({
       write(chunk, _encoding, done) {
         logLines.push(String(chunk));
@@ -66,16 +56,12 @@ describe('the HTTP API end to end', () => {
       },
     });
     apiLog = createLogger('api', 'debug', capture);
-    app = createApp({
-      config,
-      db: system.db,
-      temporal: system.client,
-      log: apiLog,
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
-      workflowRetry: FAST_RETRY,
+    app = systemApp(system, ids, {
+      config: { LOG_LEVEL: 'debug' },
+      deps: {
+        log: apiLog,
+        jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
+      },
     });
     headers = {
       alice: await ids.bearer('alice', ['developer']),
@@ -513,20 +499,7 @@ describe('the HTTP API end to end', () => {
     // No worker polls the queue (restartWorker below closes its connection).
     system.worker.worker.shutdown();
     while (system.worker.worker.getState() !== 'STOPPED') await new Promise((r) => setTimeout(r, 50));
-    const impatient = createApp({
-      config: testConfig({
-        TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-        TEMPORAL_CALL_TIMEOUT_MS: '700',
-        PRODUCTION_ORGBAC: 'true',
-      }),
-      db: system.db,
-      temporal: system.client,
-      log: createLogger('api', 'silent'),
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      workflowRetry: FAST_RETRY,
-    });
+    const impatient = systemApp(system, ids, { config: { TEMPORAL_CALL_TIMEOUT_MS: '700' } });
     const key = randomUUID();
     const request = () =>
       impatient.request(

@@ -2,7 +2,7 @@ import { createSecretKey } from 'node:crypto';
 import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkAssertion, type AssertionCheck, type AssertionCheckId } from './assertion-checker.js';
-import { ecKeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
+import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
 
 /** Every check of the assertion checker, passing and failing (docs/smart-rules.md A3–A8). */
 

@@ -5,8 +5,8 @@ import { findForbiddenCharacter } from '../platform/text-rules.js';
 import { checkInlineJwks } from './check-jwks.js';
 import type { KeyReport } from './jwks-report.js';
 import { validateJwks, type JwksRuleId } from './jwks-validate.js';
-import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
-import { createTestCa } from './test-support/test-ca.js';
+import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
+import { createTestCa } from '../test-support/test-ca.js';
 
 /** docs/smart-rules.md §3.2, rule by rule, on key sets generated here. */
 

@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { Connector } from '../jwks-fetch.js';
+import type { Connector } from '../credentials/jwks-fetch.js';
 
 /**
  * The connector tests inject under the JWKS fetcher. It records every connection attempt and
