@@ -6,9 +6,9 @@ import { localhostOnlyResolver } from '../platform/network.js';
 import { createKeyring } from '../credentials/keyring.js';
 import { secretFingerprint } from '../credentials/secret-crypto.js';
 import { createSecretStore } from '../credentials/secret-store.js';
-import { createFakeNetwork } from '../credentials/test-support/fake-network.js';
-import { json, startJwksServer, type TestServer } from '../credentials/test-support/jwks-server.js';
-import { rsaKeyPair } from '../credentials/test-support/keys.js';
+import { createFakeNetwork } from '../test-support/fake-network.js';
+import { rsaKeyPair } from '../test-support/key-pairs.js';
+import { json, startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
 import { createCredentialActivities, type AidboxEnvironment, type AidboxSecretPort } from './credentials.js';
 
 const db = createDb(inject('databaseUrl'), { poolSize: 2 });
@@ -16,14 +16,16 @@ const secretStore = createSecretStore(db, createKeyring(new Map([['a', randomByt
 const network = createFakeNetwork();
 const serviceId = () => `bs-${randomUUID().replace(/-/g, '').slice(0, 20)}`;
 
-let server: TestServer;
+let server: TestKeyServer;
 const first = rsaKeyPair(2048);
 const second = rsaKeyPair(2048);
 
 beforeAll(async () => {
-  server = await startJwksServer({
-    '/jwks': json({ keys: [{ ...first.publicJwk, kid: 'k1' }] }),
-    '/jwks-changed': json({ keys: [{ ...second.publicJwk, kid: 'k1' }] }),
+  server = await startKeyServer({
+    routes: {
+      '/jwks': json({ keys: [{ ...first.publicJwk, kid: 'k1' }] }),
+      '/jwks-changed': json({ keys: [{ ...second.publicJwk, kid: 'k1' }] }),
+    },
   });
 });
 afterAll(async () => {

@@ -7,7 +7,6 @@ import type { BackendServiceActivities } from './backend-service-contract.js';
 import { createCredentialActivities } from './credentials.js';
 import { failPermanentDatabaseErrors } from './database-failures.js';
 import { createNotificationActivities, type NotificationDependencies } from './notifications.js';
-import { createPlatformProbeActivities } from './platform-probe.js';
 import { createProjectionActivities } from './projection.js';
 import { aidboxFailure, createProvisioningActivities } from './provisioning.js';
 import { createScopeActivities } from './scopes.js';
@@ -49,7 +48,6 @@ export function createActivities(deps: ActivityDependencies) {
     },
   });
   const activities = {
-    ...createPlatformProbeActivities(deps.db),
     ...createProjectionActivities(deps.db),
     ...createScopeActivities(),
     ...createProvisioningActivities(deps),

@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startStandin, type Standin } from './server.js';
-import { basic, call, tokenRequest } from './test-support/http.js';
+import { basic, call, tokenRequest } from '../test-support/standin-http.js';
 
 const ROOT = basic('root', 'root-secret-for-tests');
 let standin: Standin;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { newestRevision, submissionUnderReview } from '../workflows/backend-service/rules.js';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { SERVICE_ACTIONS, type ServiceAction } from './services/allowed-actions.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -10,7 +10,7 @@ import {
   seedService,
   serviceState,
   testSecretStore,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * The detail's allowedActions predict the API's own answer: for every state, caller and command,

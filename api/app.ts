@@ -17,7 +17,6 @@ import { ApiProblem, notFound, problemResponse } from './problems.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDocsRoutes } from './routes/docs.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
-import { addRoute } from './routes/register.js';
 import { registerOwnerActionRoutes } from './routes/owner-actions.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
 import { registerServiceRoutes } from './routes/services.js';
@@ -134,8 +133,7 @@ export function createApp(deps: ApiDependencies): Hono<AppEnv> {
 }
 
 function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): void {
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/healthz',
@@ -148,7 +146,7 @@ function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): 
         },
       },
     }),
-    async (c) => c.json({ status: 'ok' }),
+    async (c) => c.json({ status: 'ok' as const }, 200),
   );
 
   const dependency = z.object({ ok: z.boolean(), reason: z.string().optional() });
@@ -156,8 +154,7 @@ function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): 
     status: z.enum(['ready', 'unavailable']),
     checks: z.object({ postgres: dependency, temporal: dependency }),
   });
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/readyz',
@@ -174,13 +171,12 @@ function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): 
     async (c) => {
       const [postgres, temporal] = await Promise.all([checkPostgres(deps.db), checkTemporal(deps.temporal)]);
       const ready = postgres.ok && temporal.ok;
-      if (!ready) deps.log.warn({ postgres, temporal }, 'not ready');
+      const checks = { postgres, temporal };
       c.header('Cache-Control', 'no-store');
-      if (!ready) c.header('Retry-After', '5');
-      return c.json(
-        { status: ready ? 'ready' : 'unavailable', checks: { postgres, temporal } },
-        ready ? 200 : 503,
-      );
+      if (ready) return c.json({ status: 'ready' as const, checks }, 200);
+      deps.log.warn(checks, 'not ready');
+      c.header('Retry-After', '5');
+      return c.json({ status: 'unavailable' as const, checks }, 503);
     },
   );
 }

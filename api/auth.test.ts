@@ -13,7 +13,13 @@ import {
   createInMemoryIssuer,
 } from './auth/local-issuer.js';
 import { createTokenVerifier, localKeys } from './auth/verifier.js';
-import { TEST_AUDIENCE, TEST_ISSUER, buildApp, createIdentities, testConfig } from './testing/harness.js';
+import {
+  TEST_AUDIENCE,
+  TEST_ISSUER,
+  buildApp,
+  createIdentities,
+  testConfig,
+} from '../test-support/api-harness.js';
 
 describe('identity: bearer JWTs of the configured issuer', async () => {
   const db = createDb(testConfig().DATABASE_URL, { poolSize: 2 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { createInMemoryIssuer } from './auth/local-issuer.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   TEST_AUDIENCE,
   TEST_ISSUER,
@@ -12,7 +12,7 @@ import {
   testSecretStore,
   validRegistration,
   routeTestResources,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * Every route × every kind of caller, each expected status a literal. Services are seeded in the

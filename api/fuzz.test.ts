@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { createLogger } from '../platform/logger.js';
 import { propertySeed } from '../test-support/seed.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -12,7 +12,7 @@ import {
   testSecretStore,
   validRegistration,
   routeTestResources,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /** No input produces a 500 (docs/architecture.md, Refusals): the last-resort handler is never reached. */
 describe('fuzzed requests never reach the last-resort 500', async () => {

@@ -10,7 +10,7 @@ import { localhostOnlyResolver } from '../platform/network.js';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import { BODY_LIMIT_BYTES, jsonDepthExceeds, MAX_JSON_DEPTH } from './http-limits.js';
 import { aidboxOrganizationDirectory, type OrganizationDirectory } from './organizations.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -21,7 +21,7 @@ import {
   testConfig,
   testSecretStore,
   validRegistration,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * The HTTP hardening of issue 14: bounded bodies (measured in the process's RSS), bounded nesting,

@@ -3,7 +3,7 @@ import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { createIdempotencyStore, updateIdOf } from './idempotency/store.js';
 import type { BackendServiceCommands } from './services/commands.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -14,7 +14,7 @@ import {
   testSecretStore,
   validRegistration,
   routeTestResources,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 describe('Idempotency-Key', async () => {
   const { config, db, temporal } = routeTestResources();
@@ -177,7 +177,10 @@ describe('Idempotency-Key', async () => {
     const retry = await app.request(path, { method: 'POST', headers: withKey(key) });
     expect([first.status, retry.status]).toEqual([409, 409]);
     expect(retry.headers.get('idempotent-replayed')).toBe('true');
-    expect(await retry.json()).toMatchObject({ currentStatus: 'active' });
+    expect(retry.headers.get('content-type')).toBe('application/problem+json');
+    const firstBody: unknown = await first.json();
+    expect(firstBody).toMatchObject({ currentStatus: 'active' });
+    expect(await retry.json()).toEqual(firstBody);
   });
 
   it('a create that hit the deadline (503) continues the same service on retry and shows its secret once', async () => {

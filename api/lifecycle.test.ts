@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -7,28 +7,29 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
 import { createLogger, type Logger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
 import {
-  FAST_RETRY,
+  createIdentities,
+  jsonRequest,
+  systemApp,
+  validRegistration,
+  type Identities,
+} from '../test-support/api-harness.js';
+import {
   clientRefusal,
   fhirGet,
+  registration,
+  startService,
   tokenWithAssertion,
   tokenWithSecret,
+  waitForProjection,
 } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { registerCanary, whereFound } from '../test-support/secret-registry.js';
 import { workerLogLines } from '../test-support/temporal.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
-import { createApp } from './app.js';
-import { aidboxOrganizationDirectory } from './organizations.js';
+import type { createApp } from './app.js';
 import type { PresentedService } from './services/present.js';
-import {
-  createIdentities,
-  jsonRequest,
-  testConfig,
-  validRegistration,
-  type Identities,
-} from './testing/harness.js';
 
 /** A replaced secret or an inactive Client: the token endpoint's 400 invalid_client. */
 const REFUSED_CLIENT = { status: 400, error: 'invalid_client' };
@@ -52,14 +53,6 @@ describe('the HTTP API end to end', () => {
     system = await startTestSystem();
     keys = await startKeyServer();
     ids = await createIdentities();
-    const config = testConfig({
-      TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-      TEMPORAL_CALL_TIMEOUT_MS: '15000',
-      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
-      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
-      PRODUCTION_ORGBAC: 'true',
-      LOG_LEVEL: 'debug',
-    });
     const capture = new Writable({
       write(chunk, _encoding, done) {
         logLines.push(String(chunk));
@@ -67,16 +60,12 @@ describe('the HTTP API end to end', () => {
       },
     });
     apiLog = createLogger('api', 'debug', capture);
-    app = createApp({
-      config,
-      db: system.db,
-      temporal: system.client,
-      log: apiLog,
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
-      workflowRetry: FAST_RETRY,
+    app = systemApp(system, ids, {
+      config: { LOG_LEVEL: 'debug' },
+      deps: {
+        log: apiLog,
+        jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
+      },
     });
     headers = {
       alice: await ids.bearer('alice', ['developer']),
@@ -518,20 +507,7 @@ describe('the HTTP API end to end', () => {
     // No worker polls the queue (restartWorker below closes its connection).
     system.worker.worker.shutdown();
     while (system.worker.worker.getState() !== 'STOPPED') await new Promise((r) => setTimeout(r, 50));
-    const impatient = createApp({
-      config: testConfig({
-        TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-        TEMPORAL_CALL_TIMEOUT_MS: '700',
-        PRODUCTION_ORGBAC: 'true',
-      }),
-      db: system.db,
-      temporal: system.client,
-      log: createLogger('api', 'silent'),
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      workflowRetry: FAST_RETRY,
-    });
+    const impatient = systemApp(system, ids, { config: { TEMPORAL_CALL_TIMEOUT_MS: '700' } });
     const key = randomUUID();
     const request = () =>
       impatient.request(
@@ -576,15 +552,17 @@ describe('the HTTP API end to end', () => {
 
   it('no plaintext secret in histories, the dev server database file, any table, or the logs of API, worker and stand-ins', async () => {
     expect(secrets.length).toBe(6);
-    // A canary goes through the same channels a leaked secret would: a workflow's input and result
-    // (history and Temporal's database file), a table row (the probe's projection) and the API log.
-    // Finding it everywhere proves each search can find a secret where one is.
-    const canary = `canary-${randomUUID()}`;
-    await system.client.workflow.execute('platformProbe', {
-      taskQueue: system.worker.taskQueue,
-      workflowId: `probe-${canary}`,
-      args: [{ probeId: `probe-${canary}`, note: canary }],
-    });
+    // A canary goes through the same channels a leaked secret would: a service's workflow input
+    // (history and Temporal's database file), its read-model row, the worker's log (the workflow ID
+    // names the service) and the API log. Finding it everywhere proves each search can find a secret
+    // where one is. Lowercase letters and digits only, so it can be part of a service ID.
+    const canary = `canary${randomBytes(10).toString('hex')}`;
+    const { serviceId: canaryService } = await startService(
+      system,
+      { ...registration({ type: 'client_secret' }), description: `A note carrying ${canary}` },
+      { serviceId: `bs-${canary}` },
+    );
+    await waitForProjection(system.db, canaryService, (s) => s.status === 'draft');
     apiLog.info({ note: canary }, 'canary');
     // The stand-ins' request log: a secret in a URL would land there.
     expect((await fetch(`${system.standins.sandbox.url}/fhir/Patient/${canary}`)).status).toBe(401);
@@ -619,16 +597,19 @@ describe('the HTTP API end to end', () => {
       }>`select row_to_json(t)::text as row from ${sql.table(table_name)} t`.execute(system.db);
       haystacks[`table ${table_name}`] = rows.rows.map((r) => r.row).join('\n');
     }
+    const canaryHistory = `history ${workflowIdOf(canaryService)}/`;
     const find = (needle: string) =>
-      whereFound(haystacks, needle).map((where) => where.replace(/ probe-canary.*$/, ' probe'));
+      whereFound(haystacks, needle).map((where) =>
+        where.startsWith(canaryHistory) ? 'history of the canary service' : where,
+      );
 
     expect(find(canary).sort()).toEqual(
       expect.arrayContaining([
         'apiLogs',
         'workerLogs',
         'standinLogs',
-        'history probe',
-        'table platform_probe',
+        'history of the canary service',
+        'table backend_services',
         expect.stringMatching(/^temporal database/),
       ]),
     );

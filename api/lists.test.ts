@@ -4,7 +4,13 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createDb } from '../db/database.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
-import { buildApp, createIdentities, seedService, serviceState, testConfig } from './testing/harness.js';
+import {
+  buildApp,
+  createIdentities,
+  seedService,
+  serviceState,
+  testConfig,
+} from '../test-support/api-harness.js';
 
 describe('lists: keyset pages, filters, the review queue', async () => {
   const config = testConfig({ PRODUCTION_ORGBAC: 'true' });

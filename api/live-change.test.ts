@@ -1,11 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../platform/logger.js';
-import { FAST_RETRY } from '../test-support/services.js';
+import { createIdentities, jsonRequest, systemApp, validRegistration } from '../test-support/api-harness.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
-import { createApp } from './app.js';
-import { aidboxOrganizationDirectory } from './organizations.js';
+import type { createApp } from './app.js';
 import type { PresentedService } from './services/present.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from './testing/harness.js';
 
 /** A change to a live service over HTTP: PATCH opens it, the review sees a change with its policy diff. */
 describe('changing a live service over HTTP', () => {
@@ -17,20 +14,7 @@ describe('changing a live service over HTTP', () => {
   beforeAll(async () => {
     system = await startTestSystem();
     const ids = await createIdentities();
-    app = createApp({
-      config: testConfig({
-        TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-        TEMPORAL_CALL_TIMEOUT_MS: '15000',
-        PRODUCTION_ORGBAC: 'true',
-      }),
-      db: system.db,
-      temporal: system.client,
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      workflowRetry: FAST_RETRY,
-      log: createLogger('api-test', 'silent'),
-    });
+    app = systemApp(system, ids);
     alice = await ids.bearer('alice', ['developer']);
     ada = await ids.bearer('ada', ['admin']);
   });

@@ -17,7 +17,7 @@ import {
   testConfig,
   validRegistration,
   type Identities,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * Operators' metrics on the real system: the API's prom-client registry behind its own listener,

@@ -11,7 +11,7 @@ import {
   routeTestResources,
   seedService,
   serviceState,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /**
  * The owner's notification preferences (PUT/GET …/notifications): the SSRF guard at registration

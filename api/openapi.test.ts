@@ -3,7 +3,7 @@ import { createDb } from '../db/database.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from './problems.js';
 import { DOCS_ASSET_PATH } from './routes/docs.js';
-import { buildApp, createIdentities, testConfig } from './testing/harness.js';
+import { buildApp, createIdentities, testConfig } from '../test-support/api-harness.js';
 
 /** docs/api.md's route table: the contract the portal relies on. */
 const API_MD_ROUTES = [

@@ -1,21 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../platform/logger.js';
-import { FAST_RETRY } from '../test-support/services.js';
-import { startTestSystem, type TestSystem } from '../test-support/system.js';
-import { createApp } from './app.js';
-import { aidboxOrganizationDirectory } from './organizations.js';
-import type { PresentedService } from './services/present.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
   jsonRequest,
   routeTestResources,
+  systemApp,
   testConfig,
   testSecretStore,
   validRegistration,
   type Identities,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import type { createApp } from './app.js';
+import type { PresentedService } from './services/present.js';
 
 type Service = PresentedService & { clientSecret?: string | null };
 
@@ -30,22 +28,7 @@ describe("the owner's controls over HTTP", () => {
   beforeAll(async () => {
     system = await startTestSystem();
     ids = await createIdentities();
-    app = createApp({
-      config: testConfig({
-        TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-        TEMPORAL_CALL_TIMEOUT_MS: '15000',
-        SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
-        PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
-        PRODUCTION_ORGBAC: 'true',
-      }),
-      db: system.db,
-      temporal: system.client,
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      workflowRetry: FAST_RETRY,
-      log: createLogger('api-test', 'silent'),
-    });
+    app = systemApp(system, ids);
     alice = await ids.bearer('alice', ['developer']);
     ada = await ids.bearer('ada', ['admin']);
   });

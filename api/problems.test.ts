@@ -4,7 +4,7 @@ import { freePort } from '../platform/ports.js';
 import { createTemporalClient } from '../platform/temporal-connection.js';
 import { testCommandSigner } from '../test-support/command-keys.js';
 import { UpdateRefused, createTemporalCommands, type BackendServiceCommands } from './services/commands.js';
-import { rulesOnlyCommands } from './testing/rules-only-commands.js';
+import { rulesOnlyCommands } from '../test-support/rules-only-commands.js';
 import {
   buildApp,
   createIdentities,
@@ -15,7 +15,7 @@ import {
   testSecretStore,
   validRegistration,
   routeTestResources,
-} from './testing/harness.js';
+} from '../test-support/api-harness.js';
 
 /** Bad input → 400 naming the field; refusals → 409 with currentStatus; dependencies down → 503; never a 500. */
 describe('errors are problem+json', async () => {

@@ -37,6 +37,8 @@ export const PROBLEM_TYPES = {
 
 export type ProblemName = keyof typeof PROBLEM_TYPES;
 
+export const isProblemName = (name: string): name is ProblemName => Object.hasOwn(PROBLEM_TYPES, name);
+
 export const problemTypeUri = (name: ProblemName) => `/problems/${name}`;
 
 export interface ProblemBody {

@@ -1,13 +1,10 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger } from '../platform/logger.js';
-import { FAST_RETRY } from '../test-support/services.js';
+import { createIdentities, jsonRequest, systemApp, validRegistration } from '../test-support/api-harness.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
-import { createApp } from './app.js';
+import type { createApp } from './app.js';
 import { BODY_LIMIT_BYTES } from './http-limits.js';
-import { aidboxOrganizationDirectory } from './organizations.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from './testing/harness.js';
 
 /**
  * Issue 12, first bullet: a value a dependency refuses (NUL in jsonb, lone surrogates, controls,
@@ -69,23 +66,7 @@ describe('text fields refuse what a dependency would refuse', () => {
   beforeAll(async () => {
     system = await startTestSystem();
     const ids = await createIdentities();
-    const config = testConfig({
-      TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-      TEMPORAL_CALL_TIMEOUT_MS: '15000',
-      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
-      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
-      PRODUCTION_ORGBAC: 'true',
-    });
-    app = createApp({
-      config,
-      db: system.db,
-      temporal: system.client,
-      log: createLogger('api', 'silent'),
-      verifier: ids.verifier,
-      secrets: system.secretStore,
-      organizations: aidboxOrganizationDirectory(system.aidbox.production),
-      workflowRetry: FAST_RETRY,
-    });
+    app = systemApp(system, ids);
     headers = { alice: await ids.bearer('alice', ['developer']), ada: await ids.bearer('ada', ['admin']) };
   });
   afterAll(async () => {

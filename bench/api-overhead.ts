@@ -17,11 +17,11 @@ import { createWorker } from '../worker/create-worker.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import { approveUpdate, submitUpdate, workflowIdOf } from '../workflows/backend-service/messages.js';
 import type { UpdateResult } from '../workflows/backend-service/inputs.js';
-import { benchArgs } from './support/args.js';
-import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
-import { printTable, printTargets, writeResults, type Target } from './support/report.js';
-import { closedLoop, median, p99, round, since } from './support/stats.js';
-import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from './support/identity.js';
+import { benchArgs } from '../test-support/bench/args.js';
+import { withBenchEnvironment, type BenchEnvironment } from '../test-support/bench/environment.js';
+import { printTable, printTargets, writeResults, type Target } from '../test-support/bench/report.js';
+import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from '../test-support/bench/identity.js';
 
 const { quick, count } = benchArgs();
 const LEVELS = [1, 16];

@@ -28,13 +28,13 @@ import {
   submitUpdate,
   workflowIdOf,
 } from '../workflows/backend-service/messages.js';
-import type { ServiceState } from '../workflows/backend-service/service-state.js';
 import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
 import type { RetryTiming } from '../workflows/backend-service/retry-timing.js';
-import { benchArgs } from './support/args.js';
-import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
-import { printTable, printTargets, writeResults, type Target } from './support/report.js';
-import { closedLoop, median, p99, round, since } from './support/stats.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
+import { benchArgs } from '../test-support/bench/args.js';
+import { withBenchEnvironment, type BenchEnvironment } from '../test-support/bench/environment.js';
+import { printTable, printTargets, writeResults, type Target } from '../test-support/bench/report.js';
+import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
 
 /**
  * History of one lifecycle (create, submit, approve to active; client_secret, system/*.rs) before

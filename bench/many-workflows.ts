@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import { workerProcessEnv } from '../test-support/backend.js';
 import { registration } from '../test-support/services.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import {
@@ -20,10 +21,10 @@ import {
   workflowIdOf,
 } from '../workflows/backend-service/messages.js';
 import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
-import { benchArgs } from './support/args.js';
-import { childEnv, withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
-import { printTable, printTargets, writeResults } from './support/report.js';
-import { closedLoop, median, p99, round, since } from './support/stats.js';
+import { benchArgs } from '../test-support/bench/args.js';
+import { childEnv, withBenchEnvironment, type BenchEnvironment } from '../test-support/bench/environment.js';
+import { printTable, printTargets, writeResults } from '../test-support/bench/report.js';
+import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
 
 const { quick, count } = benchArgs();
 const N = count ?? (quick ? 300 : 5_000);
@@ -41,32 +42,25 @@ const rssMiB = (pid: number) => statusMiB(pid, 'VmRSS');
 /** The highest resident memory the process has had (the kernel's high-water mark). */
 const peakRssMiB = (pid: number) => statusMiB(pid, 'VmHWM');
 
-/** The worker with its default cache (bench/support/worker-entry.ts). */
+/** The worker with its default cache (test-support/bench/worker-entry.ts). */
 function spawnWorker(
   env: BenchEnvironment,
   taskQueue: string,
   bundlePath: string,
 ): Promise<ChildProcess & { cache: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'bench/support/worker-entry.ts'], {
+  const child = spawn(process.execPath, ['--import', 'tsx', 'test-support/bench/worker-entry.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {
       ...childEnv(),
-      APP_MODE: 'development',
+      ...workerProcessEnv(
+        env,
+        { databaseUrl: env.databaseUrl, temporalAddress: env.temporal.address, taskQueue, bundlePath },
+        JSON.stringify(env.commandKeys.verifyKeys),
+      ),
       LOG_LEVEL: 'warn',
-      DATABASE_URL: env.databaseUrl,
-      TEMPORAL_ADDRESS: env.temporal.address,
-      TEMPORAL_TASK_QUEUE: taskQueue,
-      WORKFLOW_BUNDLE_PATH: bundlePath,
-      SECRET_KEYS: `bench:${env.secretKey.toString('base64')}`,
-      COMMAND_VERIFY_KEYS: JSON.stringify(env.commandKeys.verifyKeys),
-      SANDBOX_AIDBOX_URL: env.environments.sandbox.baseUrl,
-      SANDBOX_AIDBOX_CLIENT_ID: 'root',
-      SANDBOX_AIDBOX_CLIENT_SECRET: env.environments.sandbox.clientSecret,
-      PRODUCTION_AIDBOX_URL: env.environments.production.baseUrl,
-      PRODUCTION_AIDBOX_CLIENT_ID: 'root',
-      PRODUCTION_AIDBOX_CLIENT_SECRET: env.environments.production.clientSecret,
-      PRODUCTION_ORGBAC: 'true',
+      // BENCH_TEMPORAL=cluster: the cluster's mTLS files and token file (nothing on the dev server).
+      ...env.temporal.clientEnv,
     },
   });
   return new Promise((resolve, reject) => {

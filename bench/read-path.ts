@@ -7,7 +7,7 @@
  * - detail: the API's requests/s and p99 against a constant route on its own Hono app with the
  *   same bearer-token check (api/auth/middleware.ts) returning a body of the detail's size,
  *   32 keep-alive connections each. Targets: ≥ 0.5 × its requests/s, p99 ≤ 2 × its p99.
- * HTTP load comes from autocannon in a child process (bench/support/load.mjs); no OpenTelemetry
+ * HTTP load comes from autocannon in a child process (test-support/bench/load.mjs); no OpenTelemetry
  * exporter, no metrics middleware, logs silent.
  */
 import type { AddressInfo } from 'node:net';
@@ -21,13 +21,13 @@ import { requireBearer } from '../api/auth/middleware.js';
 import { listQuery } from '../api/services/read-model.js';
 import { apiSchema, parseConfig } from '../platform/config.js';
 import { createLogger } from '../platform/logger.js';
-import { benchArgs } from './support/args.js';
-import { withBenchEnvironment, type BenchEnvironment } from './support/environment.js';
-import { httpLoad, type LoadResult } from './support/http-load.js';
-import { printTable, printTargets, writeResults, type Target } from './support/report.js';
-import { closedLoop, median, p99, round, since } from './support/stats.js';
-import { seedServices } from './support/seed.js';
-import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from './support/identity.js';
+import { benchArgs } from '../test-support/bench/args.js';
+import { withBenchEnvironment, type BenchEnvironment } from '../test-support/bench/environment.js';
+import { httpLoad, type LoadResult } from '../test-support/bench/http-load.js';
+import { printTable, printTargets, writeResults, type Target } from '../test-support/bench/report.js';
+import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
+import { seedServices } from '../test-support/bench/seed.js';
+import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from '../test-support/bench/identity.js';
 
 const { quick, count } = benchArgs();
 const ROWS = count ?? 100_000;

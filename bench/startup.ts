@@ -12,10 +12,10 @@ import { DEFAULT_DATABASE_URL } from '../platform/config.js';
 import { freePort } from '../platform/ports.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { startDevServer } from '../platform/temporal-dev-server.js';
-import { benchArgs } from './support/args.js';
-import { childEnv } from './support/environment.js';
-import { printTable, printTargets, writeResults } from './support/report.js';
-import { median, round } from './support/stats.js';
+import { benchArgs } from '../test-support/bench/args.js';
+import { childEnv } from '../test-support/bench/environment.js';
+import { printTable, printTargets, writeResults } from '../test-support/bench/report.js';
+import { median, round } from '../test-support/bench/stats.js';
 
 const { quick, count } = benchArgs();
 const REPETITIONS = count ?? (quick ? 1 : 3);

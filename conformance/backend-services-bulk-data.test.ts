@@ -14,14 +14,11 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SignJWT, exportJWK, generateKeyPair, type CryptoKey, type JWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createApp } from '../api/app.js';
-import { aidboxOrganizationDirectory } from '../api/organizations.js';
+import type { createApp } from '../api/app.js';
 import type { PresentedService } from '../api/services/present.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from '../api/testing/harness.js';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
-import { createLogger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import { FAST_RETRY } from '../test-support/services.js';
+import { createIdentities, jsonRequest, systemApp, validRegistration } from '../test-support/api-harness.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 
 const SBS = 'https://hl7.org/fhir/smart-app-launch/STU2.2/backend-services.html';
@@ -214,22 +211,8 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => keyServer.listen(0, '127.0.0.1', resolve));
   jwksUri = `http://localhost:${(keyServer.address() as AddressInfo).port}/jwks.json`;
   const ids = await createIdentities();
-  app = createApp({
-    config: testConfig({
-      TEMPORAL_TASK_QUEUE: system.worker.taskQueue,
-      TEMPORAL_CALL_TIMEOUT_MS: '15000',
-      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
-      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
-      PRODUCTION_ORGBAC: 'true',
-    }),
-    db: system.db,
-    temporal: system.client,
-    log: createLogger('conformance', 'silent'),
-    verifier: ids.verifier,
-    secrets: system.secretStore,
-    organizations: aidboxOrganizationDirectory(system.aidbox.production),
-    jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }),
-    workflowRetry: FAST_RETRY,
+  app = systemApp(system, ids, {
+    deps: { jwksFetcher: createJwksFetcher({ mode: 'development', resolver: localhostOnlyResolver }) },
   });
   headers = { dev: await ids.bearer('dana', ['developer']), admin: await ids.bearer('abe', ['admin']) };
   [a1, a2, b, draftId] = await Promise.all([

@@ -3,7 +3,7 @@ import { SignJWT, type JWTHeaderParameters, type JWTPayload } from 'jose';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { checkAssertion } from './assertion-checker.js';
 import type { AssertionCheck, AssertionCheckId } from './assertion-checks.js';
-import { ecKeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
+import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
 
 /** Every check of the assertion checker, passing and failing (docs/smart-rules.md A3–A8). */
 

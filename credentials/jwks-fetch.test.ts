@@ -4,10 +4,10 @@ import { localhostOnlyResolver, staticResolver, type Resolver } from '../platfor
 import { checkJwksUri } from './check-jwks.js';
 import { createJwksFetcher, type JwksFetcherOptions } from './jwks-fetch.js';
 import type { JwksFetchFailed } from './jwks-fetch-failure.js';
-import { createFakeNetwork, type FakeNetwork } from './test-support/fake-network.js';
-import { json, startJwksServer, type TestServer } from './test-support/jwks-server.js';
-import { createTestCa, type TestCa } from './test-support/test-ca.js';
-import { rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
+import { createFakeNetwork, type FakeNetwork } from '../test-support/fake-network.js';
+import { rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
+import { json, startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
+import { createTestCa, type TestCa } from '../test-support/test-ca.js';
 
 /**
  * The JWKS fetch against servers on 127.0.0.1 only (docs/architecture.md, "Tests never open a
@@ -21,9 +21,9 @@ const HOST = 'jwks.example.test';
 
 let ca: TestCa;
 let key: TestKeyPair;
-let https: TestServer;
-let http: TestServer;
-const servers: TestServer[] = [];
+let https: TestKeyServer;
+let http: TestKeyServer;
+const servers: TestKeyServer[] = [];
 
 const jwks = () => ({ keys: [{ ...key.publicJwk, kid: 'k1', alg: 'RS384', use: 'sig' }] });
 
@@ -59,8 +59,8 @@ beforeAll(async () => {
     '/private': json({ keys: [{ ...key.privateJwk, kid: 'k1' }] }),
     '/auth': (_req: unknown, res: ServerResponse) => res.writeHead(401).end(),
   };
-  https = await startJwksServer(routes, { key: ca.serverKeyPem, cert: ca.serverCertPem });
-  http = await startJwksServer(routes);
+  https = await startKeyServer({ routes, tls: { key: ca.serverKeyPem, cert: ca.serverCertPem } });
+  http = await startKeyServer({ routes });
   servers.push(https, http);
 });
 

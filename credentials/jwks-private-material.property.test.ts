@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { propertySeed } from '../test-support/seed.js';
 import { validateJwks, type JwksValidationOptions } from './jwks-validate.js';
-import { ecKeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
+import { ecKeyPair, rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
 
 /**
  * Property (docs/smart-rules.md D5; RFC 7518 §6.2.2, §6.3.2, §6.4.1): no JWKS that contains private key

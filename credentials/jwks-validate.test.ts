@@ -6,8 +6,8 @@ import { checkInlineJwks } from './check-jwks.js';
 import type { JwksRuleId } from './jwks-key-checks.js';
 import type { KeyReport } from './jwks-report.js';
 import { validateJwks } from './jwks-validate.js';
-import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from './test-support/keys.js';
-import { createTestCa } from './test-support/test-ca.js';
+import { ecKeyPair, ed25519KeyPair, rsaKeyPair, type TestKeyPair } from '../test-support/key-pairs.js';
+import { createTestCa } from '../test-support/test-ca.js';
 
 /** docs/smart-rules.md §3.2, rule by rule, on key sets generated here. */
 

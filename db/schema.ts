@@ -14,12 +14,6 @@ import type { ServiceSummary } from './service-summary.js';
 /** Read as an ISO string; optional on insert (the column has a default). */
 export type Timestamp = ColumnType<string, string | undefined, string>;
 
-export interface PlatformProbeTable {
-  probe_id: string;
-  note: string;
-  recorded_at: Timestamp;
-}
-
 /** Encrypted client secrets (credentials/secret-store.ts); no plaintext column by design. */
 export interface ClientSecretTable {
   service_id: string;
@@ -116,7 +110,6 @@ export interface NotificationSettingsTable {
 
 export interface Database {
   create_rate_windows: CreateRateWindowsTable;
-  platform_probe: PlatformProbeTable;
   backend_services: BackendServicesTable;
   backend_service_history: BackendServiceHistoryTable;
   client_secret: ClientSecretTable;

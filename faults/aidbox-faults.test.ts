@@ -7,10 +7,13 @@ import {
   startLifecycle,
   waitForWorkflowState,
   type Lifecycle,
-} from './support/lifecycles.js';
-import { startFaultSystem, type FaultSystem } from './support/system.js';
-import { expectAllSettledAndConsistent, expectChecksCatchPlantedFaults } from './support/verify.js';
-import { SOAK } from './support/worker-process.js';
+} from '../test-support/faults/lifecycles.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import {
+  expectAllSettledAndConsistent,
+  expectChecksCatchPlantedFaults,
+} from '../test-support/faults/verify.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * Both Aidbox stand-ins fail 30 % of requests with 503, drop 5 % of connections and add latency:
@@ -34,10 +37,10 @@ export function namesStatusNotBody(message: string): boolean {
 }
 
 describe('fault: Aidbox failing (30 % errors), dropping connections and slow', () => {
-  let system: FaultSystem;
+  let system: TestSystem;
 
   beforeAll(async () => {
-    system = await startFaultSystem({ faults: FAULTS });
+    system = await startTestSystem({ faults: FAULTS });
   });
   afterAll(async () => {
     await system?.stop();

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { driveLifecycleOverHttp, serverFaults, startFaultApi, type FaultApi } from './support/api.js';
-import { settled, waitForWorkflowState, type Lifecycle, PLANS } from './support/lifecycles.js';
-import { startFaultSystem, type FaultSystem } from './support/system.js';
-import { expectAllSettledAndConsistent } from './support/verify.js';
-import { SOAK } from './support/worker-process.js';
+import {
+  driveLifecycleOverHttp,
+  serverFaults,
+  startFaultApi,
+  type FaultApi,
+} from '../test-support/faults/api.js';
+import { settled, waitForWorkflowState, type Lifecycle, PLANS } from '../test-support/faults/lifecycles.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import { expectAllSettledAndConsistent } from '../test-support/faults/verify.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * The stand-in faults of aidbox-faults.test.ts (30 % errors, dropped connections, latency), with
@@ -15,11 +20,11 @@ const LIFECYCLES = SOAK ? 24 : 8;
 const FAULTS = { errorRate: 0.3, dropRate: 0.05, latencyMs: 40 };
 
 describe('fault: Aidbox failing, lifecycles through the HTTP API', () => {
-  let system: FaultSystem;
+  let system: TestSystem;
   let api: FaultApi;
 
   beforeAll(async () => {
-    system = await startFaultSystem({ faults: FAULTS });
+    system = await startTestSystem({ faults: FAULTS });
     api = await startFaultApi(system);
   });
   afterAll(async () => {

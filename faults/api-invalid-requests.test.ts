@@ -5,8 +5,8 @@ import { dropDatabase, ensureDatabase, migrateToLatest } from '../db/migrate.js'
 import { testDatabaseUrl } from '../test-support/database-url.js';
 import { propertySeed } from '../test-support/seed.js';
 import { createDb } from '../db/database.js';
-import { isProblem, startFaultApi, type FaultApi } from './support/api.js';
-import { changedParts, digest, type Digest } from './support/digest.js';
+import { isProblem, startFaultApi, type FaultApi } from '../test-support/faults/api.js';
+import { changedParts, digest, type Digest } from '../test-support/faults/digest.js';
 import {
   invalidRequests,
   isRealField,
@@ -15,10 +15,10 @@ import {
   type Fixtures,
   type GeneratedRequest,
   type RouteSpec,
-} from './support/invalid-requests.js';
-import { settled, waitForWorkflowState } from './support/lifecycles.js';
-import { startFaultSystem, type FaultSystem } from './support/system.js';
-import { SOAK } from './support/worker-process.js';
+} from '../test-support/faults/invalid-requests.js';
+import { settled, waitForWorkflowState } from '../test-support/faults/lifecycles.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * Generated invalid requests (fast-check) across every route of /openapi.json, in batches: no 5xx,
@@ -58,7 +58,7 @@ async function answerProblems(request: GeneratedRequest, response: Response): Pr
 
 describe('fault: generated invalid requests across every route', () => {
   const databaseUrl = testDatabaseUrl(`bs_fuzz_${process.pid}_${randomBytes(3).toString('hex')}`);
-  let system: FaultSystem;
+  let system: TestSystem;
   let api: FaultApi;
   let routes: RouteSpec[];
   let fixtures: Fixtures;
@@ -69,7 +69,7 @@ describe('fault: generated invalid requests across every route', () => {
     const migrator = createDb(databaseUrl, { poolSize: 1 });
     await migrateToLatest(migrator);
     await migrator.destroy();
-    system = await startFaultSystem({ databaseUrl });
+    system = await startTestSystem({ databaseUrl });
     api = await startFaultApi(system);
     routes = routesOf((await (await api.app.request('/openapi.json')).json()) as never);
 

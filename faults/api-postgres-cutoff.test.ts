@@ -1,17 +1,17 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../db/database.js';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
-import { isProblem, startFaultApi, type Answer, type FaultApi } from './support/api.js';
-import { checkReadModel, eventually, workflowStates } from './support/checks.js';
+import { isProblem, startFaultApi, type Answer, type FaultApi } from '../test-support/faults/api.js';
+import { checkReadModel, eventually, workflowStates } from '../test-support/faults/checks.js';
 import {
   driveLifecycle,
   planLifecycles,
   settled,
   waitForWorkflowState,
   type Lifecycle,
-} from './support/lifecycles.js';
-import { cuttableDb, startFaultSystem, type FaultSystem } from './support/system.js';
-import { SOAK } from './support/worker-process.js';
+} from '../test-support/faults/lifecycles.js';
+import { cuttableDb, startTestSystem, type TestSystem } from '../test-support/system.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * PostgreSQL cut off from the API alone (its pool goes through a TCP proxy; the worker keeps its
@@ -34,13 +34,13 @@ export function unavailableProblems(what: string, answer: Answer): string[] {
 
 describe('fault: PostgreSQL cut off from the API (TCP proxy)', () => {
   let proxy: TcpProxy;
-  let system: FaultSystem;
+  let system: TestSystem;
   let apiDb: Db;
   let api: FaultApi;
 
   beforeAll(async () => {
     proxy = await startTcpProxy(targetOf(inject('databaseUrl')));
-    system = await startFaultSystem();
+    system = await startTestSystem();
     apiDb = cuttableDb(throughProxy(inject('databaseUrl'), proxy), {
       poolSize: 5,
       connectionTimeoutMs: 1_000,

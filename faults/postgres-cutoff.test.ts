@@ -11,10 +11,13 @@ import {
   startLifecycle,
   waitForWorkflowState,
   type Lifecycle,
-} from './support/lifecycles.js';
-import { checkedOutClientErrors, startFaultSystem, type FaultSystem } from './support/system.js';
-import { expectAllSettledAndConsistent, expectChecksCatchPlantedFaults } from './support/verify.js';
-import { SOAK } from './support/worker-process.js';
+} from '../test-support/faults/lifecycles.js';
+import { checkedOutClientErrors, startTestSystem, type TestSystem } from '../test-support/system.js';
+import {
+  expectAllSettledAndConsistent,
+  expectChecksCatchPlantedFaults,
+} from '../test-support/faults/verify.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * PostgreSQL cut off from the worker (a TCP proxy in front of the machine's server, never the
@@ -32,11 +35,11 @@ const OUTAGE_TOLERANT: RetryTiming = { ...FAST_RETRY, maximumIntervalMs: 500, at
 
 describe('fault: PostgreSQL cut off (TCP proxy) while projections are pending', () => {
   let proxy: TcpProxy;
-  let system: FaultSystem;
+  let system: TestSystem;
 
   beforeAll(async () => {
     proxy = await startTcpProxy(targetOf(inject('databaseUrl')));
-    system = await startFaultSystem({
+    system = await startTestSystem({
       workerDatabaseUrl: throughProxy(inject('databaseUrl'), proxy),
       workerDbOptions: { connectionTimeoutMs: 1_000 },
     });

@@ -5,10 +5,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { freePort, isPortBusy } from '../platform/ports.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
-import { driveLifecycle, planLifecycles, startLifecycle } from './support/lifecycles.js';
-import { startFaultSystem, type FaultSystem } from './support/system.js';
-import { expectAllSettledAndConsistent, expectChecksCatchPlantedFaults } from './support/verify.js';
-import { SOAK } from './support/worker-process.js';
+import { driveLifecycle, planLifecycles, startLifecycle } from '../test-support/faults/lifecycles.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import {
+  expectAllSettledAndConsistent,
+  expectChecksCatchPlantedFaults,
+} from '../test-support/faults/verify.js';
+import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
  * The Temporal dev server killed (SIGKILL: an application crash) and started again on the same
@@ -27,14 +30,14 @@ describe.skipIf(inject('temporalTarget') === 'cluster')(
     const dbFile = path.join(scratch, 'temporal.db');
     let port: number;
     let server: DevServer | undefined;
-    let system: FaultSystem;
+    let system: TestSystem;
 
     const start = () => startDevServer({ cli: inject('temporalCliPath'), port, headless: true, dbFile });
 
     beforeAll(async () => {
       port = await freePort();
       server = await start();
-      system = await startFaultSystem({ temporalAddress: server.address });
+      system = await startTestSystem({ temporalAddress: server.address });
     });
     afterAll(async () => {
       await system?.stop();

@@ -1,10 +1,13 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { keepHistoryOnFailure } from './support/diagnostics.js';
-import { driveLifecycle, planLifecycles, startLifecycle } from './support/lifecycles.js';
-import { startFaultSystem, type FaultSystem } from './support/system.js';
-import { expectAllSettledAndConsistent, expectChecksCatchPlantedFaults } from './support/verify.js';
-import { SOAK, killWorker, spawnWorker } from './support/worker-process.js';
+import { keepHistoryOnFailure } from '../test-support/faults/diagnostics.js';
+import { driveLifecycle, planLifecycles, startLifecycle } from '../test-support/faults/lifecycles.js';
+import { startTestSystem, type TestSystem } from '../test-support/system.js';
+import {
+  expectAllSettledAndConsistent,
+  expectChecksCatchPlantedFaults,
+} from '../test-support/faults/verify.js';
+import { SOAK, killWorker, spawnWorker } from '../test-support/faults/worker-process.js';
 
 /**
  * Worker killed repeatedly (SIGKILL of the real worker process) while lifecycles are in flight:
@@ -17,11 +20,11 @@ const MIN_KILLS = SOAK ? 8 : 3;
 const MAX_KILLS = SOAK ? 25 : 4;
 
 describe('fault: worker killed repeatedly during lifecycles in flight', () => {
-  let system: FaultSystem;
+  let system: TestSystem;
   let worker: ChildProcess | undefined;
 
   beforeAll(async () => {
-    system = await startFaultSystem({ withWorker: false });
+    system = await startTestSystem({ withWorker: false });
   });
   afterAll(async () => {
     if (worker) await killWorker(worker);

@@ -7,7 +7,7 @@ import { trace } from '@opentelemetry/api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
 import { aidboxOrganizationDirectory } from '../api/organizations.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from '../api/testing/harness.js';
+import { createIdentities, jsonRequest, testConfig, validRegistration } from '../test-support/api-harness.js';
 import { FAST_RETRY } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { spawnWorkerProcess } from '../test-support/worker-process.js';

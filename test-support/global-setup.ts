@@ -5,23 +5,19 @@ import type { TestProject } from 'vitest/node';
 import { createDb } from '../db/database.js';
 import { dropDatabase, ensureDatabase, migrateToLatest } from '../db/migrate.js';
 import { generateCommandKeyPair } from '../platform/command-tokens.js';
-import { freePort } from '../platform/ports.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
-import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
-import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
-import { startTemporalCluster } from '../platform/temporal-cluster.js';
-import { postgresFromUrl } from '../platform/temporal-cluster-config.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import { sql } from 'kysely';
 import { testDatabaseUrl } from './database-url.js';
 import { readRegistry, whereFound } from './secret-registry.js';
+import { startOwnTemporal, type OwnTemporal } from './temporal-server.js';
 
 /**
  * Runs once per `npm test`: a Temporal dev server of its own (headless, free ports, in memory), a
  * database of its own (dropped afterwards), and the workflow bundle built once. Never those of
  * `npm start`.
  */
-let server: Pick<DevServer, 'address' | 'stop'> | undefined;
+let server: OwnTemporal | undefined;
 let databaseUrl: string | undefined;
 let scratch: string | undefined;
 let registryFile: string | undefined;
@@ -32,20 +28,21 @@ export async function setup(project: TestProject): Promise<void> {
   if (cli.type !== 'path') throw new Error('tests need a Temporal CLI binary (see README)');
   scratch = mkdtempSync(path.join(tmpdir(), 'bs-test-'));
 
-  const [port, bundle] = await Promise.all([freePort(), bundleWorkflows()]);
   // A database file (not in-memory) so the secret-absence test can search what Temporal persisted.
   temporalDbFile = path.join(scratch, 'temporal.db');
   // TEST_TEMPORAL=cluster: the production topology's Temporal instead (`npm run cluster`'s four
   // processes on PostgreSQL, mTLS + JWT), e.g. `TEST_TEMPORAL=cluster npm run test:only -- faults/`.
   const target = process.env.TEST_TEMPORAL === 'cluster' ? 'cluster' : 'dev-server';
-  let clientEnv: Record<string, string> = {};
-  if (target === 'cluster') {
-    const cluster = await startTestCluster(cli.path, scratch);
-    server = cluster;
-    clientEnv = cluster.clientEnv;
-  } else {
-    server = await startDevServer({ cli: cli.path, port, headless: true, dbFile: temporalDbFile });
-  }
+  // Bundled first: a failure there leaves no server behind.
+  const bundle = await bundleWorkflows();
+  server = await startOwnTemporal({
+    target,
+    cliPath: cli.path,
+    dbFile: temporalDbFile,
+    dir: scratch,
+    postgresUrl: testDatabaseUrl('postgres'),
+    clusterDatabase: `temporal_test_${process.pid}_${Date.now().toString(36)}`,
+  });
 
   databaseUrl = testDatabaseUrl(`bs_test_${process.pid}_${Date.now().toString(36)}`);
   await ensureDatabase(databaseUrl);
@@ -65,7 +62,7 @@ export async function setup(project: TestProject): Promise<void> {
   project.provide('secretRegistryFile', registryFile);
   project.provide('temporalAddress', server.address);
   project.provide('temporalTarget', target);
-  project.provide('temporalClientEnv', JSON.stringify(clientEnv));
+  project.provide('temporalClientEnv', JSON.stringify(server.clientEnv));
   project.provide('temporalCliPath', cli.path);
   project.provide('databaseUrl', databaseUrl);
   project.provide('workflowBundlePath', bundlePath);
@@ -133,36 +130,6 @@ async function searchForSecrets(): Promise<Error | undefined> {
     `[secret check] ${secrets.length} registered secret(s) searched in ${Object.keys(haystacks).length} stores: ${problems.length === 0 ? 'none found' : 'FOUND'}`,
   );
   return problems.length > 0 ? new Error(`secret check failed:\n${problems.join('\n')}`) : undefined;
-}
-
-/** A Temporal cluster of the run's own (databases dropped at teardown), connected to as the worker. */
-async function startTestCluster(cliPath: string, dir: string) {
-  const database = `temporal_test_${process.pid}_${Date.now().toString(36)}`;
-  const cluster = await startTemporalCluster({
-    binaries: await resolveClusterBinaries(process.env, () => undefined),
-    cli: cliPath,
-    schemaDir: postgresSchemaDir(),
-    dir: path.join(dir, 'cluster'),
-    issuerDir: dir,
-    postgres: postgresFromUrl(testDatabaseUrl('postgres')),
-    databases: { temporal: database, visibility: `${database}_visibility` },
-    namespace: 'default',
-  });
-  const {
-    TEMPORAL_ADDRESS: _address,
-    TEMPORAL_NAMESPACE: _namespace,
-    TEMPORAL_UI_URL: _ui,
-    ...clientEnv
-  } = cluster.clientEnv('worker');
-  return {
-    address: cluster.address,
-    clientEnv,
-    async stop() {
-      await cluster.stop();
-      for (const name of [database, `${database}_visibility`])
-        await dropDatabase(testDatabaseUrl(name)).catch(() => undefined);
-    },
-  };
 }
 
 declare module 'vitest' {

@@ -1,107 +1,126 @@
-import { randomBytes } from 'node:crypto';
 import type { Client } from '@temporalio/client';
+import { Kysely, PostgresDialect } from 'kysely';
 import { inject } from 'vitest';
-import type { ActivityDependencies } from '../activities/index.js';
-import { AidboxClient, type AidboxEnvironment } from '../aidbox/client.js';
-import { startStandin, type Standin } from '../aidbox-standin/server.js';
-import { createKeyring } from '../credentials/keyring.js';
-import { createSecretStore, type SecretStore } from '../credentials/secret-store.js';
-import { createDb, type Db } from '../db/database.js';
-import { localhostOnlyResolver } from '../platform/network.js';
-import type { Environment } from '../workflows/backend-service/service-state.js';
-import { startTestWorker, testClient, type RunningWorker } from './temporal.js';
+import type { FaultSettings } from '../aidbox-standin/server.js';
+import { createDb, createPool, type Db, type DbOptions } from '../db/database.js';
+import type { Database } from '../db/schema.js';
+import { startBackend, type Backend } from './backend.js';
 import { registerSecret, registeringSecretStore } from './secret-registry.js';
+import { startTestWorker, testClient, uniqueTaskQueue, type RunningWorker } from './temporal.js';
 
 /**
  * The whole back end for a test file, on real components: the run's Temporal dev server and
- * PostgreSQL database, two Aidbox stand-ins (sandbox without OrgBAC, production with it) on
- * 127.0.0.1, and a worker running the real workflow bundle with the real activities.
+ * PostgreSQL database (or ones the test brings), two Aidbox stand-ins (sandbox without OrgBAC,
+ * production with it) on 127.0.0.1, and a worker on a task queue of its own running the real
+ * workflow bundle with the real activities. The options are the knobs fault tests turn.
  */
-export interface TestSystem {
+export interface TestSystem extends Pick<
+  Backend,
+  'standins' | 'environments' | 'aidbox' | 'secretStore' | 'secretKey' | 'deps'
+> {
+  /** The database itself (never through a proxy): what tests and checks read. */
   db: Db;
+  /** What the worker's activities use: `db`, or a cuttable connection through a proxy. */
+  workerDb: Db;
   client: Client;
+  taskQueue: string;
+  temporalAddress: string;
+  /** The in-process worker; reading it when there is none throws. */
   worker: RunningWorker;
-  standins: Record<Environment, Standin>;
-  environments: Record<Environment, AidboxEnvironment>;
-  aidbox: Record<Environment, AidboxClient>;
-  secretStore: SecretStore;
-  deps: ActivityDependencies;
   /** What the stand-ins logged (one JSON line per request, with `env`), for the secret-absence test and call counts. */
   standinLogLines: string[];
-  /** Starts another worker on the same task queue (e.g. after stopping one). */
+  /** Stops the in-process worker, if any, and starts another on the same task queue. */
   restartWorker(): Promise<RunningWorker>;
+  stopWorker(): Promise<void>;
   stop(): Promise<void>;
 }
 
-export async function startTestSystem(
-  options: { withWorker?: boolean; secretKey?: Buffer } = {},
-): Promise<TestSystem> {
-  const db = createDb(inject('databaseUrl'), { poolSize: 5 });
-  const rootClientSecret = randomBytes(18).toString('base64url');
-  registerSecret(rootClientSecret, 'stand-ins admin secret');
+export interface TestSystemOptions {
+  /** Start the in-process worker at once (default); without it the test runs its own (e.g. a process to SIGKILL). */
+  withWorker?: boolean;
+  /** The secret store's key (default: a fresh one); a test that reads the same ciphertexts elsewhere passes its own. */
+  secretKey?: Buffer;
+  /** Another Temporal server (default: the run's), e.g. a restartable one of the test's own. */
+  temporalAddress?: string;
+  /** The database itself (default: the run's); a test whose digests must see no other file's writes brings its own. */
+  databaseUrl?: string;
+  /** What the activities connect to (e.g. through a TCP proxy the test cuts); default: the database itself. */
+  workerDatabaseUrl?: string;
+  workerDbOptions?: DbOptions;
+  /** Injected stand-in faults from the start. */
+  faults?: Partial<FaultSettings>;
+  aidboxTimeoutMs?: number;
+}
+
+export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
+  const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
+  const db = createDb(options.databaseUrl ?? inject('databaseUrl'), { poolSize: 5 });
+  const workerDb = options.workerDatabaseUrl
+    ? cuttableDb(options.workerDatabaseUrl, { poolSize: 5, ...options.workerDbOptions })
+    : db;
   const standinLogLines: string[] = [];
-  const standinOptions = (env: Environment) => ({
-    rootClientSecret,
-    appMode: 'development' as const,
-    resolver: localhostOnlyResolver,
+  const backend = await startBackend({
+    db: workerDb,
+    ...(options.faults ? { faults: options.faults } : {}),
+    ...(options.aidboxTimeoutMs ? { aidboxTimeoutMs: options.aidboxTimeoutMs } : {}),
+    ...(options.secretKey ? { secretKey: options.secretKey } : {}),
+    onRootSecret: (secret) => registerSecret(secret, 'stand-ins admin secret'),
     // Tagged with the box, so tests can count the calls one Aidbox received.
-    onRequest: (line: object) => void standinLogLines.push(JSON.stringify({ env, ...line })),
+    onStandinRequest: (env, line) => void standinLogLines.push(JSON.stringify({ env, ...line })),
+    wrapSecretStore: (store) => registeringSecretStore(store, 'test system'),
   });
-  const standins = {
-    sandbox: await startStandin({ ...standinOptions('sandbox'), orgbac: false }),
-    production: await startStandin({ ...standinOptions('production'), orgbac: true }),
+  const client = await testClient(temporalAddress);
+  const taskQueue = uniqueTaskQueue();
+  let worker: RunningWorker | undefined;
+  const startWorker = async () =>
+    (worker = await startTestWorker(backend.deps, { taskQueue, address: temporalAddress }));
+  const stopWorker = async () => {
+    await worker?.stop();
+    worker = undefined;
   };
-  const environment = (name: Environment): AidboxEnvironment => ({
-    name,
-    baseUrl: standins[name].url,
-    publicUrl: standins[name].url,
-    clientId: 'root',
-    clientSecret: rootClientSecret,
-    orgbac: name === 'production',
-  });
-  const environments = { sandbox: environment('sandbox'), production: environment('production') };
-  const aidbox = {
-    sandbox: new AidboxClient(environments.sandbox, { timeoutMs: 3_000 }),
-    production: new AidboxClient(environments.production, { timeoutMs: 3_000 }),
-  };
-  const secretStore = registeringSecretStore(
-    createSecretStore(db, createKeyring(new Map([['test', options.secretKey ?? randomBytes(32)]]), 'test')),
-    'test system',
-  );
-  const deps: ActivityDependencies = {
-    db,
-    secretStore,
-    jwksFetcher: { mode: 'development', resolver: localhostOnlyResolver },
-    aidbox,
-    orgbac: { sandbox: false, production: true },
-  };
-  const client = await testClient();
-  let worker = options.withWorker === false ? undefined : await startTestWorker(deps);
-  const taskQueue = worker?.taskQueue;
+  if (options.withWorker ?? true) await startWorker();
   return {
     db,
+    workerDb,
     client,
+    taskQueue,
+    temporalAddress,
     get worker() {
-      if (!worker) throw new Error('this test system was started without a worker');
+      if (!worker) throw new Error('this test system has no worker running');
       return worker;
     },
-    standins,
-    environments,
-    aidbox,
-    secretStore,
-    deps,
+    standins: backend.standins,
+    environments: backend.environments,
+    aidbox: backend.aidbox,
+    secretStore: backend.secretStore,
+    secretKey: backend.secretKey,
+    deps: backend.deps,
     standinLogLines,
     async restartWorker() {
-      await worker?.stop();
-      worker = await startTestWorker(deps, taskQueue ? { taskQueue } : {});
-      return worker;
+      await stopWorker();
+      return startWorker();
     },
+    stopWorker,
     async stop() {
-      await worker?.stop();
+      await stopWorker();
       await client.connection.close();
-      await standins.sandbox.stop();
-      await standins.production.stop();
+      await backend.stop();
+      if (workerDb !== db) await workerDb.destroy();
       await db.destroy();
     },
   };
+}
+
+/**
+ * createDb's pool, plus an error listener on every client. Without it, a connection cut while a
+ * client is checked out between two statements (inside the projection's transaction) emits an
+ * 'error' nobody listens to: an uncaught exception that would crash the worker process. That is a
+ * finding reported to the lead (db/database.ts handles only idle clients); here it must not crash
+ * the test runner, so the errors are counted instead.
+ */
+export const checkedOutClientErrors = { count: 0 };
+export function cuttableDb(databaseUrl: string, options: DbOptions): Db {
+  const pool = createPool(databaseUrl, options);
+  pool.on('connect', (client) => client.on('error', () => (checkedOutClientErrors.count += 1)));
+  return new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
 }

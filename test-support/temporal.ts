@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { inject } from 'vitest';
 import type { ActivityDependencies } from '../activities/index.js';
 import type { CommandVerification } from '../worker/command-verifier.js';
-import { temporalSchema } from '../platform/config.js';
-import { tlsFromConfig } from '../platform/temporal-connection.js';
 import { createWorker } from '../worker/create-worker.js';
 import { testCommandVerification, testSigningInterceptor } from './command-keys.js';
+import { ownTemporalConnectionOptions } from './temporal-server.js';
 
 /** Everything the SDK logged in this test process (worker and activities), for the secret-absence test. */
 export const workerLogLines: string[] = [];
@@ -26,19 +24,12 @@ function quietRuntime() {
   });
 }
 
-/**
- * How to reach the run's Temporal: the dev server's address, or on a cluster run
- * (TEST_TEMPORAL=cluster) also its mTLS files and token file, read as the processes read them.
- */
+/** How to reach the run's Temporal (global-setup.ts): the dev server's address, or a cluster's too with its mTLS and token files. */
 export function temporalConnectionOptions(address = inject('temporalAddress')) {
-  const env = JSON.parse(inject('temporalClientEnv')) as Record<string, string>;
-  if (Object.keys(env).length === 0) return { address };
-  const config = temporalSchema.parse({ ...env, TEMPORAL_ADDRESS: address });
-  const tls = tlsFromConfig(config);
-  const apiKey = config.TEMPORAL_API_KEY_FILE
-    ? readFileSync(config.TEMPORAL_API_KEY_FILE, 'utf8').trim()
-    : undefined;
-  return { address, ...(tls ? { tls } : {}), ...(apiKey ? { apiKey } : {}) };
+  return ownTemporalConnectionOptions(
+    address,
+    JSON.parse(inject('temporalClientEnv')) as Record<string, string>,
+  );
 }
 
 export function uniqueTaskQueue(prefix = 'test'): string {

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { inject } from 'vitest';
 import type { AidboxEnvironment } from '../aidbox/client.js';
 import type { Environment } from '../workflows/backend-service/service-state.js';
+import { workerProcessEnv } from './backend.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -22,27 +23,22 @@ export interface WorkerProcessOptions {
  * operator would. Resolves once it polls, so a test can SIGKILL it mid-activity.
  */
 export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<ChildProcess> {
-  const { sandbox, production } = options.environments;
   const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
     env: {
       ...process.env,
-      APP_MODE: 'development',
+      ...workerProcessEnv(
+        { environments: options.environments, secretKey: options.secretKey, secretKeyId: 'test' },
+        {
+          databaseUrl: options.databaseUrl ?? inject('databaseUrl'),
+          temporalAddress: options.temporalAddress ?? inject('temporalAddress'),
+          taskQueue: options.taskQueue,
+          bundlePath: inject('workflowBundlePath'),
+        },
+        inject('commandVerifyKeys'),
+      ),
       LOG_LEVEL: 'info',
-      DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
-      TEMPORAL_ADDRESS: options.temporalAddress ?? inject('temporalAddress'),
-      TEMPORAL_TASK_QUEUE: options.taskQueue,
-      WORKFLOW_BUNDLE_PATH: inject('workflowBundlePath'),
-      SECRET_KEYS: `test:${options.secretKey.toString('base64')}`,
-      COMMAND_VERIFY_KEYS: inject('commandVerifyKeys'),
-      SANDBOX_AIDBOX_URL: sandbox.baseUrl,
-      SANDBOX_AIDBOX_CLIENT_ID: sandbox.clientId,
-      SANDBOX_AIDBOX_CLIENT_SECRET: sandbox.clientSecret,
-      PRODUCTION_AIDBOX_URL: production.baseUrl,
-      PRODUCTION_AIDBOX_CLIENT_ID: production.clientId,
-      PRODUCTION_AIDBOX_CLIENT_SECRET: production.clientSecret,
-      PRODUCTION_ORGBAC: String(production.orgbac ?? true),
       // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
       WORKER_METRICS_PORT: '0',
       // On a cluster run: its mTLS files and token file (nothing on the dev server).

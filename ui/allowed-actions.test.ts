@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { testConfig } from '../api/testing/harness.js';
+import { testConfig } from '../test-support/api-harness.js';
 import type { ServiceAction, ServiceDetail } from './api-client.js';
 import { createUi } from './app.js';
 

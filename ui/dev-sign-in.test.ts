@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { composeApp } from '../api/compose.js';
 import { identityFromConfig } from '../api/auth/from-config.js';
-import { routeTestResources, testConfig } from '../api/testing/harness.js';
+import { routeTestResources, testConfig } from '../test-support/api-harness.js';
 import { createSessionStore } from '../db/session-store.js';
 import { createLogger } from '../platform/logger.js';
 

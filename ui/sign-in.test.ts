@@ -8,7 +8,7 @@ import { inject } from 'vitest';
 import { composeApp } from '../api/compose.js';
 import { createInMemoryIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
 import { createTokenVerifier, localKeys } from '../api/auth/verifier.js';
-import { TEST_AUDIENCE, testConfig } from '../api/testing/harness.js';
+import { TEST_AUDIENCE, testConfig } from '../test-support/api-harness.js';
 import { createDb, type Db } from '../db/database.js';
 import { createLogger } from '../platform/logger.js';
 import { testClient } from '../test-support/temporal.js';

@@ -10,11 +10,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { composeApp } from '../api/compose.js';
 import { identityFromConfig } from '../api/auth/from-config.js';
 import { aidboxOrganizationDirectory } from '../api/organizations.js';
-import { testConfig } from '../api/testing/harness.js';
+import { testConfig } from '../test-support/api-harness.js';
 import { createJwksFetcher } from '../credentials/jwks-fetch.js';
 import { createLogger } from '../platform/logger.js';
 import { localhostOnlyResolver } from '../platform/network.js';
-import { startKeyServer, type TestKeyServer } from '../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
 import { FAST_RETRY, tokenWithSecret } from '../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 

@@ -18,19 +18,18 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { localhostOnlyResolver } from '../../platform/network.js';
 import { startStandin, type Standin } from '../server.js';
-import { startJwksHost, type JwksHost } from '../test-support/jwks-server.js';
-import { basic, call, tokenRequest } from '../test-support/http.js';
+import { startKeyServer, type TestKeyServer } from '../../test-support/key-server.js';
+import { basic, call, tokenRequest } from '../../test-support/standin-http.js';
 import { JWT_BEARER } from './assertion.js';
 
 const ROOT = basic('root', 'root-secret-for-tests');
 
 let standin: Standin;
-let jwksHost: JwksHost;
+let jwksHost: TestKeyServer;
 let rsaKey: CryptoKey;
 let ecKey: CryptoKey;
 let strangerKey: CryptoKey;
 let rs256Key: CryptoKey;
-let publishedKeys: JWK[];
 let tokenUrl: string;
 
 interface AssertionOptions {
@@ -80,7 +79,7 @@ const jwksClient = (id: string, extra: Record<string, unknown> = {}) => ({
   active: true,
   type: 'smart-app',
   grant_types: ['client_credentials'],
-  jwks_uri: jwksHost.url,
+  jwks_uri: jwksHost.jwksUri,
   scope: ['system/Patient.rs', 'system/Observation.rs'],
   auth: {
     client_credentials: {
@@ -116,8 +115,7 @@ beforeAll(async () => {
     { ...(await exportJWK(rsa.publicKey)), kid: 'rsa-1', alg: 'RS384', use: 'sig' },
     { ...(await exportJWK(ec.publicKey)), kid: 'ec-1', alg: 'ES384', use: 'sig' },
   ];
-  publishedKeys = keys;
-  jwksHost = await startJwksHost(keys);
+  jwksHost = await startKeyServer({ keys });
   standin = await startStandin({
     rootClientSecret: 'root-secret-for-tests',
     resolver: localhostOnlyResolver,
@@ -220,7 +218,9 @@ const vectors: Vector[] = [
   {
     rule: 'A3',
     name: 'jku equal to the registered jwks_uri passes',
-    request: async () => ({ form: jwtForm(await assertion('bs-jwks', { header: { jku: jwksHost.url } })) }),
+    request: async () => ({
+      form: jwtForm(await assertion('bs-jwks', { header: { jku: jwksHost.jwksUri } })),
+    }),
     expect: ok,
   },
   {
@@ -492,7 +492,7 @@ describe('POST /auth/token (docs/smart-rules.md, token endpoint)', () => {
 
   it('re-fetches the JWKS once for an unknown kid (key rotation, A8)', async () => {
     const rotated = await generateKeyPair('RS384', { extractable: true });
-    jwksHost.setKeys([{ ...(await exportJWK(rotated.publicKey)), kid: 'rsa-2', alg: 'RS384' }]);
+    jwksHost.publish({ keys: [{ ...(await exportJWK(rotated.publicKey)), kid: 'rsa-2', alg: 'RS384' }] });
     try {
       const response = await tokenRequest(
         standin.url,
@@ -500,7 +500,7 @@ describe('POST /auth/token (docs/smart-rules.md, token endpoint)', () => {
       );
       expect(response.status).toBe(200);
     } finally {
-      jwksHost.setKeys(publishedKeys);
+      jwksHost.restore();
     }
   });
 });

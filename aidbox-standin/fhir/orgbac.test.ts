@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SAMPLE_ORGANIZATIONS } from '../sample-data.js';
 import { startStandin, type Standin } from '../server.js';
-import { basic, call, tokenRequest } from '../test-support/http.js';
+import { basic, call, tokenRequest } from '../../test-support/standin-http.js';
 import { TENANT_EXTENSION } from './orgbac.js';
 
 const ROOT = basic('root', 'root-secret-for-tests');

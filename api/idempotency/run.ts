@@ -1,8 +1,10 @@
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { canonicalJson } from '../../scopes/canonical-json.js';
 import { SecretAlreadyShown, SecretCiphertextDeleted } from '../../credentials/secret-store.js';
 import type { AppContext, Services } from '../context.js';
 import { toProblem } from '../errors.js';
-import { ApiProblem, unavailable } from '../problems.js';
+import { ApiProblem, isProblemName, unavailable, type ProblemBody } from '../problems.js';
+import { json } from '../routes/openapi-helpers.js';
 import { hashParts, updateIdOf, type IdempotencyScope, type StoredAnswer } from './store.js';
 
 /**
@@ -10,9 +12,9 @@ import { hashParts, updateIdOf, type IdempotencyScope, type StoredAnswer } from 
  * returns its answer without any secret; this adds the secret when it may be shown (the first
  * answer, or a replay while the version was never shown) and marks every such answer no-store.
  */
-export interface Outcome {
-  status: number;
-  body: Record<string, unknown>;
+export interface Outcome<Body extends object, Status extends ContentfulStatusCode> {
+  status: Status;
+  body: Body;
   /** A secret version this answer reveals (create, rotate-secret). */
   secret?: { serviceId: string; secretVersion: number } | null;
   headers?: Record<string, string>;
@@ -27,25 +29,19 @@ export interface RunContext {
   deadline: number;
 }
 
-export async function runIdempotent(
+/** The answer, typed by the handler's Outcome so that zod-openapi checks it against the route. */
+export async function runIdempotent<Body extends object, Status extends ContentfulStatusCode>(
   c: AppContext,
   services: Services,
   request: { body: unknown; reserveServiceId?: () => string },
-  handler: (ctx: RunContext) => Promise<Outcome>,
-): Promise<Response> {
+  handler: (ctx: RunContext) => Promise<Outcome<Body, Status>>,
+) {
   const timeoutMs = services.config.TEMPORAL_CALL_TIMEOUT_MS;
   const deadline = Date.now() + timeoutMs;
   const key = c.req.header('Idempotency-Key');
   if (key === undefined) {
     const outcome = await handler({ updateId: undefined, reservedServiceId: null, deadline });
-    return respond(
-      services,
-      outcome.status,
-      outcome.body,
-      outcome.secret ?? null,
-      outcome.headers ?? {},
-      false,
-    );
+    return respond(c, services, outcome, false);
   }
 
   const scope: IdempotencyScope = {
@@ -75,12 +71,14 @@ export async function runIdempotent(
         },
       );
     case 'replay':
-      return replay(services, begun.answer);
+      // A stored refusal is thrown again, as the first one was; a stored success is answered again.
+      if (begun.answer.status >= 400) throw storedRefusal(begun.answer);
+      return respond(c, services, storedOutcome<Body, Status>(begun.answer), true);
     case 'proceed':
       break;
   }
 
-  let outcome: Outcome;
+  let outcome: Outcome<Body, Status>;
   try {
     outcome = await handler({
       updateId: updateIdOf(scope),
@@ -110,58 +108,39 @@ export async function runIdempotent(
   };
   // Stored before the secret is revealed: if revealing fails (503), the retry replays and reveals it then.
   await services.idempotency.complete(scope, stored);
-  return respond(
-    services,
-    outcome.status,
-    outcome.body,
-    outcome.secret ?? null,
-    outcome.headers ?? {},
-    false,
-  );
+  return respond(c, services, outcome, false);
 }
 
-async function replay(services: Services, answer: StoredAnswer): Promise<Response> {
-  if (answer.status >= 400) {
-    // A stored refusal is the problem body itself.
-    return new Response(JSON.stringify(answer.body), {
-      status: answer.status,
-      headers: {
-        'Content-Type': 'application/problem+json',
-        'Cache-Control': 'no-store',
-        'Idempotent-Replayed': 'true',
-      },
-    });
-  }
-  const { body, headers } = answer.body as { body: Record<string, unknown>; headers: Record<string, string> };
-  return respond(services, answer.status, body, answer.secret, headers, true);
+// The record's JSON comes back untyped from PostgreSQL; it was written above, by this same route,
+// from its own Outcome (or, for a refusal, from problem.body()): hence the two casts below.
+function storedOutcome<Body extends object, Status extends ContentfulStatusCode>(
+  answer: StoredAnswer,
+): Outcome<Body, Status> {
+  const { body, headers } = answer.body as { body: Body; headers: Record<string, string> };
+  return { status: answer.status as Status, body, headers, secret: answer.secret };
 }
 
-async function respond(
+function storedRefusal(answer: StoredAnswer): ApiProblem {
+  const { type, title: _title, status: _status, detail, ...extensions } = answer.body as ProblemBody;
+  const name = type.replace(/^\/problems\//, '');
+  // Every stored refusal names one of our problem types; anything else would be a corrupt record.
+  if (!isProblemName(name)) return new ApiProblem('internal-error', 'An unexpected error occurred.');
+  return new ApiProblem(name, detail, extensions, { 'Idempotent-Replayed': 'true' });
+}
+
+async function respond<Body extends object, Status extends ContentfulStatusCode>(
+  c: AppContext,
   services: Services,
-  status: number,
-  body: Record<string, unknown>,
-  secret: StoredAnswer['secret'],
-  headers: Record<string, string>,
+  outcome: Outcome<Body, Status>,
   replayed: boolean,
-): Promise<Response> {
-  const out: Record<string, unknown> = { ...body };
-  if (secret) Object.assign(out, await revealOnce(services, secret));
-  return new Response(JSON.stringify(out), {
-    status,
-    headers: {
-      'Content-Type': 'application/json',
-      'Cache-Control': 'no-store',
-      ...headers,
-      ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
-    },
+) {
+  const revealed = outcome.secret ? await revealOnce(services, outcome.secret) : {};
+  return json(c, { ...outcome.body, ...revealed }, outcome.status, {
+    ...outcome.headers,
+    ...(replayed ? { 'Idempotent-Replayed': 'true' } : {}),
   });
 }
 
-/**
- * Shown, and already in every Aidbox that holds the client (a rotation of a live service): the
- * ciphertext has no further use (docs/architecture.md, Secrets). Otherwise the workflow deletes it once
- * the last environment has the secret. Best effort: a failure leaves it for that later moment.
- */
 async function forgetIfEverywhere(
   services: Services,
   serviceId: string,

@@ -67,13 +67,12 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
       const fresh = () => ({
         request_hash: requestHash,
         state: 'in_flight' as const,
-        locked_at: sql<string>`now()` as unknown as string,
+        locked_at: sql<string>`now()`,
         service_id: reserveServiceId?.() ?? null,
         response_status: null,
         response_body: null,
         secret_version: null,
-        expires_at:
-          sql<string>`now() + make_interval(hours => ${IDEMPOTENCY_LIFETIME_HOURS})` as unknown as string,
+        expires_at: sql<string>`now() + make_interval(hours => ${IDEMPOTENCY_LIFETIME_HOURS})`,
       });
       const inserted = await db
         .insertInto('idempotency_records')
@@ -136,7 +135,7 @@ export function createIdempotencyStore(db: Db): IdempotencyStore {
         }
         if (!row.abandoned) return { kind: 'in-flight' };
         await update()
-          .set({ locked_at: sql<string>`now()` as unknown as string })
+          .set({ locked_at: sql<string>`now()` })
           .execute();
         return { kind: 'proceed', reservedServiceId: row.service_id };
       });

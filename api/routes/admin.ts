@@ -6,7 +6,7 @@ import { canonicalJson } from '../../scopes/canonical-json.js';
 import { changeUnderReview, submissionUnderReview } from '../../workflows/backend-service/rules.js';
 import type { SubmissionSnapshot } from '../../workflows/backend-service/service-state.js';
 import type { AppEnv, Services } from '../context.js';
-import { runIdempotent, type Outcome } from '../idempotency/run.js';
+import { runIdempotent } from '../idempotency/run.js';
 import { ApiProblem, notFound } from '../problems.js';
 import { ApproveBody, ReasonBody } from '../schemas/commands.js';
 import {
@@ -29,19 +29,8 @@ import { loadServiceForAdmin, requireRole } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';
 import { findService, listServices, reviewQueue, serviceHistory } from '../services/read-model.js';
-import { addRoute, json, valid } from './register.js';
+import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
 import { actorOf, etagOf } from './services.js';
-
-const TAG = ['Administration'];
-const security = [{ bearerAuth: [] }];
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const jsonBody = <T extends z.ZodType>(schema: T) => ({
-  required: true,
-  content: { 'application/json': { schema } },
-});
 
 /** The previous review, trimmed to what a reviewer compares. */
 /** What approving a change does to production's policies: added, removed and changed, each with its reason. */
@@ -63,9 +52,9 @@ function previousReview(previous: SubmissionSnapshot | null) {
   return {
     revision: previous.revision,
     submittedAt: previous.submittedAt,
-    registration: previous.registration as unknown as Record<string, unknown>,
+    registration: previous.registration,
     policyHash: previous.productionPolicies.policyHash,
-    policies: previous.productionPolicies.policies as unknown as Array<Record<string, unknown>>,
+    policies: previous.productionPolicies.policies,
   };
 }
 
@@ -101,13 +90,12 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
   const present = (state: Parameters<typeof presentService>[0]) =>
     presentService(state, services.environments);
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/admin/review-queue',
-      tags: TAG,
-      security,
+      tags: [TAGS.admin],
+      security: bearerAuth,
       summary: 'Services under review, oldest submission first, with waiting time',
       request: { query: z.object(PageQuery) },
       responses: {
@@ -117,31 +105,28 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     }),
     async (c) => {
       requireRole(c.var.principal, 'admin');
-      const query = valid<{ cursor?: string; limit: number }>(c, 'query');
+      const query = c.req.valid('query');
       const page = await reviewQueue(services.db, query.cursor, query.limit);
       const now = services.now().getTime();
-      return json({
-        items: page.items.map(({ summary, submittedAt }) => {
-          const change = summary.status === 'active' && summary.pendingChange?.state === 'under_review';
-          return {
-            ...present(summary),
-            submittedAt,
-            change,
-            waitingSeconds: Math.max(0, Math.floor((now - Date.parse(submittedAt)) / 1000)),
-          };
-        }),
-        nextCursor: page.nextCursor,
+      const items = page.items.map(({ summary, submittedAt }) => {
+        const change = summary.status === 'active' && summary.pendingChange?.state === 'under_review';
+        return {
+          ...present(summary),
+          submittedAt,
+          change,
+          waitingSeconds: Math.max(0, Math.floor((now - Date.parse(submittedAt)) / 1000)),
+        };
       });
+      return json(c, { items, nextCursor: page.nextCursor }, 200);
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/admin/backend-services',
-      tags: TAG,
-      security,
+      tags: [TAGS.admin],
+      security: bearerAuth,
       summary: 'All services, newest first, with filters',
       request: { query: AdminListQuery },
       responses: {
@@ -151,7 +136,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     }),
     async (c) => {
       requireRole(c.var.principal, 'admin');
-      const q = valid<z.infer<typeof AdminListQuery>>(c, 'query');
+      const q = c.req.valid('query');
       const page = await listServices(services.db, {
         limit: q.limit,
         ...(q.status ? { status: q.status } : {}),
@@ -161,17 +146,16 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         ...(q.health ? { health: q.health } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
-      return json({ items: page.items.map(present), nextCursor: page.nextCursor });
+      return json(c, { items: page.items.map(present), nextCursor: page.nextCursor }, 200);
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/admin/backend-services/{id}',
-      tags: TAG,
-      security,
+      tags: [TAGS.admin],
+      security: bearerAuth,
       summary: 'Any service, deleted ones included, with its full history',
       request: { params: ServiceIdParam },
       responses: {
@@ -181,22 +165,20 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     }),
     async (c) => {
       requireRole(c.var.principal, 'admin');
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await findService(services.db, id);
       if (!row) throw notFound();
-      return json({ ...present(row.state), history: await serviceHistory(services.db, id) }, 200, {
-        ETag: etagOf(row.state),
-      });
+      const history = await serviceHistory(services.db, id);
+      return json(c, { ...present(row.state), history }, 200, { ETag: etagOf(row.state) });
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/admin/backend-services/{id}/production-policies',
-      tags: TAG,
-      security,
+      tags: [TAGS.admin],
+      security: bearerAuth,
       summary: 'The access policies production will get (derived at submit), with their hash',
       request: { params: ServiceIdParam },
       responses: {
@@ -206,7 +188,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadServiceForAdmin(services.db, id, c.var.principal);
       // A live service's change under review is what an approval would apply; the live review is the "before".
       const change = changeUnderReview(row.state);
@@ -221,32 +203,35 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         );
       }
       const binding = await organizationBinding(services, submission.registration.organizationId);
-      return json({
-        serviceId: id,
-        revision: submission.revision,
-        submittedAt: submission.submittedAt,
-        policyHash: submission.productionPolicies.policyHash,
-        policies: submission.productionPolicies.policies,
-        notes: [...submission.productionPolicies.notes, ...binding.notes],
-        scopes: submission.registration.scopes.strings,
-        riskFlags: [
-          ...scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
-          ...binding.riskFlags,
-        ],
-        previousSubmission: previousReview(change ? row.state.submission : row.state.previousSubmission),
-        change,
-        policyDiff: change && row.state.submission ? policyDiff(row.state.submission, submission) : null,
-      });
+      return json(
+        c,
+        {
+          serviceId: id,
+          revision: submission.revision,
+          submittedAt: submission.submittedAt,
+          policyHash: submission.productionPolicies.policyHash,
+          policies: submission.productionPolicies.policies,
+          notes: [...submission.productionPolicies.notes, ...binding.notes],
+          scopes: submission.registration.scopes.strings,
+          riskFlags: [
+            ...scopeRiskFlags(parseScopeList(submission.registration.scopes.strings).scopes),
+            ...binding.riskFlags,
+          ],
+          previousSubmission: previousReview(change ? row.state.submission : row.state.previousSubmission),
+          change,
+          policyDiff: change && row.state.submission ? policyDiff(row.state.submission, submission) : null,
+        },
+        200,
+      );
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/admin/backend-services/{id}/approve',
-      tags: TAG,
-      security,
+      tags: [TAGS.admin],
+      security: bearerAuth,
       summary: 'Approve what was reviewed ({ revision, policyHash }); production provisioning follows (202)',
       request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(ApproveBody) },
       responses: {
@@ -255,10 +240,10 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const principal = c.var.principal;
       const row = await loadServiceForAdmin(services.db, id, principal);
-      const body = valid<z.infer<typeof ApproveBody>>(c, 'json');
+      const body = c.req.valid('json');
       if (row.state.ownerId === principal.sub) {
         throw new ApiProblem(
           'self-approval',
@@ -268,7 +253,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
           },
         );
       }
-      return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
+      return runIdempotent(c, services, { body }, async ({ updateId, deadline }) => {
         const updated = await applyUpdate(
           services,
           row,
@@ -290,22 +275,21 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
     ['reject', rejectUpdate, 'Decline a service under review, with a reason'],
     ['deactivate', deactivateUpdate, 'Deactivate a live service (final); production stops working'],
   ] as const) {
-    addRoute(
-      app,
+    app.openapi(
       createRoute({
         method: 'post',
         path: `/v1/admin/backend-services/{id}/${action}`,
-        tags: TAG,
-        security,
+        tags: [TAGS.admin],
+        security: bearerAuth,
         summary,
         request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(ReasonBody) },
         responses: { 200: ok(ServiceSchema, 'The service, rejected'), ...transitionErrors },
       }),
       async (c) => {
-        const { id } = valid<{ id: string }>(c, 'param');
+        const { id } = c.req.valid('param');
         const row = await loadServiceForAdmin(services.db, id, c.var.principal);
-        const body = valid<z.infer<typeof ReasonBody>>(c, 'json');
-        return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
+        const body = c.req.valid('json');
+        return runIdempotent(c, services, { body }, async ({ updateId, deadline }) => {
           const updated = await applyUpdate(
             services,
             row,

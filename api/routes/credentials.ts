@@ -1,10 +1,9 @@
-import type { z } from '@hono/zod-openapi';
 import { createRoute, type OpenAPIHono } from '@hono/zod-openapi';
 import { checkAssertion, type EnvironmentClient } from '../../credentials/assertion-checker.js';
 import { recheckCredentialsUpdate } from '../../workflows/backend-service/messages.js';
 import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import type { AppEnv, Services } from '../context.js';
-import { runIdempotent, type Outcome } from '../idempotency/run.js';
+import { runIdempotent } from '../idempotency/run.js';
 import { ApiProblem } from '../problems.js';
 import { AssertionCheckBody } from '../schemas/commands.js';
 import { IdempotencyKeyHeader, serviceErrors, ServiceIdParam, transitionErrors } from '../schemas/common.js';
@@ -13,32 +12,20 @@ import { ServiceSchema } from '../schemas/service.js';
 import { loadOwnedService, loadVisibleService } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { environmentConstants, presentService } from '../services/present.js';
-import { addRoute, json, valid } from './register.js';
+import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
 import { actorOf, etagOf } from './services.js';
-
-const TAG = ['Backend services'];
-const security = [{ bearerAuth: [] }];
-const jsonBody = <T extends z.ZodType>(schema: T, contentType = 'application/json') => ({
-  required: true,
-  content: { [contentType]: { schema } },
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
 
 /** The credential routes of a service: re-check its JWKS, read the report, check an assertion. */
 export function registerCredentialRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
   const present = (state: Parameters<typeof presentService>[0]) =>
     presentService(state, services.environments);
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/backend-services/{id}/recheck-credentials',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Fetch and validate the JWKS again (after fixing the key server), without editing',
       request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
       responses: {
@@ -47,9 +34,9 @@ export function registerCredentialRoutes(app: OpenAPIHono<AppEnv>, services: Ser
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
-      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }) => {
         const updated = await applyUpdate(
           services,
           row,
@@ -67,44 +54,46 @@ export function registerCredentialRoutes(app: OpenAPIHono<AppEnv>, services: Ser
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/backend-services/{id}/jwks-report',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'The latest JWKS validation, per key',
       request: { params: ServiceIdParam },
       responses: { 200: ok(JwksReportResponse, 'The report (null for the secret method)'), ...serviceErrors },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadVisibleService(services.db, id, c.var.principal);
-      return json({
-        serviceId: id,
-        credentialsState: row.state.credentials.state,
-        report: row.state.credentials.jwksReport,
-      });
+      return json(
+        c,
+        {
+          serviceId: id,
+          credentialsState: row.state.credentials.state,
+          report: row.state.credentials.jwksReport,
+        },
+        200,
+      );
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/backend-services/{id}/assertion-check',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: "Would this environment's token endpoint accept this client_assertion? Check by check",
       request: { params: ServiceIdParam, headers: IdempotencyKeyHeader, body: jsonBody(AssertionCheckBody) },
       responses: { 200: ok(AssertionCheckResponse, 'Each check passed or failed'), ...transitionErrors },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
-      const body = valid<z.infer<typeof AssertionCheckBody>>(c, 'json');
-      return runIdempotent(c, services, { body }, async (): Promise<Outcome> => {
+      const body = c.req.valid('json');
+      return runIdempotent(c, services, { body }, async () => {
         const state = row.state;
         const method = state.registration.authMethod;
         if (method.type !== 'jwks_uri') {

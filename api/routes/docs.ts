@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import type { AppEnv } from '../context.js';
 import { PROBLEM_TYPES, problemTypeUri, type ProblemName } from '../problems.js';
-import { addRoute, json } from './register.js';
+import { TAGS, json } from './openapi-helpers.js';
 
 /**
  * The OpenAPI document, generated from the route schemas, and interactive docs served from the
@@ -60,12 +60,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
         'The HTTP contract the developer portal and the review UI rely on. Errors are RFC 9457 problem+json; ' +
         'every POST and PATCH honours Idempotency-Key.',
     },
-    tags: [
-      { name: 'Backend services' },
-      { name: 'Administration' },
-      { name: 'Organizations' },
-      { name: 'Platform' },
-    ],
+    tags: Object.values(TAGS).map((name) => ({ name })),
   });
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
     type: 'http',
@@ -77,7 +72,7 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
   app.openAPIRegistry.registerPath({
     method: 'get',
     path: '/openapi.json',
-    tags: ['Platform'],
+    tags: [TAGS.platform],
     summary: 'This OpenAPI document',
     responses: {
       200: {
@@ -87,16 +82,15 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
     },
   });
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/docs',
-      tags: ['Platform'],
+      tags: [TAGS.platform],
       summary: 'Interactive API documentation (served from local assets)',
       responses: { 200: { description: 'HTML page', content: { 'text/html': { schema: z.string() } } } },
     }),
-    async () =>
+    () =>
       new Response(DOCS_PAGE, {
         headers: { 'Content-Type': 'text/html; charset=utf-8', 'Content-Security-Policy': DOCS_CSP },
       }),
@@ -114,12 +108,11 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
     });
   });
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/problems/{name}',
-      tags: ['Platform'],
+      tags: [TAGS.platform],
       summary: 'What a problem type means (the `type` URIs of error answers)',
       request: {
         params: z.object({
@@ -145,10 +138,10 @@ export function registerDocsRoutes(app: OpenAPIHono<AppEnv>): void {
         },
       },
     }),
-    async (c) => {
-      const name = c.req.param('name') as ProblemName;
+    (c) => {
+      const { name } = c.req.valid('param');
       const type = PROBLEM_TYPES[name];
-      return json({ type: problemTypeUri(name), status: type.status, title: type.title }, 200, {
+      return json(c, { type: problemTypeUri(name), status: type.status, title: type.title }, 200, {
         'Cache-Control': 'public, max-age=86400',
       });
     },

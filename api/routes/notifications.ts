@@ -12,10 +12,7 @@ import type { AppEnv, Services } from '../context.js';
 import { unavailable, validationError } from '../problems.js';
 import { commonErrors, serviceErrors, ServiceIdParam } from '../schemas/common.js';
 import { loadOwnedService, requireRole } from '../services/access.js';
-import { addRoute, json, valid } from './register.js';
-
-const TAG = ['Backend services'];
-const security = [{ bearerAuth: [] }];
+import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
 
 const EmailPreferences = z
   .strictObject(
@@ -70,57 +67,52 @@ function present(settings: NotificationSettings, webhookSecret: string | null) {
  * and again, on the address dialled, at every delivery.
  */
 export function registerNotificationRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/backend-services/{id}/notifications',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Which e-mails the owner gets, and the webhook URL (owner)',
       request: { params: ServiceIdParam },
       responses: {
-        200: {
-          description: 'The preferences',
-          content: { 'application/json': { schema: NotificationSettingsSchema } },
-        },
+        200: ok(NotificationSettingsSchema, 'The preferences'),
         ...serviceErrors,
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       await loadOwnedService(services.db, id, c.var.principal);
-      return json(present(await services.notificationSettings.get(id), null));
+      return json(c, present(await services.notificationSettings.get(id), null), 200);
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'put',
       path: '/v1/backend-services/{id}/notifications',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary:
         'Turn e-mails on or off, set or remove the webhook (owner); a new webhook URL answers with its secret once',
       description:
         'Security events (deactivated, revoked, staged-secret-soon, staged-secret-live) cannot be turned off. Setting the same URL again keeps its secret; set null, then the URL, for a new one.',
       request: {
         params: ServiceIdParam,
-        body: { required: true, content: { 'application/json': { schema: NotificationSettingsBody } } },
+        body: jsonBody(NotificationSettingsBody),
       },
       responses: {
-        200: {
-          description: 'The preferences (with webhookSecret when a new webhook URL was set)',
-          content: { 'application/json': { schema: NotificationSettingsSchema } },
-        },
+        200: ok(
+          NotificationSettingsSchema,
+          'The preferences (with webhookSecret when a new webhook URL was set)',
+        ),
         ...serviceErrors,
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       await loadOwnedService(services.db, id, c.var.principal);
-      const body = valid<z.infer<typeof NotificationSettingsBody>>(c, 'json');
+      const body = c.req.valid('json');
       const refusedOff = NOTIFICATION_EVENTS.filter(
         (e) => SECURITY_EVENTS.includes(e) && body.email?.[e] === false,
       );
@@ -141,7 +133,7 @@ export function registerNotificationRoutes(app: OpenAPIHono<AppEnv>, services: S
           ...(body.email ? { email: body.email } : {}),
           ...(body.webhookUrl !== undefined ? { webhookUrl: body.webhookUrl } : {}),
         });
-        return json(present(settings, webhookSecret));
+        return json(c, present(settings, webhookSecret), 200);
       } catch (error) {
         if (error instanceof WebhookSecretsUnavailable) throw unavailable(error.message, 60);
         throw error;
@@ -167,23 +159,22 @@ const CaughtMailSchema = z
 
 /** Development only (app.ts mounts it in development mode): what `npm start`'s SMTP catcher caught. */
 export function registerDevMailRoute(app: OpenAPIHono<AppEnv>, services: Services): void {
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/dev/mail',
       tags: ['Development'],
-      security,
+      security: bearerAuth,
       summary: "Development mode only: the mail npm start's local SMTP catcher caught, newest first (admin)",
       responses: {
-        200: { description: 'Caught mail', content: { 'application/json': { schema: CaughtMailSchema } } },
+        200: ok(CaughtMailSchema, 'Caught mail'),
         ...commonErrors,
       },
     }),
     async (c) => {
       requireRole(c.var.principal, 'admin');
       const file = path.join(path.resolve(services.config.DATA_DIR), CAUGHT_MAIL_FILE);
-      return json({ items: readCaughtMail(file) });
+      return json(c, { items: readCaughtMail(file) }, 200);
     },
   );
 }

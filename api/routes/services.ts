@@ -5,7 +5,7 @@ import { newestRevision } from '../../workflows/backend-service/rules.js';
 import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import type { Actor, RotateSecretResult } from '../../workflows/backend-service/inputs.js';
 import type { AppContext, AppEnv, Services } from '../context.js';
-import { runIdempotent, type Outcome } from '../idempotency/run.js';
+import { runIdempotent } from '../idempotency/run.js';
 import { ApiProblem, unavailable, validationError } from '../problems.js';
 import { RotateSecretBody } from '../schemas/commands.js';
 import {
@@ -33,26 +33,13 @@ import {
 import { applyUpdate } from '../services/apply-update.js';
 import { enforceCreateLimits } from '../services/quotas.js';
 import { presentService } from '../services/present.js';
+import { createDetailCache } from '../services/detail-cache.js';
+import { createDetailReader } from '../services/service-detail.js';
 import { serviceActions } from '../services/allowed-actions.js';
 import { ServiceDetailSchema } from '../schemas/service-detail.js';
 import { listServices, serviceHistory, waitForService } from '../services/read-model.js';
-import {
-  patchedRegistrationInput,
-  toRegistration,
-  type RegistrationInputValue,
-} from '../services/registration.js';
-import { addRoute, json, valid } from './register.js';
-
-const TAG = ['Backend services'];
-const security = [{ bearerAuth: [] }];
-const jsonBody = <T extends z.ZodType>(schema: T, contentType = 'application/json') => ({
-  required: true,
-  content: { [contentType]: { schema } },
-});
-const ok = <T extends z.ZodType>(schema: T, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+import { patchedRegistrationInput, toRegistration } from '../services/registration.js';
+import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** `bs-` + 16 random lowercase letters or digits (≈ 82 bits): the service ID and client_id. */
@@ -69,30 +56,37 @@ export const etagOf = (state: ServiceState) => `"${newestRevision(state)}"`;
 export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
   const present = (state: Parameters<typeof presentService>[0]) =>
     presentService(state, services.environments);
+  const readDetail = createDetailReader(
+    services.db,
+    present,
+    createDetailCache(services.config.DETAIL_CACHE_ENTRIES),
+  );
   const registrationRules = {
     mode: services.config.APP_MODE,
     orgbac: services.environments.productionOrgbac,
     organizations: services.organizations,
   };
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/backend-services',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Register a backend service (a draft); the secret method answers with clientSecret once',
       request: { headers: IdempotencyKeyHeader, body: jsonBody(RegistrationInput) },
       responses: {
         201: ok(ServiceWithSecretSchema, 'The new service'),
         ...transitionErrors,
+        429: problem(
+          'You hold as many services as you may, or created too many in a minute; see Retry-After',
+        ),
       },
     }),
     async (c) => {
       const principal = c.var.principal;
       requireRole(principal, 'developer');
-      const input = valid<RegistrationInputValue>(c, 'json');
+      const input = c.req.valid('json');
       const registration = await toRegistration(input, registrationRules);
       return runIdempotent(
         c,
@@ -145,13 +139,12 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/backend-services',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Your services, newest first',
       request: { query: ServiceListQuery },
       responses: {
@@ -161,24 +154,23 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     }),
     async (c) => {
       requireRole(c.var.principal, 'developer', 'admin');
-      const query = valid<z.infer<typeof ServiceListQuery>>(c, 'query');
+      const query = c.req.valid('query');
       const page = await listServices(services.db, {
         ownerId: c.var.principal.sub,
         limit: query.limit,
         ...(query.status ? { status: query.status } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
-      return json({ items: page.items.map(present), nextCursor: page.nextCursor });
+      return json(c, { items: page.items.map(present), nextCursor: page.nextCursor }, 200);
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/backend-services/{id}',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'The service with its environment constants and what you may do with it (owner, admin)',
       request: { params: ServiceIdParam },
       responses: {
@@ -187,21 +179,20 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
-      const row = await loadVisibleService(services.db, id, c.var.principal);
-      return json({ ...present(row.state), ...serviceActions(row.state, c.var.principal) }, 200, {
-        ETag: etagOf(row.state),
+      const { id } = c.req.valid('param');
+      const { state, presented } = await readDetail(id, c.var.principal);
+      return json(c, { ...presented, ...serviceActions(state, c.var.principal) }, 200, {
+        ETag: etagOf(state),
       });
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'patch',
       path: '/v1/backend-services/{id}',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Edit the registration (JSON merge-patch); If-Match required; draft or declined only',
       request: {
         params: ServiceIdParam,
@@ -231,7 +222,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
       const ifMatch = c.req.header('If-Match');
       if (ifMatch === undefined) {
@@ -241,7 +232,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         );
       }
       const expectedRevision = parseIfMatch(ifMatch);
-      const patch = valid<Record<string, unknown>>(c, 'json');
+      const patch = c.req.valid('json');
       return runIdempotent(c, services, { body: { ifMatch, patch } }, async ({ updateId, deadline }) => {
         refuseIfDeactivated(row);
         if (expectedRevision !== newestRevision(row.state)) {
@@ -274,21 +265,20 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/backend-services/{id}/submit',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Submit for review (to Under Review)',
       request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
       responses: { 200: ok(ServiceSchema, 'The service, under review'), ...transitionErrors },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
-      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }): Promise<Outcome> => {
+      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }) => {
         const updated = await applyUpdate(
           services,
           row,
@@ -306,13 +296,12 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'post',
       path: '/v1/backend-services/{id}/rotate-secret',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary:
         'A new client secret, returned once as clientSecret; live at once (the old one and its tokens stop working), or staged for activateAt',
       request: {
@@ -323,14 +312,13 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
       responses: { 200: ok(ServiceWithSecretSchema, 'The service with the new secret'), ...transitionErrors },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       const row = await loadOwnedService(services.db, id, c.var.principal);
-      const { activateAt } = (valid<z.infer<typeof RotateSecretBody> | undefined>(c, 'json') ?? {}) as {
-        activateAt?: string;
-      };
+      // Without a JSON body zod-openapi validates nothing and hands over {} (the body is optional).
+      const { activateAt } = c.req.valid('json');
       if (activateAt !== undefined) refuseActivationTime(activateAt, services.now());
       const body = activateAt === undefined ? null : { activateAt };
-      return runIdempotent(c, services, { body }, async ({ updateId, deadline }): Promise<Outcome> => {
+      return runIdempotent(c, services, { body }, async ({ updateId, deadline }) => {
         let secretVersion = 0;
         const updated = await applyUpdate(
           services,
@@ -346,21 +334,20 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     },
   );
 
-  addRoute(
-    app,
+  app.openapi(
     createRoute({
       method: 'get',
       path: '/v1/backend-services/{id}/history',
-      tags: TAG,
-      security,
+      tags: [TAGS.services],
+      security: bearerAuth,
       summary: 'Transitions: who, when, from, to, reason',
       request: { params: ServiceIdParam },
       responses: { 200: ok(HistorySchema, 'Oldest first'), ...serviceErrors },
     }),
     async (c) => {
-      const { id } = valid<{ id: string }>(c, 'param');
+      const { id } = c.req.valid('param');
       await loadVisibleService(services.db, id, c.var.principal);
-      return json({ items: await serviceHistory(services.db, id) });
+      return json(c, { items: await serviceHistory(services.db, id) }, 200);
     },
   );
 }

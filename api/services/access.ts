@@ -12,12 +12,22 @@ import { findService, type ServiceRow } from './read-model.js';
  */
 export async function loadVisibleService(db: Db, id: string, principal: Principal): Promise<ServiceRow> {
   const row = await findService(db, id);
-  // A deleted service is gone for its owner and for these routes; administrators read it (with its
-  // history) through GET /v1/admin/backend-services/{id}.
-  if (!row || row.state.deletedAt || !(row.state.ownerId === principal.sub || isAdmin(principal)))
+  requireVisible(row && { ownerId: row.state.ownerId, deletedAt: row.state.deletedAt }, principal);
+  return row!;
+}
+
+/**
+ * The visibility rule on a service's owner and deletion (from its state, or from the read model's
+ * columns of the same values). A deleted service is gone for its owner and for these routes;
+ * administrators read it (with its history) through GET /v1/admin/backend-services/{id}.
+ */
+export function requireVisible(
+  service: { ownerId: string; deletedAt?: string | null } | undefined,
+  principal: Principal,
+): void {
+  if (!service || service.deletedAt || !(service.ownerId === principal.sub || isAdmin(principal)))
     throw notFound();
   if (!isAdmin(principal)) requireRole(principal, 'developer');
-  return row;
 }
 
 /** Owner-only actions, with the developer role: an administrator who does not own the service sees it, but may not act (403). */

@@ -1,5 +1,5 @@
 import type { ServiceSummary } from '../../db/service-summary.js';
-import type { ScopeRule } from '../../workflows/backend-service/service-state.js';
+import type { Rejection, ScopeRule } from '../../workflows/backend-service/service-state.js';
 
 /**
  * The service as docs/api.md "The service" shows it: registration, status, credentials (never a secret),
@@ -85,6 +85,11 @@ function sandboxReason(state: ServiceSummary): string | null {
   return 'The sandbox client is being provisioned.';
 }
 
+/** A pending change is only ever declined: a deactivation or revocation drops the change instead. */
+function declinedOnly(rejection: Rejection | null) {
+  return rejection?.kind === 'declined' ? { ...rejection, kind: rejection.kind } : null;
+}
+
 /** Takes a list's summary or a detail's whole state (a summary too): the same item either way. */
 export function presentService(state: ServiceSummary, settings: EnvironmentSettings) {
   const registration = state.registration;
@@ -162,12 +167,7 @@ export function presentService(state: ServiceSummary, settings: EnvironmentSetti
           credentialsState: state.pendingChange.credentials.state,
           jwksReport: state.pendingChange.credentials.jwksReport,
           submittedAt: state.pendingChange.submission?.submittedAt ?? null,
-          rejection: state.pendingChange.rejection as {
-            kind: 'declined';
-            reason: string;
-            by: string;
-            at: string;
-          } | null,
+          rejection: declinedOnly(state.pendingChange.rejection),
         }
       : null,
     deletedAt: state.deletedAt ?? null,

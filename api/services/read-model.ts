@@ -184,8 +184,8 @@ export interface HistoryItem {
   at: string;
   actor: string;
   action: string;
-  from: string | null;
-  to: string;
+  from: ServiceStatus | null;
+  to: ServiceStatus;
   reason: string | null;
   revision: number;
 }

@@ -4,7 +4,7 @@ import type { WorkflowHandle } from '@temporalio/client';
 import { exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { recordHistory } from '../../test-support/histories.js';
-import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../../test-support/key-server.js';
 import { historyOf, registration, startService, waitForProjection } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { startTestWorker, uniqueTaskQueue, type RunningWorker } from '../../test-support/temporal.js';

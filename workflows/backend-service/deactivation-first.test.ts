@@ -2,7 +2,7 @@ import { Context } from '@temporalio/activity';
 import { WorkflowUpdateStage, type WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AidboxClient } from '../../aidbox/client.js';
-import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../../test-support/key-server.js';
 import {
   fhirGet,
   registration,

@@ -1,6 +1,6 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../../test-support/key-server.js';
 import {
   fhirGet,
   historyOf,

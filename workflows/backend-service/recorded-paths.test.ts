@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pathsOf, recordHistory } from '../../test-support/histories.js';
-import { startKeyServer, type TestKeyServer } from '../../test-support/jwks-server.js';
+import { startKeyServer, type TestKeyServer } from '../../test-support/key-server.js';
 import {
   historyOf,
   registration,

@@ -13,7 +13,6 @@ import {
 import { beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { LOCAL_ACTIVITY_TYPES, createActivities, type ActivityDependencies } from '../../activities/index.js';
-import { createPlatformProbeActivities } from '../../activities/platform-probe.js';
 import type { Db } from '../../db/database.js';
 import { createCommandAuthActivities } from '../../worker/command-verifier.js';
 import { HISTORIES_DIR, pathsOf } from '../../test-support/histories.js';
@@ -148,8 +147,8 @@ function updateNamesInCode(): string[] {
 
 /**
  * Activity types the worker registers for the Backend Service workflow: the keys of the real
- * activities factory, without those of the platform probe (another workflow's), plus the command
- * verification local activity. Built with inert dependencies: only the keys are read.
+ * activities factory, plus the command verification local activity. Built with inert dependencies:
+ * only the keys are read.
  */
 function activityTypesInCode(): { activities: string[]; localActivities: string[] } {
   const inert = {
@@ -159,11 +158,10 @@ function activityTypesInCode(): { activities: string[]; localActivities: string[
     aidbox: { sandbox: {}, production: {} },
     orgbac: { sandbox: false, production: true },
   } as unknown as ActivityDependencies;
-  const probe = new Set(Object.keys(createPlatformProbeActivities(inert.db)));
   const all = Object.keys(createActivities(inert));
   const local = new Set<string>(LOCAL_ACTIVITY_TYPES);
   return {
-    activities: all.filter((name) => !probe.has(name) && !local.has(name)).sort(),
+    activities: all.filter((name) => !local.has(name)).sort(),
     localActivities: [
       ...Object.keys(createCommandAuthActivities({ off: true, reason: 'test negative control' })),
       ...LOCAL_ACTIVITY_TYPES,

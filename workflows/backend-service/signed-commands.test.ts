@@ -8,7 +8,12 @@ import type { Client } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { AidboxClient } from '../../aidbox/client.js';
 import { createApp } from '../../api/app.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from '../../api/testing/harness.js';
+import {
+  createIdentities,
+  jsonRequest,
+  testConfig,
+  validRegistration,
+} from '../../test-support/api-harness.js';
 import { createLogger } from '../../platform/logger.js';
 import { generateCommandKeyPair } from '../../platform/command-tokens.js';
 import { testCommandSigner, testCommandVerifyKeys } from '../../test-support/command-keys.js';

@@ -1,10 +1,10 @@
 import type { ChildProcess } from 'node:child_process';
 import { inject } from 'vitest';
-import { spawnWorkerProcess } from '../../test-support/worker-process.js';
-import type { FaultSystem } from './system.js';
+import { spawnWorkerProcess } from '../worker-process.js';
+import type { TestSystem } from '../system.js';
 
 /** The real worker process on the fault system's task queue, database, Temporal server and stand-ins. */
-export function spawnWorker(system: FaultSystem, databaseUrl = inject('databaseUrl')): Promise<ChildProcess> {
+export function spawnWorker(system: TestSystem, databaseUrl = inject('databaseUrl')): Promise<ChildProcess> {
   return spawnWorkerProcess({
     taskQueue: system.taskQueue,
     temporalAddress: system.temporalAddress,

@@ -11,14 +11,14 @@ import {
   workflowStates,
 } from './checks.js';
 import { settled, waitForWorkflowState, type Lifecycle } from './lifecycles.js';
-import type { FaultSystem } from './system.js';
+import type { TestSystem } from '../system.js';
 
 /**
  * After a fault: every lifecycle settles where its plan sent it, then the read model, the history,
  * both Aidboxes and Temporal's executions must agree with it. Returns the workflow states.
  */
 export async function expectAllSettledAndConsistent(
-  system: FaultSystem,
+  system: TestSystem,
   lifecycles: Lifecycle[],
   timeoutMs = 120_000,
 ): Promise<Map<string, ServiceState>> {
@@ -45,7 +45,7 @@ export async function expectAllSettledAndConsistent(
  * show the check names it, then take it away again (the checks pass once more).
  */
 export async function expectChecksCatchPlantedFaults(
-  system: FaultSystem,
+  system: TestSystem,
   lifecycles: Lifecycle[],
   states: Map<string, ServiceState>,
 ): Promise<void> {

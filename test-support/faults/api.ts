@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { Hono } from 'hono';
 import { createApp } from '../../api/app.js';
 import type { AppEnv } from '../../api/context.js';
-import { createIdentities, testConfig, type Identities } from '../../api/testing/harness.js';
+import { createIdentities, testConfig, type Identities } from '../api-harness.js';
 import { createKeyring } from '../../credentials/keyring.js';
 import { createSecretStore } from '../../credentials/secret-store.js';
 import type { Db } from '../../db/database.js';
 import { createLogger } from '../../platform/logger.js';
-import { FAST_RETRY } from '../../test-support/services.js';
+import { FAST_RETRY } from '../services.js';
 import type { Lifecycle } from './lifecycles.js';
-import type { FaultSystem } from './system.js';
-import { registeringSecretStore } from '../../test-support/secret-registry.js';
+import type { TestSystem } from '../system.js';
+import { registeringSecretStore } from '../secret-registry.js';
 
 /**
  * The real HTTP API (api/app.ts) on a fault system, in-process, with the test issuer's identities:
@@ -43,7 +43,7 @@ export interface FaultApi {
 }
 
 export async function startFaultApi(
-  system: FaultSystem,
+  system: TestSystem,
   options: { db?: Db; callTimeoutMs?: number } = {},
 ): Promise<FaultApi> {
   const db = options.db ?? system.db;

@@ -1,6 +1,6 @@
 import { WorkflowUpdateFailedError, type Client, type WorkflowHandle } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
-import { FAST_RETRY, newServiceId, registration } from '../../test-support/services.js';
+import { FAST_RETRY, newServiceId, registration } from '../services.js';
 import {
   approveUpdate,
   deactivateUpdate,

@@ -1,20 +1,24 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Client } from '@temporalio/client';
 import { afterAll, inject } from 'vitest';
-import { createProjectionActivities } from '../../activities/projection.js';
-import { createKeyring } from '../../credentials/keyring.js';
-import { createSecretStore, type SecretStore } from '../../credentials/secret-store.js';
-import { createDb, type Db } from '../../db/database.js';
-import { apiSchema, parseConfig, type ApiConfig } from '../../platform/config.js';
-import { createLogger, type Logger } from '../../platform/logger.js';
-import { localhostOnlyResolver } from '../../platform/network.js';
-import { createTemporalClient } from '../../platform/temporal-connection.js';
-import type { ServiceState } from '../../workflows/backend-service/service-state.js';
-import { composeApp } from '../compose.js';
-import { createInMemoryIssuer, type LocalIssuer } from '../auth/local-issuer.js';
-import { createTokenVerifier, localKeys, type TokenVerifier } from '../auth/verifier.js';
-import type { ApiDependencies } from '../context.js';
-import { registeringSecretStore } from '../../test-support/secret-registry.js';
+import { createProjectionActivities } from '../activities/projection.js';
+import { createKeyring } from '../credentials/keyring.js';
+import { createSecretStore, type SecretStore } from '../credentials/secret-store.js';
+import { createDb, type Db } from '../db/database.js';
+import { apiSchema, parseConfig, type ApiConfig } from '../platform/config.js';
+import { createLogger, type Logger } from '../platform/logger.js';
+import { localhostOnlyResolver } from '../platform/network.js';
+import { createTemporalClient } from '../platform/temporal-connection.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
+import { createApp } from '../api/app.js';
+import { composeApp } from '../api/compose.js';
+import { createInMemoryIssuer, type LocalIssuer } from '../api/auth/local-issuer.js';
+import { createTokenVerifier, localKeys, type TokenVerifier } from '../api/auth/verifier.js';
+import type { ApiDependencies } from '../api/context.js';
+import { aidboxOrganizationDirectory } from '../api/organizations.js';
+import { registeringSecretStore } from './secret-registry.js';
+import { FAST_RETRY } from './services.js';
+import type { TestSystem } from './system.js';
 
 /**
  * What API tests share: configuration pointing at the run's PostgreSQL and Temporal, an issuer of
@@ -193,6 +197,37 @@ export const jsonRequest = (
   headers: { 'Content-Type': 'application/json', ...headers },
   body: JSON.stringify(body),
 });
+
+/**
+ * The real API on a test system's real workflow: its database, Temporal client, task queue and
+ * secret store, production's Organizations (OrgBAC on), the stand-ins as the Aidbox URLs shown to
+ * developers, fast provisioning retries and a patient call timeout. `config` and `deps` override.
+ */
+export function systemApp(
+  system: TestSystem,
+  identities: Identities,
+  options: { config?: Record<string, string>; deps?: Partial<ApiDependencies> } = {},
+) {
+  return createApp({
+    config: testConfig({
+      TEMPORAL_ADDRESS: system.temporalAddress,
+      TEMPORAL_TASK_QUEUE: system.taskQueue,
+      TEMPORAL_CALL_TIMEOUT_MS: '15000',
+      SANDBOX_AIDBOX_PUBLIC_URL: system.standins.sandbox.url,
+      PRODUCTION_AIDBOX_PUBLIC_URL: system.standins.production.url,
+      PRODUCTION_ORGBAC: 'true',
+      ...options.config,
+    }),
+    db: system.db,
+    temporal: system.client,
+    log: createLogger('api-test', 'silent'),
+    verifier: identities.verifier,
+    secrets: system.secretStore,
+    organizations: aidboxOrganizationDirectory(system.aidbox.production),
+    workflowRetry: FAST_RETRY,
+    ...options.deps,
+  });
+}
 
 /** The database and Temporal client of a route-level test file, closed when the file is done. */
 export function routeTestResources(config: ApiConfig = testConfig()) {

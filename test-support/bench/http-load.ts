@@ -15,7 +15,7 @@ export interface LoadResult {
 
 /**
  * `seconds` of requests over `connections` keep-alive connections, each to a random one of `paths`,
- * from autocannon in a child process (bench/support/load.mjs). Fails when any answer was not 2xx.
+ * from autocannon in a child process (test-support/bench/load.mjs). Fails when any answer was not 2xx.
  */
 export async function httpLoad(options: {
   url: string;

@@ -1,12 +1,12 @@
 import type { UpdateDefinition } from '@temporalio/common';
-import type { SecretStore } from '../../credentials/secret-store.js';
-import type { Db } from '../../db/database.js';
-import { validatorsByUpdate, type Refusal } from '../../workflows/backend-service/rules.js';
-import type { ServiceState } from '../../workflows/backend-service/service-state.js';
-import type { BackendServiceInput } from '../../workflows/backend-service/inputs.js';
-import { UpdateRefused, type BackendServiceCommands } from '../services/commands.js';
-import { findService } from '../services/read-model.js';
-import { seedService, serviceState } from './harness.js';
+import type { SecretStore } from '../credentials/secret-store.js';
+import type { Db } from '../db/database.js';
+import { validatorsByUpdate, type Refusal } from '../workflows/backend-service/rules.js';
+import type { BackendServiceInput } from '../workflows/backend-service/inputs.js';
+import type { ServiceState } from '../workflows/backend-service/service-state.js';
+import { UpdateRefused, type BackendServiceCommands } from '../api/services/commands.js';
+import { findService } from '../api/services/read-model.js';
+import { seedService, serviceState } from './api-harness.js';
 
 /**
  * A stand-in for the workflow port in tests that exercise the API's own rules (authorization,

@@ -1,5 +1,5 @@
 /**
- * Load generator for the benches' HTTP rows, run as its own process (bench/support/http-load.ts
+ * Load generator for the benches' HTTP rows, run as its own process (test-support/bench/http-load.ts
  * spawns it) so the load it makes never shares an event loop with the server it measures.
  * Input: one JSON argument { url, paths, headers, connections, seconds }; each request takes a
  * random path of `paths`. Output: one JSON line with autocannon's result (latency in ms).

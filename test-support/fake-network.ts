@@ -1,6 +1,6 @@
 import { isIP } from 'node:net';
 import ipaddr from 'ipaddr.js';
-import type { Connector } from '../guarded-connector.js';
+import type { Connector } from '../credentials/guarded-connector.js';
 
 /**
  * The connector tests inject under the JWKS fetcher. It records every connection attempt and
