@@ -16,6 +16,7 @@ import { noOrganizations, organizationsNotConfigured } from './organizations.js'
 import { ApiProblem, notFound, problemResponse } from './problems.js';
 import { registerAdminRoutes } from './routes/admin.js';
 import { registerDocsRoutes } from './routes/docs.js';
+import { TAGS } from './routes/openapi-helpers.js';
 import { registerOrganizationRoutes } from './routes/organizations.js';
 import { registerOwnerActionRoutes } from './routes/owner-actions.js';
 import { registerCredentialRoutes } from './routes/credentials.js';
@@ -137,7 +138,7 @@ function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): 
     createRoute({
       method: 'get',
       path: '/healthz',
-      tags: ['Platform'],
+      tags: [TAGS.platform],
       summary: 'The process is up',
       responses: {
         200: {
@@ -158,7 +159,7 @@ function registerHealthRoutes(app: OpenAPIHono<AppEnv>, deps: ApiDependencies): 
     createRoute({
       method: 'get',
       path: '/readyz',
-      tags: ['Platform'],
+      tags: [TAGS.platform],
       summary: 'Temporal and PostgreSQL are reachable (503 otherwise)',
       responses: {
         200: { description: 'Ready', content: { 'application/json': { schema: readiness } } },
