@@ -1,7 +1,12 @@
 import type { WorkflowHandle } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../api/app.js';
-import { createIdentities, jsonRequest, testConfig, validRegistration } from '../../test-support/api-harness.js';
+import {
+  createIdentities,
+  jsonRequest,
+  testConfig,
+  validRegistration,
+} from '../../test-support/api-harness.js';
 import { createLogger } from '../../platform/logger.js';
 import { recordHistory } from '../../test-support/histories.js';
 import {
