@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Db } from '../db/database.js';
 import { startTcpProxy, targetOf, throughProxy, type TcpProxy } from '../test-support/tcp-proxy.js';
 import { isProblem, startFaultApi, type Answer, type FaultApi } from '../test-support/faults/api.js';
-import { checkReadModel, eventually, workflowStates } from '../test-support/faults/checks.js';
+import { eventually } from '../test-support/faults/checks.js';
 import {
   driveLifecycle,
   planLifecycles,
@@ -11,6 +11,7 @@ import {
   type Lifecycle,
 } from '../test-support/faults/lifecycles.js';
 import { cuttableDb, startTestSystem, type TestSystem } from '../test-support/system.js';
+import { expectReadModelAgrees } from '../test-support/faults/verify.js';
 import { SOAK } from '../test-support/faults/worker-process.js';
 
 /**
@@ -115,13 +116,7 @@ describe('fault: PostgreSQL cut off from the API (TCP proxy)', () => {
           return found;
         }),
       ).toEqual([]);
-      let states = await workflowStates(system.client, lifecycles);
-      expect(
-        await eventually(async () => {
-          states = await workflowStates(system.client, lifecycles);
-          return checkReadModel(system.db, lifecycles, states);
-        }),
-      ).toEqual([]);
+      const states = await expectReadModelAgrees(system, lifecycles);
       for (const l of lifecycles) {
         const detail = await api.call('GET', `/v1/backend-services/${l.serviceId}`, 'alice');
         const state = states.get(l.serviceId)!;

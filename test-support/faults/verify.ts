@@ -25,6 +25,18 @@ export async function expectAllSettledAndConsistent(
   await Promise.all(
     lifecycles.map((l) => waitForWorkflowState(system.client, l.serviceId, settled(l.plan), timeoutMs)),
   );
+  const states = await expectReadModelAgrees(system, lifecycles);
+  expect(await checkHistory(system.db, lifecycles)).toEqual([]);
+  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
+  expect(await checkExecutions(system.client, lifecycles)).toEqual([]);
+  return states;
+}
+
+/** The read model equals the workflow's state for every lifecycle. Returns the workflow states. */
+export async function expectReadModelAgrees(
+  system: TestSystem,
+  lifecycles: Lifecycle[],
+): Promise<Map<string, ServiceState>> {
   let states = await workflowStates(system.client, lifecycles);
   // The last projection may still be on its way after the state the query saw, and a settled
   // workflow may still take a last bookkeeping step (a newer state): ask both again each round.
@@ -34,9 +46,6 @@ export async function expectAllSettledAndConsistent(
       return checkReadModel(system.db, lifecycles, states);
     }),
   ).toEqual([]);
-  expect(await checkHistory(system.db, lifecycles)).toEqual([]);
-  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
-  expect(await checkExecutions(system.client, lifecycles)).toEqual([]);
   return states;
 }
 
