@@ -9,7 +9,7 @@ import { createSecretStore } from '../credentials/secret-store.js';
 import { createFakeNetwork } from '../test-support/fake-network.js';
 import { rsaKeyPair } from '../test-support/key-pairs.js';
 import { json, startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
-import { createCredentialActivities, type AidboxEnvironment, type AidboxSecretPort } from './credentials.js';
+import { createCredentialActivities, type AidboxConnection, type AidboxSecretPort } from './credentials.js';
 
 const db = createDb(inject('databaseUrl'), { poolSize: 2 });
 const secretStore = createSecretStore(db, createKeyring(new Map([['a', randomBytes(32)]]), 'a'));
@@ -34,7 +34,7 @@ afterAll(async () => {
 });
 
 function recordingAidbox() {
-  const calls: Array<{ environment: AidboxEnvironment; clientId: string; fingerprint: string }> = [];
+  const calls: Array<{ environment: AidboxConnection; clientId: string; fingerprint: string }> = [];
   const port: AidboxSecretPort = {
     async patchClientSecret(environment, clientId, secret) {
       calls.push({ environment, clientId, fingerprint: secretFingerprint(secret) });

@@ -12,12 +12,12 @@ import { recordJwksCheck } from './metrics.js';
  * failures go into Temporal history, which operators read in the Web UI (docs/architecture.md, Secrets).
  */
 
-export type AidboxEnvironment = 'sandbox' | 'production';
+export type AidboxConnection = 'sandbox' | 'production';
 
 /** The slice of the Aidbox client these activities need (activities/index.ts adapts the real client). */
 export interface AidboxSecretPort {
   /** Merge-patches `{ secret }` on Client/<clientId> in that environment's Aidbox (idempotent). */
-  patchClientSecret(environment: AidboxEnvironment, clientId: string, secretPlaintext: string): Promise<void>;
+  patchClientSecret(environment: AidboxConnection, clientId: string, secretPlaintext: string): Promise<void>;
 }
 
 export interface CredentialActivityDependencies {
@@ -39,7 +39,7 @@ export interface CredentialActivities {
   provisionClientSecret(input: {
     serviceId: string;
     secretVersion: number;
-    environments: AidboxEnvironment[];
+    environments: AidboxConnection[];
   }): Promise<void>;
 }
 

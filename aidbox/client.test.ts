@@ -12,7 +12,7 @@ import {
   AidboxRetryableError,
   buildClientResource,
   type AccessPolicyResource,
-  type AidboxEnvironment,
+  type AidboxConnection,
 } from './client.js';
 
 const ROOT_SECRET = 'root-secret-for-client-tests';
@@ -21,7 +21,7 @@ let production: Standin;
 let aidbox: AidboxClient;
 let productionAidbox: AidboxClient;
 
-const environment = (standin: Standin, name: AidboxEnvironment['name']): AidboxEnvironment => ({
+const environment = (standin: Standin, name: AidboxConnection['name']): AidboxConnection => ({
   name,
   baseUrl: standin.url,
   clientId: 'root',

@@ -16,7 +16,8 @@ import type { AccessPolicyResource, AidboxClientResource, OrganizationResource }
 export * from './errors.js';
 export * from './resources.js';
 
-export interface AidboxEnvironment {
+/** How the registry reaches one Aidbox (sandbox or production): its admin URL and credentials. */
+export interface AidboxConnection {
   name: 'sandbox' | 'production';
   /** Admin URL the registry calls. */
   baseUrl: string;
@@ -110,7 +111,7 @@ export class AidboxClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(
-    readonly environment: AidboxEnvironment,
+    readonly environment: AidboxConnection,
     options: AidboxClientOptions = {},
   ) {
     this.authorization = `Basic ${Buffer.from(`${environment.clientId}:${environment.clientSecret}`).toString('base64')}`;

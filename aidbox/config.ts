@@ -4,7 +4,7 @@
  */
 import { z } from 'zod';
 import { envBool } from '../platform/env-parsers.js';
-import type { AidboxEnvironment } from './client.js';
+import type { AidboxConnection } from './client.js';
 
 export const aidboxConfigSchema = z.object({
   /** Admin URL the registry calls. */
@@ -29,8 +29,8 @@ export type AidboxConfig = z.infer<typeof aidboxConfigSchema>;
  * this at start-up and fails there, naming the variable.
  */
 export function aidboxEnvironments(config: AidboxConfig): {
-  sandbox: AidboxEnvironment;
-  production: AidboxEnvironment;
+  sandbox: AidboxConnection;
+  production: AidboxConnection;
 } {
   const missing = [
     config.SANDBOX_AIDBOX_CLIENT_SECRET ? undefined : 'SANDBOX_AIDBOX_CLIENT_SECRET',

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ActivityDependencies } from '../activities/index.js';
-import { AidboxClient, type AidboxEnvironment } from '../aidbox/client.js';
+import { AidboxClient, type AidboxConnection } from '../aidbox/client.js';
 import { startStandin, type FaultSettings, type Standin } from '../aidbox-standin/server.js';
 import { createKeyring } from '../credentials/keyring.js';
 import { createSecretStore, type SecretStore } from '../credentials/secret-store.js';
@@ -16,7 +16,7 @@ import type { Environment } from '../workflows/backend-service/service-state.js'
  */
 export interface Backend {
   standins: Record<Environment, Standin>;
-  environments: Record<Environment, AidboxEnvironment>;
+  environments: Record<Environment, AidboxConnection>;
   aidbox: Record<Environment, AidboxClient>;
   /** The secret store's AES key: a worker process or an API given it reads the same ciphertexts. */
   secretKey: Buffer;
@@ -63,7 +63,7 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     (options.standins ?? true)
       ? { sandbox: await standin('sandbox'), production: await standin('production') }
       : undefined;
-  const environment = (name: Environment): AidboxEnvironment => ({
+  const environment = (name: Environment): AidboxConnection => ({
     name,
     baseUrl: standins?.[name].url ?? 'http://127.0.0.1:1',
     publicUrl: standins?.[name].url ?? 'http://127.0.0.1:1',

@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { inject } from 'vitest';
-import type { AidboxEnvironment } from '../aidbox/client.js';
+import type { AidboxConnection } from '../aidbox/client.js';
 import type { Environment } from '../workflows/backend-service/service-state.js';
 import { workerProcessEnv } from './backend.js';
 
@@ -13,7 +13,7 @@ export interface WorkerProcessOptions {
   databaseUrl?: string;
   /** The AES key the test's own secret store uses, so both read the same ciphertexts. */
   secretKey: Buffer;
-  environments: Record<Environment, AidboxEnvironment>;
+  environments: Record<Environment, AidboxConnection>;
   /** More of the worker's configuration variables (health timing, metrics ports, the OTLP endpoint). */
   env?: Record<string, string>;
 }
