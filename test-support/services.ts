@@ -158,3 +158,25 @@ export async function clientRefusal(response: Response): Promise<{ status: numbe
   const body = (await response.json().catch(() => ({}))) as { error?: string };
   return { status: response.status, error: body.error };
 }
+
+/**
+ * The writes of a service's Client (PUT or POST) an Aidbox stand-in logged, as `METHOD path status`.
+ * The stand-in stores resources by id, so counting stored Clients cannot see a second creation;
+ * its request log can (a 201 is a creation, a 200 an update).
+ */
+export function clientWrites(
+  standinLogLines: readonly string[],
+  env: 'sandbox' | 'production',
+  serviceId: string,
+): string[] {
+  return standinLogLines
+    .map((line) => JSON.parse(line) as { method: string; path: string; status: number; env?: string })
+    .filter(
+      (l) =>
+        l.env === env &&
+        (l.method === 'PUT' || l.method === 'POST') &&
+        /\/Client(\/|$)/.test(l.path) &&
+        (l.method === 'POST' || l.path.endsWith(`/${serviceId}`)),
+    )
+    .map((l) => `${l.method} ${l.path} ${l.status}`);
+}

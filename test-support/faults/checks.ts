@@ -10,7 +10,8 @@ import {
   type Api,
   type SmartInteraction,
 } from '../../scopes/least-privilege.oracle.js';
-import { renderInteraction } from '../../test-support/policy-intents.js';
+import { renderInteraction } from '../policy-intents.js';
+import { clientWrites } from '../services.js';
 import { stateQuery } from '../../workflows/backend-service/messages.js';
 import type { Environment, ServiceState } from '../../workflows/backend-service/service-state.js';
 import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } from './lifecycles.js';
@@ -29,13 +30,14 @@ import { expectedActions, expectedStatus, handleOf, retrying, type Lifecycle } f
  *   a probe request exactly when the least-privilege oracle says the registered scopes allow it;
  * - what was approved: production holds exactly the policy IDs the workflow recorded as approved,
  *   and no environment holds two policies that differ only in their ID (a non-idempotent retry).
- * Counting create calls would be the stricter test of "one Client"; the store keys by id, so a
- * second Client under another id shows here as a count of 2.
+ * "One Client" is also counted in the stand-ins' request logs (never two creations, 201s, in one
+ * environment), since their stores keep one resource per id whatever was sent.
  */
 export function checkAidboxes(
   standins: Record<Environment, Standin>,
   lifecycles: Lifecycle[],
   states: Map<string, ServiceState>,
+  standinLogLines: readonly string[],
 ): string[] {
   const problems: string[] = [];
   for (const { serviceId, plan } of lifecycles) {
@@ -53,6 +55,11 @@ export function checkAidboxes(
       const found = standins[env].store.list('Client').filter((c) => c.id === serviceId);
       if (found.length !== clients)
         problems.push(`${serviceId} (${plan}): ${found.length} Client(s) in ${env}, expected ${clients}`);
+      // Never created twice. (Once at most, not exactly once: under injected faults the creating PUT
+      // may have been applied and answered 503 or dropped, so its 201 never reached the log.)
+      const creations = clientWrites(standinLogLines, env, serviceId).filter((w) => w.endsWith(' 201'));
+      if (creations.length > 1)
+        problems.push(`${serviceId} (${plan}): ${creations.length} Client creation(s) in ${env}, expected 1`);
       if (active !== undefined && found[0] && found[0].active !== active)
         problems.push(
           `${serviceId} (${plan}): ${env} Client active=${String(found[0].active)}, expected ${active}`,

@@ -27,7 +27,7 @@ export async function expectAllSettledAndConsistent(
   );
   const states = await expectReadModelAgrees(system, lifecycles);
   expect(await checkHistory(system.db, lifecycles)).toEqual([]);
-  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
+  expect(checkAidboxes(system.standins, lifecycles, states, system.standinLogLines)).toEqual([]);
   expect(await checkExecutions(system.client, lifecycles)).toEqual([]);
   return states;
 }
@@ -65,7 +65,7 @@ export async function expectChecksCatchPlantedFaults(
   const [policyId] = policiesLinkedTo(production, active.serviceId);
   const duplicate = { ...production.store.get('AccessPolicy', policyId!)!, id: `${policyId}-dup` };
   production.store.put('AccessPolicy', duplicate.id, duplicate);
-  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toContain(
+  expect(checkAidboxes(system.standins, lifecycles, states, system.standinLogLines).join('\n')).toContain(
     `${active.serviceId} (active): production policies`,
   );
   production.store.delete('AccessPolicy', duplicate.id);
@@ -76,12 +76,25 @@ export async function expectChecksCatchPlantedFaults(
   const [sandboxPolicyId] = policiesLinkedTo(sandbox, active.serviceId);
   const honest = sandbox.store.get('AccessPolicy', sandboxPolicyId!)!;
   sandbox.store.put('AccessPolicy', sandboxPolicyId!, { ...honest, engine: 'allow' });
-  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toMatch(
+  expect(checkAidboxes(system.standins, lifecycles, states, system.standinLogLines).join('\n')).toMatch(
     new RegExp(
       `${active.serviceId} \\(active\\): sandbox DELETE \\S+ is allowed \\(policy ${sandboxPolicyId}\\), the scopes say refuse`,
     ),
   );
   sandbox.store.put('AccessPolicy', sandboxPolicyId!, honest);
+
+  // A Client created twice (a retried upsert that created again where it should have updated).
+  const secondCreation = JSON.stringify({
+    env: 'production',
+    method: 'PUT',
+    path: `/fhir/Client/${active.serviceId}`,
+    status: 201,
+  });
+  expect(
+    checkAidboxes(system.standins, lifecycles, states, [...system.standinLogLines, secondCreation]).join(
+      '\n',
+    ),
+  ).toContain(`${active.serviceId} (active): 2 Client creation(s) in production, expected 1`);
 
   // A Client where the plan put none (a declined service provisioned to production anyway).
   const declined = lifecycles.find((l) => l.plan === 'declined')!;
@@ -90,7 +103,7 @@ export async function expectChecksCatchPlantedFaults(
     id: declined.serviceId,
     active: true,
   });
-  expect(checkAidboxes(system.standins, lifecycles, states).join('\n')).toContain(
+  expect(checkAidboxes(system.standins, lifecycles, states, system.standinLogLines).join('\n')).toContain(
     `${declined.serviceId} (declined): 1 Client(s) in production, expected 0`,
   );
   production.store.delete('Client', declined.serviceId);
@@ -123,7 +136,7 @@ export async function expectChecksCatchPlantedFaults(
   ]);
 
   // Everything taken away again: the checks pass on the real state.
-  expect(checkAidboxes(system.standins, lifecycles, states)).toEqual([]);
+  expect(checkAidboxes(system.standins, lifecycles, states, system.standinLogLines)).toEqual([]);
   expect(await checkHistory(system.db, lifecycles)).toEqual([]);
   expect(await checkReadModel(system.db, lifecycles, states)).toEqual([]);
 }

@@ -1,7 +1,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { registration, startService, waitForProjection } from '../../test-support/services.js';
+import { clientWrites, registration, startService, waitForProjection } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
 import { uniqueTaskQueue } from '../../test-support/temporal.js';
 import { spawnWorkerProcess } from '../../test-support/worker-process.js';
@@ -14,19 +14,6 @@ const spawnWorker = (system: TestSystem, taskQueue: string, secretKey: Buffer) =
   spawnWorkerProcess({ taskQueue, secretKey, environments: system.environments });
 
 /** Requests that could create the service's Client (PUT or POST on a Client path), as logged. */
-function productionCreateCalls(system: TestSystem, serviceId: string): string[] {
-  return system.standinLogLines
-    .map((line) => JSON.parse(line) as { method: string; path: string; status: number; env?: string })
-    .filter(
-      (l) =>
-        l.env === 'production' &&
-        (l.method === 'PUT' || l.method === 'POST') &&
-        /\/Client(\/|$)/.test(l.path) &&
-        (l.method === 'POST' || l.path.endsWith(`/${serviceId}`)),
-    )
-    .map((l) => `${l.method} ${l.path} ${l.status}`);
-}
-
 describe('worker killed mid-approval', () => {
   const secretKey = randomBytes(32);
   let system: TestSystem;
@@ -94,7 +81,7 @@ describe('worker killed mid-approval', () => {
       // Exactly one Client created in production. The stand-in stores by id, so counting stored
       // Clients could not see a second create; its request log can: the retried upsert must have
       // found the Client and patched it, never created (PUT/POST) it again.
-      const creates = productionCreateCalls(system, serviceId);
+      const creates = clientWrites(system.standinLogLines, 'production', serviceId);
       expect(creates).toEqual([expect.stringMatching(/^PUT .*\/Client\/.* 201$/)]);
       const stored = system.standins.production.store.get('Client', serviceId);
       expect(stored).toMatchObject({ active: true });
