@@ -6,6 +6,7 @@ import {
   dropPendingChangeUpdate,
   dropStagedSecretUpdate,
   revokeUpdate,
+  submitUpdate,
   withdrawUpdate,
 } from '../../workflows/backend-service/messages.js';
 import type { Actor, UpdateResult } from '../../workflows/backend-service/inputs.js';
@@ -63,6 +64,14 @@ async function runOwnerCommand<Arg extends { actor: Actor }>(
 
 /** The commands that take no body: the update's argument is the actor alone. */
 const BARE_COMMANDS: Array<OwnerCommand & { update: typeof withdrawUpdate }> = [
+  {
+    method: 'post',
+    path: '/v1/backend-services/{id}/submit',
+    summary: 'Submit for review (to Under Review)',
+    description:
+      'A draft, a declined service or a pending change goes to the review queue; the credentials are checked first (a JWKS that fails answers 409 with its `report`).',
+    update: submitUpdate,
+  },
   {
     method: 'post',
     path: '/v1/backend-services/{id}/withdraw',

@@ -1,6 +1,6 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { randomInt } from 'node:crypto';
-import { editUpdate, rotateSecretUpdate, submitUpdate } from '../../workflows/backend-service/messages.js';
+import { editUpdate, rotateSecretUpdate } from '../../workflows/backend-service/messages.js';
 import { newestRevision } from '../../workflows/backend-service/rules.js';
 import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import type { Actor, RotateSecretResult } from '../../workflows/backend-service/inputs.js';
@@ -253,37 +253,6 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
           row,
           editUpdate,
           { actor: actorOf(c), expectedRevision, registration },
-          updateId,
-          deadline,
-        );
-        return {
-          status: 200,
-          body: present(updated.state),
-          headers: { ETag: etagOf(updated.state) },
-        };
-      });
-    },
-  );
-
-  app.openapi(
-    createRoute({
-      method: 'post',
-      path: '/v1/backend-services/{id}/submit',
-      tags: [TAGS.services],
-      security: bearerAuth,
-      summary: 'Submit for review (to Under Review)',
-      request: { params: ServiceIdParam, headers: IdempotencyKeyHeader },
-      responses: { 200: ok(ServiceSchema, 'The service, under review'), ...transitionErrors },
-    }),
-    async (c) => {
-      const { id } = c.req.valid('param');
-      const row = await loadOwnedService(services.db, id, c.var.principal);
-      return runIdempotent(c, services, { body: null }, async ({ updateId, deadline }) => {
-        const updated = await applyUpdate(
-          services,
-          row,
-          submitUpdate,
-          { actor: actorOf(c) },
           updateId,
           deadline,
         );
