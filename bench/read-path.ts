@@ -101,6 +101,7 @@ await withBenchEnvironment('read', { temporal: false, standins: false, poolSize:
 
   const { issuer, verifier } = await benchIdentity();
   const config = parseConfig(apiSchema, {
+    ...(process.env.DETAIL_CACHE_ENTRIES ? { DETAIL_CACHE_ENTRIES: process.env.DETAIL_CACHE_ENTRIES } : {}),
     APP_MODE: 'development',
     MAX_SERVICES_PER_OWNER: '100000',
     CREATE_RATE_PER_MINUTE: '100000',
