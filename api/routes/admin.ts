@@ -244,15 +244,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
       const principal = c.var.principal;
       const row = await loadServiceForAdmin(services.db, id, principal);
       const body = c.req.valid('json');
-      if (row.state.ownerId === principal.sub) {
-        throw new ApiProblem(
-          'self-approval',
-          'Nobody may approve a service they own; ask another administrator.',
-          {
-            currentStatus: row.state.status,
-          },
-        );
-      }
+      // Self-approval, like every other refusal, is the workflow's rule (rules.ts refuseApprove).
       return runIdempotent(c, services, { body }, async ({ updateId, deadline }) => {
         const updated = await applyUpdate(
           services,
