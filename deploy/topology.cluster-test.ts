@@ -14,6 +14,7 @@ import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { postgresSchemaDir, resolveClusterBinaries } from '../platform/temporal-cluster-binaries.js';
 import { postgresFromUrl } from '../platform/temporal-cluster-config.js';
 import { startKeyServer, type TestKeyServer } from '../test-support/key-server.js';
+import { describeErrorChain } from '../test-support/error-chain.js';
 import { descendantsOf, isAlive } from '../test-support/processes.js';
 import { testDatabaseUrl } from '../test-support/database-url.js';
 import { fhirGet, tokenWithAssertion, tokenWithSecret } from '../test-support/services.js';
@@ -21,30 +22,15 @@ import { bundleWorkflows } from '../worker/workflow-bundle.js';
 import { workflowIdOf } from '../workflows/backend-service/messages.js';
 
 /**
- * The production topology on this machine (`npm run test:cluster`): Temporal as four server
- * processes on PostgreSQL with mTLS and JWT authorization, the read-only Web UI server, two workers,
- * two APIs, the Aidbox stand-ins (platform/cluster-topology.ts, what `npm run cluster` runs), with
- * databases of its own. Everything through the APIs' HTTP and Temporal's frontend, as operators and
- * users would; processes are killed with SIGKILL as a crash would.
+ * The production topology on this machine (`npm run test:cluster`, what `npm run cluster` runs,
+ * platform/cluster-topology.ts): four Temporal server processes on PostgreSQL with mTLS and JWT
+ * authorization, the read-only Web UI, two workers, two APIs and the stand-ins, on databases of its
+ * own; driven through HTTP and Temporal's frontend, processes killed with SIGKILL as a crash would.
  */
 type Service = PresentedService & { clientSecret?: string | null };
 const run = `${process.pid}_${Date.now().toString(36)}`;
-const owner = `alice-${run}`;
-const admin = `ada-${run}`;
+const [owner, admin] = [`alice-${run}`, `ada-${run}`];
 const TOKEN_TTL_SECONDS = 60;
-
-/** The messages and gRPC codes of an error and its causes. */
-function errorChain(error: unknown): string {
-  const parts: string[] = [];
-  for (
-    let e = error as { message?: string; code?: unknown; details?: string; cause?: unknown } | undefined;
-    e;
-    e = e.cause as typeof e
-  ) {
-    parts.push(`${e.message ?? ''} ${e.details ?? ''} code=${String(e.code)}`);
-  }
-  return parts.join(' | ');
-}
 
 describe('the production topology (npm run cluster) on one machine', () => {
   let topology: Topology;
@@ -281,7 +267,7 @@ describe('the production topology (npm run cluster) on one machine', () => {
         );
       expect(error).toBeDefined();
       expect(error).not.toBeInstanceOf(WorkflowUpdateFailedError);
-      expect(errorChain(error)).toMatch(/PermissionDenied|PERMISSION_DENIED|Request unauthorized/);
+      expect(describeErrorChain(error)).toMatch(/PermissionDenied|PERMISSION_DENIED|Request unauthorized/);
       expect((await handle.describe()).status.name).toBe('RUNNING');
     } finally {
       await connection.close();
@@ -315,7 +301,7 @@ describe('the production topology (npm run cluster) on one machine', () => {
         () => undefined,
         (e: unknown) => e,
       );
-      expect(errorChain(refused)).toMatch(/PermissionDenied|PERMISSION_DENIED|Request unauthorized/);
+      expect(describeErrorChain(refused)).toMatch(/PermissionDenied|PERMISSION_DENIED|Request unauthorized/);
       expect((await handle.describe()).status.name).toBe('RUNNING');
     } finally {
       await connection.close();
@@ -409,6 +395,6 @@ describe('the production topology (npm run cluster) on one machine', () => {
         }
       })
       .catch((e: unknown) => e);
-    expect(errorChain(stale)).toMatch(/expired|PermissionDenied|PERMISSION_DENIED|Unauthenticated/i);
+    expect(describeErrorChain(stale)).toMatch(/expired|PermissionDenied|PERMISSION_DENIED|Unauthenticated/i);
   });
 });
