@@ -26,6 +26,8 @@ import { createNotificationSettingsStore } from '../notifications/settings-store
 import { createCommandSigner } from './commands/signer.js';
 import { createTemporalCommands } from './services/commands.js';
 import { validationHook } from './validation.js';
+import { presentService } from './services/present.js';
+import { createServiceDetails } from './services/service-detail.js';
 
 export type { ApiDependencies } from './context.js';
 
@@ -42,6 +44,12 @@ function signerFromConfig(config: ApiDependencies['config']) {
 /** Fills in the dependencies a caller did not pass, from the configuration. */
 function withDefaults(deps: ApiDependencies): Services {
   const { config } = deps;
+  const environments = {
+    // The URLs developers use; default the admin URLs (aidbox/config.ts).
+    sandboxPublicUrl: config.SANDBOX_AIDBOX_PUBLIC_URL ?? config.SANDBOX_AIDBOX_URL,
+    productionPublicUrl: config.PRODUCTION_AIDBOX_PUBLIC_URL ?? config.PRODUCTION_AIDBOX_URL,
+    productionOrgbac: config.PRODUCTION_ORGBAC,
+  };
   const commands =
     deps.commands ??
     createTemporalCommands(deps.temporal, {
@@ -69,12 +77,13 @@ function withDefaults(deps: ApiDependencies): Services {
     idempotency: deps.idempotency ?? createIdempotencyStore(deps.db),
     notificationSettings: createNotificationSettingsStore(deps.db, deps.keyring),
     resolver: deps.resolver ?? systemResolver,
-    environments: {
-      // The URLs developers use; default the admin URLs (aidbox/config.ts).
-      sandboxPublicUrl: config.SANDBOX_AIDBOX_PUBLIC_URL ?? config.SANDBOX_AIDBOX_URL,
-      productionPublicUrl: config.PRODUCTION_AIDBOX_PUBLIC_URL ?? config.PRODUCTION_AIDBOX_URL,
-      productionOrgbac: config.PRODUCTION_ORGBAC,
-    },
+    environments,
+    details: createServiceDetails(
+      deps.db,
+      (state) => presentService(state, environments),
+      config.DETAIL_CACHE_ENTRIES,
+      deps.serviceChanges,
+    ),
     now: deps.now ?? (() => new Date()),
   };
 }

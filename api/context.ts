@@ -16,7 +16,9 @@ import type { IdempotencyStore } from './idempotency/store.js';
 import type { ApiMetrics } from './metrics.js';
 import type { OrganizationDirectory } from './organizations.js';
 import type { BackendServiceCommands } from './services/commands.js';
-import type { EnvironmentSettings } from './services/present.js';
+import type { EnvironmentSettings, PresentedService } from './services/present.js';
+import type { ServiceChangeFeed } from './services/service-changes.js';
+import type { ServiceDetails } from './services/service-detail.js';
 
 /**
  * What the API needs from the process that hosts it. `createApp` builds the JSON API from these
@@ -53,6 +55,11 @@ export interface ApiDependencies {
   metrics?: ApiMetrics;
   /** A server span per request (api/tracing.ts); on when the process started tracing. */
   tracing?: boolean;
+  /**
+   * The read model's change feed (api/services/service-changes.ts): while it is live a cached
+   * detail is answered without a round trip; without it every detail reads the row's head.
+   */
+  serviceChanges?: ServiceChangeFeed;
 }
 
 /** Dependencies after defaults are applied, as handlers see them. */
@@ -68,6 +75,8 @@ export interface Services {
   notificationSettings: NotificationSettingsStore;
   resolver: Resolver;
   environments: EnvironmentSettings;
+  /** The detail route's reader (api/services/service-detail.ts); commands invalidate what they change. */
+  details: ServiceDetails<PresentedService>;
   now: () => Date;
 }
 

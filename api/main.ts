@@ -17,6 +17,7 @@ import { createTemporalClient } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
 import { composeApp } from './compose.js';
 import { createIdempotencyStore } from './idempotency/store.js';
+import { listenForServiceChanges } from './services/service-changes.js';
 import { createApiMetrics } from './metrics.js';
 import { startMetricsServer } from '../platform/metrics-server.js';
 import { identityFromConfig } from './auth/from-config.js';
@@ -78,6 +79,8 @@ const temporal = createTemporalClient(config, { interceptors: tracing?.clientInt
 const organizations = organizationsFrom(config);
 const metrics = createApiMetrics({ db, log });
 const idempotency = createIdempotencyStore(db);
+// Keeps the detail cache current; the API serves without it (details then read the row's head).
+const serviceChanges = listenForServiceChanges(config.DATABASE_URL, { log });
 const app = composeApp({
   metrics,
   tracing: tracing !== null,
@@ -93,6 +96,7 @@ const app = composeApp({
   keyring,
   uiSessions: createSessionStore(db),
   idempotency,
+  serviceChanges,
   ...(organizations ? { organizations } : {}),
 });
 // Idempotency records answer retries for 24 h; after that they are only rows: purge them hourly
@@ -141,6 +145,7 @@ async function shutdown() {
   server.close();
   await metricsServer?.close();
   await temporal.connection.close().catch(() => undefined);
+  await serviceChanges.close();
   await db.destroy();
   await tracing?.shutdown().catch(() => undefined);
   process.exit(0);

@@ -7,6 +7,8 @@
  * - detail: the API's requests/s and p99 against a constant route on its own Hono app with the
  *   same bearer-token check (api/auth/middleware.ts) returning a body of the detail's size,
  *   32 keep-alive connections each. Targets: ≥ 0.5 × its requests/s, p99 ≤ 2 × its p99.
+ * The detail cache is on (DETAIL_CACHE_ENTRIES from the environment, 0 turns it off) with the
+ * change feed, as main.ts runs it.
  * HTTP load comes from autocannon in a child process (test-support/bench/load.mjs); no OpenTelemetry
  * exporter, no metrics middleware, logs silent.
  */
@@ -27,6 +29,7 @@ import { httpLoad, type LoadResult } from '../test-support/bench/http-load.js';
 import { printTable, printTargets, writeResults, type Target } from '../test-support/bench/report.js';
 import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
 import { seedServices } from '../test-support/bench/seed.js';
+import { liveServiceChanges } from '../test-support/service-changes.js';
 import { BENCH_AUDIENCE, BENCH_ISSUER, benchIdentity } from '../test-support/bench/identity.js';
 
 const { quick, count } = benchArgs();
@@ -118,7 +121,16 @@ await withBenchEnvironment('read', { temporal: false, standins: false, poolSize:
   });
   // Reads never reach Temporal: a lazy connection that is never used.
   const temporal = new Client({ connection: Connection.lazy({ address: '127.0.0.1:1' }) });
-  const app = createApp({ config, db: env.db, temporal, log: createLogger('bench', 'silent'), verifier });
+  // As main.ts runs it: the detail cache kept current by the read model's change feed.
+  const serviceChanges = await liveServiceChanges(env.databaseUrl);
+  const app = createApp({
+    config,
+    db: env.db,
+    temporal,
+    log: createLogger('bench', 'silent'),
+    verifier,
+    serviceChanges,
+  });
   const listen = async (fetch: (request: Request) => Response | Promise<Response>) => {
     const server = serve({ fetch, hostname: '127.0.0.1', port: 0 });
     await new Promise((r) => server.once('listening', r));
@@ -244,6 +256,7 @@ await withBenchEnvironment('read', { temporal: false, standins: false, poolSize:
       targets,
     });
   } finally {
+    await serviceChanges.close();
     await pool.end();
     await new Promise((r) => api.server.close(r));
     await new Promise((r) => constant.server.close(r));

@@ -225,6 +225,7 @@ export function systemApp(
     secrets: system.secretStore,
     organizations: aidboxOrganizationDirectory(system.aidbox.production),
     workflowRetry: FAST_RETRY,
+    serviceChanges: system.serviceChanges,
     ...options.deps,
   });
 }

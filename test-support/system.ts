@@ -3,6 +3,8 @@ import { Kysely, PostgresDialect } from 'kysely';
 import { inject } from 'vitest';
 import type { FaultSettings } from '../aidbox-standin/server.js';
 import { createDb, createPool, type Db, type DbOptions } from '../db/database.js';
+import { liveServiceChanges } from './service-changes.js';
+import type { ServiceChangeFeed } from '../api/services/service-changes.js';
 import type { Database } from '../db/schema.js';
 import { startBackend, type Backend } from './backend.js';
 import { registerSecret, registeringSecretStore } from './secret-registry.js';
@@ -20,6 +22,8 @@ export interface TestSystem extends Pick<
 > {
   /** The database itself (never through a proxy): what tests and checks read. */
   db: Db;
+  /** The read model's change feed, live before the system is handed out (systemApp's detail cache trusts it). */
+  serviceChanges: ServiceChangeFeed;
   /** What the worker's activities use: `db`, or a cuttable connection through a proxy. */
   workerDb: Db;
   client: Client;
@@ -54,7 +58,9 @@ export interface TestSystemOptions {
 
 export async function startTestSystem(options: TestSystemOptions = {}): Promise<TestSystem> {
   const temporalAddress = options.temporalAddress ?? inject('temporalAddress');
-  const db = createDb(options.databaseUrl ?? inject('databaseUrl'), { poolSize: 5 });
+  const databaseUrl = options.databaseUrl ?? inject('databaseUrl');
+  const db = createDb(databaseUrl, { poolSize: 5 });
+  const serviceChanges = await liveServiceChanges(databaseUrl);
   const workerDb = options.workerDatabaseUrl
     ? cuttableDb(options.workerDatabaseUrl, { poolSize: 5, ...options.workerDbOptions })
     : db;
@@ -81,6 +87,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
   if (options.withWorker ?? true) await startWorker();
   return {
     db,
+    serviceChanges,
     workerDb,
     client,
     taskQueue,
@@ -106,6 +113,7 @@ export async function startTestSystem(options: TestSystemOptions = {}): Promise<
       await client.connection.close();
       await backend.stop();
       if (workerDb !== db) await workerDb.destroy();
+      await serviceChanges.close();
       await db.destroy();
     },
   };

@@ -1,6 +1,7 @@
 import type { z } from '@hono/zod-openapi';
-import type { Context } from 'hono';
+import type { Context, TypedResponse } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { JSONParsed } from 'hono/utils/types';
 
 /**
  * The pieces every route definition shares. Routes are registered with `app.openapi(route, handler)`
@@ -42,4 +43,26 @@ export function json<T extends object, S extends ContentfulStatusCode>(
   headers: Record<string, string> = {},
 ) {
   return c.json(body, status, { 'Cache-Control': 'no-store', ...headers });
+}
+
+/** JSON text serialised from a value of type T: only `serialized` makes one, so its type is the value's. */
+export type JsonText<T> = string & { readonly __serialisedFrom: T };
+export const serialized = <T>(value: T) => JSON.stringify(value) as JsonText<T>;
+
+/**
+ * `json` for an answer serialised earlier (a cached one): the same headers and the same type check
+ * against the route's `responses`, carried by the text's type. The cast is the one place that says
+ * what `c.body` sends is JSON of type T.
+ */
+export function jsonText<T, S extends ContentfulStatusCode>(
+  c: Context,
+  body: JsonText<T>,
+  status: S,
+  headers: Record<string, string> = {},
+) {
+  return c.body(body, status, {
+    'Content-Type': 'application/json',
+    'Cache-Control': 'no-store',
+    ...headers,
+  }) as unknown as Response & TypedResponse<JSONParsed<T>, S, 'json'>;
 }

@@ -33,13 +33,12 @@ import {
 import { applyUpdate } from '../services/apply-update.js';
 import { enforceCreateLimits } from '../services/quotas.js';
 import { presentService } from '../services/present.js';
-import { createDetailCache } from '../services/detail-cache.js';
-import { createDetailReader } from '../services/service-detail.js';
+import { answerFor } from '../services/service-detail.js';
 import { serviceActions } from '../services/allowed-actions.js';
 import { ServiceDetailSchema } from '../schemas/service-detail.js';
 import { listServices, serviceHistory, waitForService } from '../services/read-model.js';
 import { patchedRegistrationInput, toRegistration } from '../services/registration.js';
-import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
+import { TAGS, bearerAuth, json, jsonBody, jsonText, ok } from './openapi-helpers.js';
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz0123456789';
 /** `bs-` + 16 random lowercase letters or digits (≈ 82 bits): the service ID and client_id. */
@@ -56,11 +55,6 @@ export const etagOf = (state: ServiceState) => `"${newestRevision(state)}"`;
 export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Services): void {
   const present = (state: Parameters<typeof presentService>[0]) =>
     presentService(state, services.environments);
-  const readDetail = createDetailReader(
-    services.db,
-    present,
-    createDetailCache(services.config.DETAIL_CACHE_ENTRIES),
-  );
   const registrationRules = {
     mode: services.config.APP_MODE,
     orgbac: services.environments.productionOrgbac,
@@ -180,10 +174,13 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
     }),
     async (c) => {
       const { id } = c.req.valid('param');
-      const { state, presented } = await readDetail(id, c.var.principal);
-      return json(c, { ...presented, ...serviceActions(state, c.var.principal) }, 200, {
-        ETag: etagOf(state),
-      });
+      const principal = c.var.principal;
+      const loaded = await services.details.read(id, principal);
+      const answer = answerFor(loaded, principal, () => ({
+        ...loaded.presented,
+        ...serviceActions(loaded.state, principal),
+      }));
+      return jsonText(c, answer, 200, { ETag: etagOf(loaded.state) });
     },
   );
 

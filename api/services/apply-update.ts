@@ -39,5 +39,7 @@ export async function applyUpdate<Ret extends UpdateResult, Arg extends { actor:
     (r) => r.projectionVersion >= result.projectionVersion,
   );
   if (!projected) throw unavailable('The change was applied but the read model is behind; reload shortly.');
+  // Read your writes on the detail route too, whenever the feed's announcement arrives.
+  services.details.invalidate(serviceId);
   return projected;
 }

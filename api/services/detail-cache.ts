@@ -2,46 +2,99 @@
  * The detail route's answers, kept per service for as long as its read-model row does not change.
  *
  * A detail is read far more often than it changes (portals poll it while a job runs), and most of
- * the route's cost is the state: PostgreSQL detoasts and sends it, the driver parses it, the
- * presenter rebuilds it. The route therefore reads the row's narrow head first (owner, deletion,
- * version: one primary-key read that never touches `state`) and takes the state and its
- * presentation from here when the head's version matches. What the caller may do with it
- * (allowedActions) is still decided per request.
+ * the route's cost was the state: PostgreSQL detoasts and sends it, the driver parses it, the
+ * presenter rebuilds it, JSON serialises it. An entry is the row's version with what was built
+ * from it (api/services/service-detail.ts). It is served in one of two ways:
  *
- * The version is `projection_version` plus the row's `xmin`, the id of the transaction that wrote
- * this row version (https://www.postgresql.org/docs/15/ddl-system-columns.html): every write of a
- * row, even a rewrite at the same projection version, gives it a new xmin, so an entry can never
- * outlive the row it was built from, in this process or across API replicas (each has its own).
+ * - **Trusted**, without asking PostgreSQL, while the change feed is live
+ *   (api/services/service-changes.ts): every committed write of a row is announced and evicts its
+ *   entry (`invalidate`), and a feed that may have missed one clears everything (`reset`).
+ * - **Checked** otherwise: the route reads the row's narrow head and an entry answers only when its
+ *   version matches. The version is `projection_version` plus the row's `xmin`, the id of the
+ *   transaction that wrote this row version
+ *   (https://www.postgresql.org/docs/15/ddl-system-columns.html): every write, even a rewrite at the
+ *   same projection version, gives it a new xmin.
+ *
+ * A read that overlaps a change must not store what it read: the change's announcement may arrive
+ * before the read's result. So a read that may fill the cache holds a ticket (`begin`), which an
+ * announcement for its row (or a reset) voids, and `set` keeps the entry only for a valid ticket.
  */
 export interface CachedDetail<T> {
   version: string;
   value: T;
 }
 
+export interface ReadTicket {
+  readonly id: string;
+  /** Always called when the read is over (stored or not): the cache stops tracking it. */
+  end(): void;
+}
+
 export interface DetailCache<T> {
-  get(id: string, version: string): CachedDetail<T> | undefined;
-  set(id: string, entry: CachedDetail<T>): void;
+  /** The entry built from exactly this row version, or with `version` undefined (trusted) any entry. */
+  get(id: string, version?: string): CachedDetail<T> | undefined;
+  /** Starts a read whose result may be kept. */
+  begin(id: string): ReadTicket;
+  /** Keeps the entry, unless the row changed (or the cache was reset) since the ticket was taken. */
+  set(ticket: ReadTicket, entry: CachedDetail<T>): void;
+  /** The row changed: drop its entry and void the tickets of reads in flight. */
+  invalidate(id: string): void;
+  /** Changes may have gone unheard: drop everything and void every ticket. */
+  reset(): void;
   readonly size: number;
 }
 
-/** A least-recently-used map: a Map keeps insertion order, so re-inserting on a hit moves an entry last. */
-/** At most `maxEntries` (DETAIL_CACHE_ENTRIES); 0 keeps nothing. */
+interface Ticket extends ReadTicket {
+  valid: boolean;
+}
+
+/**
+ * A least-recently-used map of at most `maxEntries` (DETAIL_CACHE_ENTRIES); 0 keeps nothing. A Map
+ * keeps insertion order, so re-inserting on a hit moves an entry last.
+ */
 export function createDetailCache<T>(maxEntries: number): DetailCache<T> {
   const entries = new Map<string, CachedDetail<T>>();
+  const reading = new Map<string, Set<Ticket>>();
+  const voidTickets = (tickets: Set<Ticket> | undefined) => {
+    for (const ticket of tickets ?? []) ticket.valid = false;
+  };
   return {
     get(id, version) {
       const entry = entries.get(id);
       if (!entry) return undefined;
       entries.delete(id);
-      if (entry.version !== version) return undefined;
+      if (version !== undefined && entry.version !== version) return undefined;
       entries.set(id, entry);
       return entry;
     },
-    set(id, entry) {
-      if (maxEntries <= 0) return;
-      entries.delete(id);
-      entries.set(id, entry);
+    begin(id) {
+      const ticket: Ticket = {
+        id,
+        valid: true,
+        end() {
+          const tickets = reading.get(id);
+          tickets?.delete(ticket);
+          if (tickets?.size === 0) reading.delete(id);
+        },
+      };
+      let tickets = reading.get(id);
+      if (!tickets) reading.set(id, (tickets = new Set()));
+      tickets.add(ticket);
+      return ticket;
+    },
+    set(ticket, entry) {
+      if (maxEntries <= 0 || !(ticket as Ticket).valid) return;
+      entries.delete(ticket.id);
+      entries.set(ticket.id, entry);
       if (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
+    },
+    invalidate(id) {
+      entries.delete(id);
+      voidTickets(reading.get(id));
+    },
+    reset() {
+      entries.clear();
+      for (const tickets of reading.values()) voidTickets(tickets);
     },
     get size() {
       return entries.size;
