@@ -28,6 +28,7 @@ import { createTemporalCommands } from './services/commands.js';
 import { validationHook } from './validation.js';
 import { presentService } from './services/present.js';
 import { createServiceDetails } from './services/service-detail.js';
+import { createListPages } from './services/list-items.js';
 
 export type { ApiDependencies } from './context.js';
 
@@ -78,6 +79,7 @@ function withDefaults(deps: ApiDependencies): Services {
     notificationSettings: createNotificationSettingsStore(deps.db, deps.keyring),
     resolver: deps.resolver ?? systemResolver,
     environments,
+    listPage: createListPages((summary) => presentService(summary, environments), config.LIST_CACHE_ENTRIES),
     details: createServiceDetails(
       deps.db,
       (state) => presentService(state, environments),

@@ -19,6 +19,7 @@ import type { BackendServiceCommands } from './services/commands.js';
 import type { EnvironmentSettings, PresentedService } from './services/present.js';
 import type { ServiceChangeFeed } from './services/service-changes.js';
 import type { ServiceDetails } from './services/service-detail.js';
+import type { createListPages } from './services/list-items.js';
 
 /**
  * What the API needs from the process that hosts it. `createApp` builds the JSON API from these
@@ -75,6 +76,8 @@ export interface Services {
   notificationSettings: NotificationSettingsStore;
   resolver: Resolver;
   environments: EnvironmentSettings;
+  /** A list page as the list routes answer it, items presented once per row version (api/services/list-items.ts). */
+  listPage: ReturnType<typeof createListPages<PresentedService>>;
   /** The detail route's reader (api/services/service-detail.ts); commands invalidate what they change. */
   details: ServiceDetails<PresentedService>;
   now: () => Date;

@@ -210,4 +210,17 @@ describe('lists: keyset pages, filters, the review queue', async () => {
     expect(summary.credentials).not.toHaveProperty('jwksReport');
     expect(summary.credentials).not.toHaveProperty('acceptedThumbprints');
   });
+
+  it('a listed item presented before is listed anew once its row is written again, also at the same projection version', async () => {
+    const { serviceId } = created[0]!;
+    const name = async () =>
+      (
+        (await get(`/v1/backend-services?limit=100`, developer)).items as Array<{ id: string; name?: string }>
+      ).find((s) => s.id === serviceId)?.name;
+    const before = await name();
+    expect(await name()).toBe(before);
+    await sql`update backend_services set state = jsonb_set(state, '{registration,name}', to_jsonb('Renamed in place'::text))
+              where id = ${serviceId}`.execute(db);
+    expect(await name()).toBe('Renamed in place');
+  });
 });

@@ -19,7 +19,7 @@ import {
   testConfig,
 } from '../test-support/api-harness.js';
 import type { ServiceState } from '../workflows/backend-service/service-state.js';
-import type { DetailCache } from './services/detail-cache.js';
+import type { RowCache } from './services/row-cache.js';
 import { createDetailReader, type LoadedDetail } from './services/service-detail.js';
 
 describe('the service detail and its cache', async () => {
@@ -56,7 +56,7 @@ describe('the service detail and its cache', async () => {
   it('negative control: a cache keyed by the projection version alone serves the stale detail', async () => {
     const { serviceId } = await seed();
     const byProjectionVersionOnly = new Map<string, LoadedDetail<ServiceState>>();
-    const careless: DetailCache<LoadedDetail<ServiceState>> = {
+    const careless: RowCache<LoadedDetail<ServiceState>> = {
       get: (id, version = '') => {
         const value = byProjectionVersionOnly.get(`${id}@${version.split('/')[0]}`);
         return value && { version, value };

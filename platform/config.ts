@@ -140,10 +140,15 @@ export const apiSchema = commonSchema.extend({
     .max(10_000)
     .default(DEFAULT_PROVISIONING_MAX_ROUNDS),
   /**
-   * Service details kept per API process while their row is unchanged (api/services/detail-cache.ts):
+   * Service details kept per API process while their row is unchanged (api/services/row-cache.ts):
    * a few KiB each, so the default costs a few MiB; 0 turns the cache off.
    */
   DETAIL_CACHE_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(2_000),
+  /**
+   * Presented list items kept per API process, checked against each listed row's version
+   * (api/services/list-items.ts): about 1 KiB each; 0 turns it off.
+   */
+  LIST_CACHE_ENTRIES: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   ...uiSchema.shape,
   ...observabilitySchema.shape,
   /** Prometheus `/metrics` of the API process (prom-client); 0 turns the listener off. */

@@ -29,7 +29,7 @@ import { loadServiceForAdmin, requireRole } from '../services/access.js';
 import { applyUpdate } from '../services/apply-update.js';
 import { presentService } from '../services/present.js';
 import { findService, listServices, reviewQueue, serviceHistory } from '../services/read-model.js';
-import { TAGS, bearerAuth, json, jsonBody, ok } from './openapi-helpers.js';
+import { TAGS, bearerAuth, json, jsonBody, jsonText, ok } from './openapi-helpers.js';
 import { actorOf, etagOf } from './services.js';
 
 /** The previous review, trimmed to what a reviewer compares. */
@@ -146,7 +146,7 @@ export function registerAdminRoutes(app: OpenAPIHono<AppEnv>, services: Services
         ...(q.health ? { health: q.health } : {}),
         ...(q.cursor ? { cursor: q.cursor } : {}),
       });
-      return json(c, { items: page.items.map(present), nextCursor: page.nextCursor }, 200);
+      return jsonText(c, services.listPage(page), 200);
     },
   );
 

@@ -155,7 +155,7 @@ export function registerServiceRoutes(app: OpenAPIHono<AppEnv>, services: Servic
         ...(query.status ? { status: query.status } : {}),
         ...(query.cursor ? { cursor: query.cursor } : {}),
       });
-      return json(c, { items: page.items.map(present), nextCursor: page.nextCursor }, 200);
+      return jsonText(c, services.listPage(page), 200);
     },
   );
 

@@ -113,7 +113,15 @@ export interface ListFilter {
 
 /** The list's query (bench:read-path runs its compiled SQL bare, to compare). */
 export function listQuery(db: Db, filter: ListFilter) {
-  let query = db.selectFrom('backend_services').select(['summary', 'created_at', 'id']);
+  let query = db
+    .selectFrom('backend_services')
+    .select([
+      'created_at',
+      'id',
+      // As text: an item presented before is not parsed again (api/services/list-items.ts).
+      sql<string>`summary::text`.as('summary'),
+      sql<string>`projection_version::text || '/' || xmin::text`.as('version'),
+    ]);
   if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
@@ -130,17 +138,24 @@ export function listQuery(db: Db, filter: ListFilter) {
     .limit(filter.limit + 1);
 }
 
+/** A listed row: its summary as JSON text, and the row version it was read at (api/services/row-cache.ts). */
+export interface ListedRow {
+  id: string;
+  version: string;
+  summary: string;
+}
+
 /**
  * Newest first, on (created_at desc, id desc). Reads `summary`, never `state`: a list item needs a
  * fraction of the state (docs/decisions/read-path.md), and the whole state would be read from
  * PostgreSQL's out-of-line storage for every row of the page.
  */
-export async function listServices(db: Db, filter: ListFilter): Promise<Page<ServiceSummary>> {
+export async function listServices(db: Db, filter: ListFilter): Promise<Page<ListedRow>> {
   const rows = await listQuery(db, filter).execute();
   const page = rows.slice(0, filter.limit);
   const last = page.at(-1);
   return {
-    items: page.map((r) => r.summary),
+    items: page.map(({ id, version, summary }) => ({ id, version, summary })),
     nextCursor: rows.length > filter.limit && last ? encodeCursor({ c: last.created_at, i: last.id }) : null,
   };
 }

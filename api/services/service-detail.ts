@@ -3,7 +3,7 @@ import type { Db } from '../../db/database.js';
 import type { ServiceState } from '../../workflows/backend-service/service-state.js';
 import type { Principal } from '../auth/principal.js';
 import { requireVisible } from './access.js';
-import { createDetailCache, type DetailCache } from './detail-cache.js';
+import { createRowCache, type RowCache } from './row-cache.js';
 import type { ServiceChangeFeed } from './service-changes.js';
 import { serialized, type JsonText } from '../routes/openapi-helpers.js';
 
@@ -20,7 +20,7 @@ const MAX_ANSWERS_PER_ENTRY = 8;
 
 /**
  * Reads a service for the detail route (GET /v1/backend-services/{id}), deciding visibility before
- * anything else is looked at (api/services/detail-cache.ts says when an entry is served):
+ * anything else is looked at (api/services/row-cache.ts says when an entry is served):
  * - the change feed live and an entry kept: no round trip;
  * - the feed live, nothing kept: one full read;
  * - the feed down (or none): one narrow primary-key read of the row's head (owner, deletion,
@@ -29,7 +29,7 @@ const MAX_ANSWERS_PER_ENTRY = 8;
 export function createDetailReader<P>(
   db: Db,
   present: (state: ServiceState) => P,
-  cache: DetailCache<LoadedDetail<P>>,
+  cache: RowCache<LoadedDetail<P>>,
   feed?: { readonly live: boolean },
 ) {
   return async (id: string, principal: Principal): Promise<LoadedDetail<P>> => {
@@ -96,7 +96,7 @@ export function createServiceDetails<P>(
   maxEntries: number,
   feed?: ServiceChangeFeed,
 ): ServiceDetails<P> {
-  const cache = createDetailCache<LoadedDetail<P>>(maxEntries);
+  const cache = createRowCache<LoadedDetail<P>>(maxEntries);
   feed?.subscribe({ changed: (id) => cache.invalidate(id), reset: () => cache.reset() });
   return { read: createDetailReader(db, present, cache, feed), invalidate: (id) => cache.invalidate(id) };
 }

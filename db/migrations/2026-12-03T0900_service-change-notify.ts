@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
  * from a row trigger, delivered to listeners when the writing transaction commits (nothing for a
  * rolled-back one; https://www.postgresql.org/docs/15/sql-notify.html). The API's detail cache
  * listens (api/services/service-changes.ts), so while it hears every change it answers a cached
- * detail without a round trip (docs/decisions/detail-cache.md). A trigger rather than a call in the
+ * detail without a round trip (docs/decisions/read-path.md). A trigger rather than a call in the
  * projection: every writer is covered, also a migration, an operator's SQL or a worker of an older
  * release.
  */

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { createDetailCache } from './detail-cache.js';
+import { createRowCache } from './row-cache.js';
 
 const entry = (version: string) => ({ version, value: `built from ${version}` });
 /** A read of `id` that stores what it built from `version`, as the detail reader does. */
-const fill = (cache: ReturnType<typeof createDetailCache<string>>, id: string, version: string) => {
+const fill = (cache: ReturnType<typeof createRowCache<string>>, id: string, version: string) => {
   const ticket = cache.begin(id);
   cache.set(ticket, entry(version));
   ticket.end();
@@ -11,7 +11,7 @@ const fill = (cache: ReturnType<typeof createDetailCache<string>>, id: string, v
 
 describe('the detail cache', () => {
   it('checked: answers only for the version it was built from', () => {
-    const cache = createDetailCache<string>(10);
+    const cache = createRowCache<string>(10);
     fill(cache, 'bs-a', '3/100');
     expect(cache.get('bs-a', '3/100')?.value).toBe('built from 3/100');
     // The same projection version rewritten by another transaction (a new xmin) is a miss, and the stale entry goes.
@@ -21,7 +21,7 @@ describe('the detail cache', () => {
   });
 
   it('trusted: any entry answers until its row is announced as changed', () => {
-    const cache = createDetailCache<string>(10);
+    const cache = createRowCache<string>(10);
     fill(cache, 'bs-a', '3/100');
     fill(cache, 'bs-b', '1/7');
     expect(cache.get('bs-a')?.value).toBe('built from 3/100');
@@ -33,7 +33,7 @@ describe('the detail cache', () => {
   });
 
   it('a read overlapping a change of its row keeps nothing; one overlapping another row’s change does', () => {
-    const cache = createDetailCache<string>(10);
+    const cache = createRowCache<string>(10);
     const a = cache.begin('bs-a');
     const b = cache.begin('bs-b');
     // The announcement arrives while the reads are in flight: what they read may predate the change.
@@ -50,7 +50,7 @@ describe('the detail cache', () => {
   });
 
   it('negative control: without the announcement the overlapping read is kept (stale)', () => {
-    const cache = createDetailCache<string>(10);
+    const cache = createRowCache<string>(10);
     const a = cache.begin('bs-a');
     cache.set(a, entry('3/100'));
     a.end();
@@ -58,7 +58,7 @@ describe('the detail cache', () => {
   });
 
   it('a reset (changes may have gone unheard) voids every read in flight', () => {
-    const cache = createDetailCache<string>(10);
+    const cache = createRowCache<string>(10);
     const a = cache.begin('bs-a');
     cache.reset();
     cache.set(a, entry('3/100'));
@@ -67,7 +67,7 @@ describe('the detail cache', () => {
   });
 
   it('keeps at most its size, dropping the least recently used', () => {
-    const cache = createDetailCache<string>(2);
+    const cache = createRowCache<string>(2);
     fill(cache, 'bs-a', '1');
     fill(cache, 'bs-b', '1');
     expect(cache.get('bs-a', '1')).toBeDefined();
@@ -78,7 +78,7 @@ describe('the detail cache', () => {
   });
 
   it('size 0 turns it off', () => {
-    const cache = createDetailCache<string>(0);
+    const cache = createRowCache<string>(0);
     fill(cache, 'bs-a', '1');
     expect(cache.get('bs-a')).toBeUndefined();
   });

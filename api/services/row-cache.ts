@@ -1,10 +1,12 @@
 /**
- * The detail route's answers, kept per service for as long as its read-model row does not change.
+ * What the read routes built from a read-model row, kept for as long as the row does not change:
+ * the detail's state and answers (api/services/service-detail.ts), the lists' presented items
+ * (api/services/list-items.ts).
  *
- * A detail is read far more often than it changes (portals poll it while a job runs), and most of
- * the route's cost was the state: PostgreSQL detoasts and sends it, the driver parses it, the
+ * A service is read far more often than it changes (portals poll it while a job runs), and most of
+ * a read's cost was the state: PostgreSQL detoasts and sends it, the driver parses it, the
  * presenter rebuilds it, JSON serialises it. An entry is the row's version with what was built
- * from it (api/services/service-detail.ts). It is served in one of two ways:
+ * from it. It is served in one of two ways:
  *
  * - **Trusted**, without asking PostgreSQL, while the change feed is live
  *   (api/services/service-changes.ts): every committed write of a row is announced and evicts its
@@ -19,7 +21,7 @@
  * before the read's result. So a read that may fill the cache holds a ticket (`begin`), which an
  * announcement for its row (or a reset) voids, and `set` keeps the entry only for a valid ticket.
  */
-export interface CachedDetail<T> {
+export interface CachedRow<T> {
   version: string;
   value: T;
 }
@@ -30,13 +32,13 @@ export interface ReadTicket {
   end(): void;
 }
 
-export interface DetailCache<T> {
+export interface RowCache<T> {
   /** The entry built from exactly this row version, or with `version` undefined (trusted) any entry. */
-  get(id: string, version?: string): CachedDetail<T> | undefined;
+  get(id: string, version?: string): CachedRow<T> | undefined;
   /** Starts a read whose result may be kept. */
   begin(id: string): ReadTicket;
   /** Keeps the entry, unless the row changed (or the cache was reset) since the ticket was taken. */
-  set(ticket: ReadTicket, entry: CachedDetail<T>): void;
+  set(ticket: ReadTicket, entry: CachedRow<T>): void;
   /** The row changed: drop its entry and void the tickets of reads in flight. */
   invalidate(id: string): void;
   /** Changes may have gone unheard: drop everything and void every ticket. */
@@ -49,11 +51,11 @@ interface Ticket extends ReadTicket {
 }
 
 /**
- * A least-recently-used map of at most `maxEntries` (DETAIL_CACHE_ENTRIES); 0 keeps nothing. A Map
+ * A least-recently-used map of at most `maxEntries` (DETAIL_CACHE_ENTRIES, LIST_CACHE_ENTRIES); 0 keeps nothing. A Map
  * keeps insertion order, so re-inserting on a hit moves an entry last.
  */
-export function createDetailCache<T>(maxEntries: number): DetailCache<T> {
-  const entries = new Map<string, CachedDetail<T>>();
+export function createRowCache<T>(maxEntries: number): RowCache<T> {
+  const entries = new Map<string, CachedRow<T>>();
   const reading = new Map<string, Set<Ticket>>();
   const voidTickets = (tickets: Set<Ticket> | undefined) => {
     for (const ticket of tickets ?? []) ticket.valid = false;
