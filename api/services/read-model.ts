@@ -113,15 +113,13 @@ export interface ListFilter {
 
 /** The list's query (bench:read-path runs its compiled SQL bare, to compare). */
 export function listQuery(db: Db, filter: ListFilter) {
-  let query = db
-    .selectFrom('backend_services')
-    .select([
-      'created_at',
-      'id',
-      // As text: an item presented before is not parsed again (api/services/list-items.ts).
-      sql<string>`summary::text`.as('summary'),
-      sql<string>`projection_version::text || '/' || xmin::text`.as('version'),
-    ]);
+  let query = db.selectFrom('backend_services').select([
+    'created_at',
+    'id',
+    // As text: an item presented before is not parsed again (api/services/list-items.ts).
+    sql<string>`summary::text`.as('summary'),
+    sql<string>`projection_version::text || '/' || xmin::text`.as('version'),
+  ]);
   if (filter.ownerId !== undefined) query = query.where('owner_id', '=', filter.ownerId);
   if (filter.status !== undefined) query = query.where('status', '=', filter.status);
   if (filter.organizationId !== undefined) query = query.where('organization_id', '=', filter.organizationId);
