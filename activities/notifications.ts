@@ -105,7 +105,11 @@ export function createNotificationActivities(deps: NotificationDependencies | un
 
     /** A local activity: the worker's configured timing, so tests shorten it and a new run follows a change. */
     async notificationTiming(): Promise<NotificationTiming> {
-      return deps?.timing ?? DEFAULT_NOTIFICATION_TIMING;
+      // The workflow starts no delivery on a channel that could only skip it.
+      return {
+        ...(deps?.timing ?? DEFAULT_NOTIFICATION_TIMING),
+        channels: { mail: Boolean(deps?.transport), webhook: deps !== undefined },
+      };
     },
   };
 }

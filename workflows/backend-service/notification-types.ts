@@ -70,6 +70,11 @@ export interface NotificationTiming {
   attemptTimeoutSeconds: number;
   /** After this long a notification is dropped, on the record. */
   giveUpAfterSeconds: number;
+  /**
+   * Which channels can deliver anything on this worker: no mail without an SMTP server, nothing
+   * without the notification dependencies. Absent in histories recorded before it: both.
+   */
+  channels?: Record<NotificationChannel, boolean>;
 }
 
 export interface PendingNotification {

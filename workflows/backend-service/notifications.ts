@@ -12,6 +12,7 @@ import type { HistoryEntry, ServiceState } from './service-state.js';
 import type {
   CarriedNotifications,
   NotificationAudience,
+  NotificationChannel,
   NotificationEvent,
   NotificationInput,
   NotificationTiming,
@@ -30,6 +31,21 @@ import type {
  * Behind the patch NOTIFICATIONS: histories recorded before it start nothing and schedule nothing.
  */
 export const NOTIFICATIONS = 'notifications';
+
+/**
+ * A channel the worker reports it cannot deliver on (no SMTP server; no notification dependencies)
+ * starts no activity, and review reminders and staged-secret notices with nowhere to go start no
+ * timer. Histories recorded before it have no `channels` in their timing marker and replay as before.
+ */
+export const NOTIFICATION_CHANNELS = 'notification-channels';
+
+/**
+ * Whether the worker said `channel` delivers nothing. `patchedNow` is patched(NOTIFICATION_CHANNELS)
+ * asked synchronously where the decision starts: never after an await, where its marker's place
+ * among other commands could depend on how concurrent continuations interleave.
+ */
+const channelOff = (t: NotificationTiming, channel: NotificationChannel, patchedNow: boolean) =>
+  patchedNow && t.channels?.[channel] === false;
 
 const { notificationTiming } = proxyLocalActivities<BackendServiceActivities>({
   startToCloseTimeout: '5 seconds',
@@ -89,7 +105,13 @@ export function createNotifier(deps: NotifierDeps) {
   // Started again in the new run by key; a receiver drops the duplicate if the old run had delivered.
   for (const notification of carried?.pending ?? []) start(notification);
 
-  /** Cached per run: one marker in history; a new run (continue-as-new) reads the configuration again. */
+  /**
+   * Cached per run: one marker in history; a new run (continue-as-new) reads the configuration
+   * again. Asked again within a run, it would be a local activity racing the job's own (deliveries
+   * are never awaited by a job), and the order of their continuations differs between a live run
+   * and its replay. So channels are per run too: a development worker given an SMTP server later
+   * mails for runs started after (production requires SMTP_URL, so its mail channel is always on).
+   */
   function ensureTiming(): Promise<NotificationTiming> {
     timing ??= notificationTiming().catch((error: unknown) => {
       timing = undefined;
@@ -146,10 +168,12 @@ export function createNotifier(deps: NotifierDeps) {
   function start(notification: PendingNotification): void {
     const id = `${notification.channel}:${notification.input.key}`;
     if (pending.has(id)) return;
+    const channelsPatched = patched(NOTIFICATION_CHANNELS);
     pending.set(id, notification);
     const run = CancellationScope.nonCancellable(async () => {
       try {
         const t = await ensureTiming();
+        if (channelOff(t, notification.channel, channelsPatched)) return;
         const options: ActivityOptions = {
           startToCloseTimeout: t.attemptTimeoutSeconds * 1000,
           // Temporal retries while delivery fails; past the window the notification is dropped, on the record.
@@ -223,14 +247,24 @@ export function createNotifier(deps: NotifierDeps) {
     const needsNotice =
       staged != null && stagedNotice?.secretVersion !== staged.version && !cutOff(state) && !state.deletedAt;
     if ((!needsReminder && !needsNotice) || !patched(NOTIFICATIONS)) return;
+    const channelsPatched = patched(NOTIFICATION_CHANNELS);
     const t = await ensureTiming();
+    // Reminders go to reviewers by mail only; no mail, no reminder for this submission.
+    if (needsReminder && reminder && channelOff(t, 'mail', channelsPatched)) reminder = null;
     if (needsReminder && reminder) {
       reminder = {
         ...reminder,
         nextAt: iso(Date.parse(reminder.submittedAt) + t.reviewReminderAfterSeconds * 1000),
       };
     }
-    if (needsNotice && staged) {
+    if (
+      needsNotice &&
+      staged &&
+      channelOff(t, 'mail', channelsPatched) &&
+      channelOff(t, 'webhook', channelsPatched)
+    ) {
+      stagedNotice = { secretVersion: staged.version, nextAt: null, sent: false };
+    } else if (needsNotice && staged) {
       const noticeAt = Date.parse(staged.activateAt) - t.stagedSecretNoticeSeconds * 1000;
       // Staged closer to its time than the notice: the owner has just seen it; no separate warning.
       stagedNotice = {

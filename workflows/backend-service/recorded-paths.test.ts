@@ -72,6 +72,10 @@ describe('recorded paths of the current workflow code', () => {
     });
     await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
     expect((await tokenWithSecret(production(), serviceId, second, 'system/Patient.rs')).status).toBe(200);
+    // Operators still find it by status (search attributes are upserted only when one changes).
+    const attributes = (await handle.describe()).typedSearchAttributes;
+    expect(attributes.get({ name: 'BackendServiceStatus', type: 'KEYWORD' } as never)).toBe('active');
+    expect(attributes.get({ name: 'BackendServiceOwner', type: 'KEYWORD' } as never)).toBe('alice');
 
     // Rotation of an active service: both boxes get the new secret, the old one is refused in both.
     const activeRotation = await handle.executeUpdate(rotateSecretUpdate, { args: [{ actor: alice }] });
@@ -97,8 +101,13 @@ describe('recorded paths of the current workflow code', () => {
       'deactivate',
     ]);
     // This path's deactivation is the queue-jumping one (its patch marker is in the history).
-    expect(pathsOf(await handle.fetchHistory()).patches).toContain('deactivation-first');
-    await recordHistory(handle, 'bookkeeping-secret-lifecycle.json');
+    const paths = pathsOf(await handle.fetchHistory());
+    expect(paths.patches).toContain('deactivation-first');
+    // This test system's worker has no SMTP server and no notification settings: no delivery is
+    // started (notifications.test.ts, with both, sees every mail and webhook of the path).
+    expect(paths.activities).not.toContain('sendNotificationMail');
+    expect(paths.activities).not.toContain('deliverNotificationWebhook');
+    await recordHistory(handle, 'channels-secret-lifecycle.json');
   });
 
   it('JWKS: recheck after a failing key server, submit, reject', async () => {
@@ -124,6 +133,6 @@ describe('recorded paths of the current workflow code', () => {
       'submit',
       'reject',
     ]);
-    await recordHistory(handle, 'bookkeeping-jwks-recheck-reject.json');
+    await recordHistory(handle, 'channels-jwks-recheck-reject.json');
   });
 });

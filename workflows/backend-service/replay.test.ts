@@ -67,6 +67,11 @@ const RECORDED_HISTORIES = [
   // Issue 21 (provisioning-bound.test.ts): an approval whose provisioning ends as failed after its
   // last round (patch provisioning-max-rounds), then approved again.
   'current-provisioning-max-rounds.json',
+  // Issue 19 (recorded-paths.test.ts): no delivery started on a channel the worker cannot deliver on
+  // (patch notification-channels), search attributes upserted only when one changed (patch
+  // search-attributes-on-change).
+  'channels-secret-lifecycle.json',
+  'channels-jwks-recheck-reject.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
@@ -240,7 +245,11 @@ describe('the recorded histories cover the code', () => {
 
   it("negative control: without the recordings of today's code, the gaps are named", () => {
     const old = RECORDED_HISTORIES.filter(
-      (f) => !f.startsWith('current-') && !f.startsWith('bookkeeping-') && !f.startsWith('timers-'),
+      (f) =>
+        !f.startsWith('current-') &&
+        !f.startsWith('bookkeeping-') &&
+        !f.startsWith('timers-') &&
+        !f.startsWith('channels-'),
     );
     expect(coverage(old)).toEqual({
       updates: [
@@ -259,8 +268,10 @@ describe('the recorded histories cover the code', () => {
         'credential-health',
         'deactivation-first',
         'local-bookkeeping',
+        'notification-channels',
         'notifications',
         'provisioning-max-rounds',
+        'search-attributes-on-change',
       ],
       projectionError: ['projectService with projectionError'],
     });

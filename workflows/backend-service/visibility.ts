@@ -1,10 +1,12 @@
 import {
   ActivityFailure,
   CancellationScope,
+  patched,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   BackendServiceAuthMethod,
   BackendServiceCredentialHealth,
@@ -16,6 +18,14 @@ import {
 import { submissionUnderReview } from './rules.js';
 import { now, type RunCore } from './run-context.js';
 import type { HistoryEntry, ServiceState } from './service-state.js';
+
+/**
+ * Search attributes are upserted only when one changed: each upsert is a command, a history event
+ * and a visibility write on the server, and most transitions change none (the status, owner and
+ * Organization seldom change; every projection used to upsert them all). Histories recorded before
+ * upserted at every projection and replay so.
+ */
+export const SEARCH_ATTRIBUTES_ON_CHANGE = 'search-attributes-on-change';
 
 /**
  * How a service shows itself: the read model (every change is projected, with its history entry),
@@ -35,6 +45,14 @@ export function createVisibility(
   afterProjection: (history: HistoryEntry | null) => void,
 ): Visibility {
   const { state } = core;
+  /**
+   * What this run has upserted, by key. Kept by the workflow itself, not read from workflowInfo():
+   * what replay compares must be what the code did, and the first publication of each run (start
+   * or continue-as-new) upserts everything.
+   */
+  const published = new Map<string, unknown>();
+  const same = (a: unknown, b: unknown) =>
+    a instanceof Date && b instanceof Date ? a.getTime() === b.getTime() : a === b;
 
   async function project(history: HistoryEntry | null): Promise<void> {
     state.projectionVersion += 1;
@@ -64,7 +82,7 @@ export function createVisibility(
 
   function publishSearchAttributes() {
     const underReview = submissionUnderReview(state) ?? state.submission;
-    upsertSearchAttributes([
+    const wanted: SearchAttributeUpdatePair[] = [
       { key: BackendServiceStatus, value: state.status },
       { key: BackendServiceOwner, value: state.ownerId },
       { key: BackendServiceOrganization, value: state.registration.organizationId ?? 'none' },
@@ -73,7 +91,12 @@ export function createVisibility(
         ? [{ key: BackendServiceCredentialHealth, value: state.credentials.health.state }]
         : []),
       ...(underReview ? [{ key: BackendServiceSubmittedAt, value: new Date(underReview.submittedAt) }] : []),
-    ]);
+    ];
+    const changed = wanted.filter(({ key, value }) => !same(published.get(key.name), value));
+    for (const { key, value } of changed) published.set(key.name, value);
+    if (changed.length === wanted.length || !patched(SEARCH_ATTRIBUTES_ON_CHANGE))
+      upsertSearchAttributes(wanted);
+    else if (changed.length > 0) upsertSearchAttributes(changed);
     setCurrentDetails(currentDetails(state));
   }
 
