@@ -201,6 +201,41 @@ describe('REST semantics (section 6)', () => {
     ]);
   });
 
+  it('a failed transaction puts back what it changed: an updated resource, its history and a deleted one', async () => {
+    const put = (url: string, resource: object) =>
+      call(standin.url, 'PUT', `/fhir/${url}`, { auth: ROOT, body: resource });
+    await put('Client/bs-tx-undo', { active: true, grant_types: ['client_credentials'] });
+    await put('AccessPolicy/bs-tx-undo--1', { engine: 'allow', link: [{ reference: 'Client/bs-tx-undo' }] });
+    const before = (await get('/fhir/Client/bs-tx-undo')).body;
+    const historyBefore = (await get('/fhir/Client/bs-tx-undo/_history')).body.entry.length;
+    const bad = await call(standin.url, 'POST', '/fhir', {
+      auth: ROOT,
+      body: {
+        resourceType: 'Bundle',
+        type: 'transaction',
+        entry: [
+          { request: { method: 'PUT', url: 'Client/bs-tx-undo' }, resource: { active: false } },
+          { request: { method: 'DELETE', url: 'AccessPolicy/bs-tx-undo--1' } },
+          { request: { method: 'PUT', url: 'AccessPolicy/bs-tx-undo--2' }, resource: { engine: 'magic' } },
+        ],
+      },
+    });
+    expect(bad.status).toBe(422);
+    expect((await get('/fhir/Client/bs-tx-undo')).body).toEqual(before);
+    expect((await get('/fhir/Client/bs-tx-undo/_history')).body.entry).toHaveLength(historyBefore);
+    expect((await get('/fhir/AccessPolicy/bs-tx-undo--1')).status).toBe(200);
+    // Negative control: the same entries as a batch keep what succeeded.
+    await call(standin.url, 'POST', '/fhir', {
+      auth: ROOT,
+      body: {
+        resourceType: 'Bundle',
+        type: 'batch',
+        entry: [{ request: { method: 'PUT', url: 'Client/bs-tx-undo' }, resource: { active: false } }],
+      },
+    });
+    expect((await get('/fhir/Client/bs-tx-undo')).body.active).toBe(false);
+  });
+
   it('search pages with _count/_page and a next link; custom params find sessions and policies', async () => {
     const page = await get('/fhir/Patient?_count=2&_page=1');
     expect(page.body.entry).toHaveLength(2);

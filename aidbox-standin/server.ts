@@ -181,7 +181,7 @@ export async function startStandin(options: StandinOptions): Promise<Standin> {
       body,
       orgbac,
     });
-    const decision = evaluatePolicies(store.list('AccessPolicy') as never[], request);
+    const decision = evaluatePolicies(store.scan('AccessPolicy') as never[], request);
     if (!decision.allowed) {
       if (caller.kind === 'anonymous') throw unauthorized('Authentication required');
       throw forbidden();

@@ -80,7 +80,7 @@ export async function authenticate(
       return { kind: 'bearer', client: clientOfSession(deps.store, session), jwt: payload, session };
     }
     const hash = hashSecret(credentials);
-    const session = deps.store.list('Session').find((s) => s.access_token === hash);
+    const session = deps.store.scan('Session').find((s) => s.access_token === hash);
     const now = Math.floor(Date.now() / 1000);
     if (!session || (typeof session.exp === 'number' && session.exp < now))
       throw unauthorized('Invalid access token', true);

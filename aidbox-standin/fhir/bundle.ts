@@ -80,6 +80,7 @@ export async function executeBundle(
       });
     }
   }
+  if (snapshot) context.store.commit(snapshot);
   return {
     status: 200,
     body: { resourceType: 'Bundle', type: `${bundle.type}-response`, entry: responses },

@@ -19,6 +19,12 @@ interface Entry {
   versions: Resource[];
 }
 
+/** What an atomic transaction bundle undoes when an entry fails (see `snapshot`). */
+export interface Snapshot {
+  txid: number;
+  undo: Array<() => void>;
+}
+
 export type ReadResult = { state: 'found'; resource: Resource } | { state: 'deleted' } | { state: 'absent' };
 
 const clone = <T>(value: T): T => structuredClone(value);
@@ -34,6 +40,25 @@ export function parseIfMatch(header: string | undefined): string | undefined {
 export class ResourceStore {
   private tables = new Map<string, Map<string, Entry>>();
   private txid = 0;
+  /** Transactions in flight: every write records how to undo itself in each of them. */
+  private open = new Set<Snapshot>();
+
+  /** Before `type/id` changes: how to put it back (its current resource and version count). */
+  private journal(type: string, id: string): void {
+    if (this.open.size === 0) return;
+    const table = this.table(type);
+    const entry = table.get(id);
+    const saved = entry && { current: entry.current, versions: entry.versions.length };
+    const undo = () => {
+      const now = table.get(id);
+      if (!saved || !now) table.delete(id);
+      else {
+        now.current = saved.current;
+        now.versions.length = saved.versions;
+      }
+    };
+    for (const snapshot of this.open) snapshot.undo.push(undo);
+  }
 
   private table(type: string): Map<string, Entry> {
     let table = this.tables.get(type);
@@ -60,6 +85,17 @@ export class ResourceStore {
   list(type: string): Resource[] {
     return [...(this.tables.get(type)?.values() ?? [])].flatMap((entry) =>
       entry.current ? [clone(entry.current)] : [],
+    );
+  }
+
+  /**
+   * The current resources of a type, uncopied, for read-only scans on every request (the policy
+   * engine, token lookup): copying them all per request made each request cost as much as the
+   * store holds. Callers must not change what they get.
+   */
+  scan(type: string): readonly Readonly<Resource>[] {
+    return [...(this.tables.get(type)?.values() ?? [])].flatMap((entry) =>
+      entry.current ? [entry.current] : [],
     );
   }
 
@@ -103,6 +139,7 @@ export class ResourceStore {
       ...rest,
       meta: { ...meta, versionId: String(this.txid), lastUpdated: new Date().toISOString() },
     };
+    this.journal(type, id);
     const table = this.table(type);
     const entry = table.get(id) ?? { current: undefined, versions: [] };
     entry.current = resource;
@@ -143,18 +180,30 @@ export class ResourceStore {
     if (current && ifMatch !== undefined) this.checkIfMatch(type, id, ifMatch);
     if (!current) return undefined;
     this.txid += 1;
+    this.journal(type, id);
     const entry = this.table(type).get(id);
     if (entry) entry.current = undefined;
     return current;
   }
 
-  /** For atomic transaction bundles: take a copy, restore it when an entry fails. */
-  snapshot(): { tables: Map<string, Map<string, Entry>>; txid: number } {
-    return { tables: clone(this.tables), txid: this.txid };
+  /**
+   * For atomic transaction bundles: from here on every write records its undo, so `restore` puts
+   * back exactly what the transaction touched (a copy of the whole store per bundle made each
+   * bundle cost as much as everything stored). `commit` ends the recording.
+   */
+  snapshot(): Snapshot {
+    const snapshot: Snapshot = { txid: this.txid, undo: [] };
+    this.open.add(snapshot);
+    return snapshot;
   }
 
-  restore(snapshot: { tables: Map<string, Map<string, Entry>>; txid: number }): void {
-    this.tables = clone(snapshot.tables);
+  commit(snapshot: Snapshot): void {
+    this.open.delete(snapshot);
+  }
+
+  restore(snapshot: Snapshot): void {
+    this.open.delete(snapshot);
+    for (const undo of snapshot.undo.reverse()) undo();
     this.txid = snapshot.txid;
   }
 }
