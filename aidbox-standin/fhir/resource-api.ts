@@ -72,9 +72,12 @@ export class ResourceApi {
     }
   }
 
-  /** Every resource of a type the route's API can see. */
+  /**
+   * Every resource of a type the route's API can see, uncopied (the store's `scan`): search copies
+   * only the page it answers with, history and exports copy what they keep.
+   */
   private visible(route: Route, type: string): Resource[] {
-    const all = this.store.list(type);
+    const all = this.store.scan(type) as Resource[];
     return route.organizationId === undefined
       ? all
       : all.filter((r) => isVisibleTo(this.store, r, route.organizationId!));
@@ -150,7 +153,7 @@ export class ResourceApi {
         const versions =
           route.action === 'history'
             ? (this.readExisting(route, type, route.id!), this.store.history(type, route.id!))
-            : this.visible(route, type);
+            : this.visible(route, type).map((r) => structuredClone(r));
         return {
           status: 200,
           body: {
@@ -315,7 +318,7 @@ export class ResourceApi {
       params,
       headers: { prefer: request.headers.prefer, accept: request.headers.accept },
       groupPatientIds,
-      collect: (type) => this.visible(route, type),
+      collect: (type) => this.visible(route, type).map((r) => structuredClone(r)),
     });
     return {
       status: 202,

@@ -114,7 +114,9 @@ export function search(resources: Resource[], params: Params): SearchPage {
   const pageParam = Number(values(params._page)[0] ?? 1);
   const count = Number.isInteger(countParam) && countParam >= 0 ? Math.min(countParam, 1000) : 100;
   const page = Number.isInteger(pageParam) && pageParam >= 1 ? pageParam : 1;
-  return { total: matching.length, page, count, resources: matching.slice((page - 1) * count, page * count) };
+  // A copy of the page only: `resources` are the store's own (ResourceStore.scan).
+  const pageOf = matching.slice((page - 1) * count, page * count).map((r) => structuredClone(r));
+  return { total: matching.length, page, count, resources: pageOf };
 }
 
 /** A searchset Bundle with Aidbox-style paging links. */
