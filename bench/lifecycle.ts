@@ -7,6 +7,9 @@
  * per second; the history's events and bytes (History.encode from @temporalio/proto) when active.
  * Targets: median lifecycle ≤ 1.5 × the floor's at concurrency 1; throughput ≥ 0.8 × the floor's
  * at 16; history bytes ≤ 1/3 of those recorded before issue 19 (BEFORE below).
+ * Each level also reports the CPU each lifecycle cost, by process (test-support/bench/cpu.ts): the
+ * bench process holds both workers, the activities, the Aidbox stand-ins and the client; on two
+ * cores a lifecycle's throughput is bounded by the sum.
  * BENCH_TEMPORAL=cluster runs it on `npm run cluster`'s Temporal (four server processes on
  * PostgreSQL, mTLS and JWT) instead of the dev server: compare the two runs' tables.
  */
@@ -35,6 +38,7 @@ import { benchArgs } from '../test-support/bench/args.js';
 import { withBenchEnvironment, type BenchEnvironment } from '../test-support/bench/environment.js';
 import { printTable, printTargets, writeResults, type Target } from '../test-support/bench/report.js';
 import { closedLoop, median, p99, round, since } from '../test-support/bench/stats.js';
+import { cpuPer, cpuSnapshot } from '../test-support/bench/cpu.js';
 
 /**
  * History of one lifecycle (create, submit, approve to active; client_secret, system/*.rs) before
@@ -215,11 +219,13 @@ async function oneLifecycle(env: BenchEnvironment, kind: Kind, taskQueue: string
 async function level(env: BenchEnvironment, kind: Kind, taskQueue: string, concurrency: number) {
   const samples: Sample[] = [];
   const n = perLevel(concurrency);
+  const cpuBefore = cpuSnapshot();
   const started = performance.now();
   await closedLoop(n, concurrency, async () => void samples.push(await oneLifecycle(env, kind, taskQueue)));
   const seconds = (performance.now() - started) / 1000;
+  const cpu = cpuPer(cpuBefore, cpuSnapshot(), n);
   console.log(`${kind} at concurrency ${concurrency}: ${n} lifecycles in ${round(seconds, 1)} s`);
-  return { kind, concurrency, n, seconds, perSecond: n / seconds, samples };
+  return { kind, concurrency, n, seconds, perSecond: n / seconds, samples, cpu };
 }
 type Level = Awaited<ReturnType<typeof level>>;
 
@@ -276,6 +282,7 @@ await withBenchEnvironment('lifecycle', {}, async (env) => {
           'lifecycle p99 ms': round(p99(r.samples.map((s) => s.totalMs)), 0),
           'median ratio': round(median(r.samples.map((s) => s.totalMs)) / base),
           'throughput ratio': round(r.perSecond / floor.perSecond),
+          'CPU ms per lifecycle: bench process / Temporal / PostgreSQL': `${r.cpu.bench} / ${r.cpu.temporal} / ${r.cpu.postgres}`,
         });
       }
     printTable(

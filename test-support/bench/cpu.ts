@@ -1,0 +1,71 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/**
+ * CPU seconds used so far, by who used them: this process (all its threads: the workers, the
+ * workflow threads, the stand-ins, the client), its descendant processes (the Temporal server the
+ * bench started), and PostgreSQL (every process named postgres: the machine's server is shared,
+ * so this is an upper bound). Read from /proc (Linux); elsewhere only this process is known.
+ */
+export interface CpuSnapshot {
+  bench: number;
+  temporal: number;
+  postgres: number;
+}
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+function procStats(): Array<{ pid: number; ppid: number; name: string; seconds: number }> {
+  const stats = [];
+  let pids: string[] = [];
+  try {
+    pids = readdirSync('/proc').filter((d) => /^\d+$/.test(d));
+  } catch {
+    return [];
+  }
+  for (const pid of pids) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      // After the name: state, ppid, …; utime and stime are fields 14 and 15 of stat(5).
+      stats.push({
+        pid: Number(pid),
+        ppid: Number(fields[1]),
+        name,
+        seconds: (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND,
+      });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  return stats;
+}
+
+export function cpuSnapshot(): CpuSnapshot {
+  const usage = process.cpuUsage();
+  const stats = procStats();
+  const children = new Map<number, number[]>();
+  for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const descendants = new Set<number>();
+  const walk = (pid: number) => {
+    for (const child of children.get(pid) ?? []) {
+      if (descendants.has(child)) continue;
+      descendants.add(child);
+      walk(child);
+    }
+  };
+  walk(process.pid);
+  let temporal = 0;
+  let postgres = 0;
+  for (const s of stats) {
+    if (descendants.has(s.pid)) temporal += s.seconds;
+    else if (s.name.startsWith('postgres')) postgres += s.seconds;
+  }
+  return { bench: (usage.user + usage.system) / 1e6, temporal, postgres };
+}
+
+/** Milliseconds of CPU per unit of work between two snapshots. */
+export function cpuPer(before: CpuSnapshot, after: CpuSnapshot, units: number): CpuSnapshot {
+  const per = (k: keyof CpuSnapshot) => Math.round(((after[k] - before[k]) * 1000) / units);
+  return { bench: per('bench'), temporal: per('temporal'), postgres: per('postgres') };
+}
