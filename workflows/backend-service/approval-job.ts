@@ -150,10 +150,13 @@ export function createApprovalJob(deps: {
    * works with any token.
    */
   async function approveChange(i: ApproveInput, answer: (result: unknown) => void): Promise<void> {
-    // Taken before the fresh check below (which replaces state.pendingChange): on success the
-    // service takes its credentials over from this snapshot.
+    // The change as submitted: its revision and submission (the fresh check below replaces
+    // state.pendingChange with the same change and new credentials).
     const change = state.pendingChange!;
     await liveChange.requireValidChangeCredentials();
+    // The keys this approval's own check accepted: a key set rotated since submit is what
+    // production will see tokens signed with (before: the submit-time check's, by mistake).
+    const checked = state.pendingChange!.credentials;
     state.approval = provisioningApproval(i);
     await ctx.project(liveChange.changeEntry(i.actor.sub, 'approve', 'a change to the live service'));
     answer(ctx.result());
@@ -195,12 +198,12 @@ export function createApprovalJob(deps: {
     state.revision = change.revision;
     state.credentials = {
       ...state.credentials,
-      state: change.credentials.state,
-      checkedAt: change.credentials.checkedAt ?? state.credentials.checkedAt,
-      jwksReport: change.credentials.jwksReport ?? state.credentials.jwksReport,
+      state: checked.state,
+      checkedAt: checked.checkedAt ?? state.credentials.checkedAt,
+      jwksReport: checked.jwksReport ?? state.credentials.jwksReport,
       acceptedThumbprints:
         submission.registration.authMethod.type === 'jwks_uri'
-          ? change.credentials.acceptedThumbprints
+          ? checked.acceptedThumbprints
           : state.credentials.acceptedThumbprints,
     };
     state.pendingChange = null;

@@ -10,6 +10,8 @@ import {
   waitForProjection,
 } from '../../test-support/services.js';
 import { startTestSystem, type TestSystem } from '../../test-support/system.js';
+import { startKeyServer } from '../../test-support/key-server.js';
+import { exportJWK, generateKeyPair } from 'jose';
 import {
   approveUpdate,
   dropPendingChangeUpdate,
@@ -216,5 +218,38 @@ describe('changing a live service', () => {
     const sandboxToken = await token('sandbox', serviceId, secret, 'system/Patient.rs');
     expect((await read('sandbox', 'Observation', sandboxToken!)).status).toBe(403);
     await recordHistory(handle, 'current-live-change-dropped.json');
+  });
+
+  it('an approved change of a JWKS service keeps the keys its fresh check at approval accepted, not those seen at submit', async () => {
+    const keys = await startKeyServer();
+    try {
+      const jwks = (rules: ScopeRule[]) =>
+        registration({ type: 'jwks_uri', jwksUri: keys.jwksUri }, { rules });
+      const { serviceId, handle } = await startService(system, jwks([PATIENT]));
+      await waitForProjection(system.db, serviceId, (s) => s.sandbox.state === 'ready');
+      await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+      await approveWhatIsUnderReview(handle);
+      await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
+      await handle.executeUpdate(editUpdate, {
+        args: [{ actor: alice, expectedRevision: 1, registration: jwks([PATIENT, OBSERVATION]) }],
+      });
+      await handle.executeUpdate(submitUpdate, { args: [{ actor: alice }] });
+      const atSubmit = (await handle.query(stateQuery)).pendingChange!.credentials.acceptedThumbprints;
+      expect(Object.keys(atSubmit)).toEqual([keys.publicJwk.kid]);
+      // The owner rotates its key between submit and approval: the set now holds only a new key.
+      const rotated = await generateKeyPair('RS384', { extractable: true });
+      const next = { ...(await exportJWK(rotated.publicKey)), kid: 'rotated-key', alg: 'RS384', use: 'sig' };
+      keys.publish({ keys: [next] });
+      await approveWhatIsUnderReview(handle);
+      const live = await waitForProjection(
+        system.db,
+        serviceId,
+        (s) => s.revision === 2 && !s.pendingChange && s.approval === null,
+      );
+      expect(Object.keys(live.credentials.acceptedThumbprints)).toEqual(['rotated-key']);
+      expect(live.credentials.jwksReport?.keys.map((k) => k.kid)).toEqual(['rotated-key']);
+    } finally {
+      await keys.close();
+    }
   });
 });
