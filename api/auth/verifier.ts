@@ -8,6 +8,7 @@ import {
   type JWTPayload,
   type JWTVerifyGetKey,
 } from 'jose';
+import { createHash } from 'node:crypto';
 import type { Principal } from './principal.js';
 
 /**
@@ -45,7 +46,59 @@ export function remoteKeys(jwksUrl: string): JWTVerifyGetKey {
   return createRemoteJWKSet(new URL(jwksUrl), { timeoutDuration: 5_000, cooldownDuration: 30_000 });
 }
 
-export function createTokenVerifier(trusted: TrustedIssuer[]): TokenVerifier {
+export interface VerifierOptions {
+  /** Verified tokens remembered (by their SHA-256); 0 verifies every time. */
+  cacheEntries?: number;
+  /** How long a verification is remembered at most (never past the token's `exp`). */
+  cacheTtlMs?: number;
+  now?: () => number;
+}
+
+export function createTokenVerifier(trusted: TrustedIssuer[], options: VerifierOptions = {}): TokenVerifier {
+  const verify = signatureVerifier(trusted);
+  return rememberingVerifications(verify, options);
+}
+
+/**
+ * A client sends the same token with every request until it expires, and checking its signature
+ * (ES256, RS256) was the largest part of a cheap request's CPU (bench:read-path's profile). So a
+ * verified token's principal is remembered, keyed by the token's SHA-256 (no token is kept): for
+ * at most `cacheTtlMs` (default 60 s, so a key the identity provider withdraws stops being accepted
+ * within a minute, beside the remote key set's own 30 s cool-down) and never past its `exp` (jose
+ * allows 30 s of clock skew after it; a remembered token gets none). Only successes are kept.
+ */
+export function rememberingVerifications(verify: TokenVerifier, options: VerifierOptions): TokenVerifier {
+  const maxEntries = options.cacheEntries ?? 10_000;
+  const ttlMs = options.cacheTtlMs ?? 60_000;
+  const now = options.now ?? Date.now;
+  const remembered = new Map<string, { principal: Principal; until: number }>();
+  if (maxEntries <= 0 || ttlMs <= 0) return verify;
+  return async (token) => {
+    const key = createHash('sha256').update(token).digest('base64url');
+    const hit = remembered.get(key);
+    if (hit) {
+      remembered.delete(key);
+      if (now() < hit.until) {
+        remembered.set(key, hit);
+        return hit.principal;
+      }
+    }
+    const principal = await verify(token);
+    const exp = decodeJwt(token).exp;
+    const until = Math.min(now() + ttlMs, typeof exp === 'number' ? exp * 1000 : 0);
+    if (until > now()) {
+      // Shared by every request that presents the token: frozen, so none can change another's.
+      remembered.set(key, {
+        principal: Object.freeze({ ...principal, roles: Object.freeze([...principal.roles]) }) as Principal,
+        until,
+      });
+      if (remembered.size > maxEntries) remembered.delete(remembered.keys().next().value!);
+    }
+    return principal;
+  };
+}
+
+function signatureVerifier(trusted: TrustedIssuer[]): TokenVerifier {
   const byIssuer = new Map(trusted.map((t) => [t.issuer, t]));
   return async (token) => {
     let unverified: JWTPayload;
