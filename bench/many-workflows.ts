@@ -4,6 +4,8 @@
  * worker/cache-size.ts, as worker/main.ts does): its resident memory, and the latency of approve
  * (and submit) for a workflow in the worker's cache against one evicted from it (replayed from its
  * history). Targets: RSS ≤ 512 MiB; approval p99 out of cache ≤ 2 × in cache.
+ * BENCH_WORKER_NODE_OPTIONS passes V8 flags to the worker alone, for experiments (README, "Missed
+ * targets and why": the heap limit against the cache size).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -59,6 +61,10 @@ function spawnWorker(
         JSON.stringify(env.commandKeys.verifyKeys),
       ),
       LOG_LEVEL: 'warn',
+      // An experiment's V8 flags for the worker alone (e.g. --max-old-space-size=160).
+      ...(process.env.BENCH_WORKER_NODE_OPTIONS
+        ? { NODE_OPTIONS: process.env.BENCH_WORKER_NODE_OPTIONS }
+        : {}),
       // BENCH_TEMPORAL=cluster: the cluster's mTLS files and token file (nothing on the dev server).
       ...env.temporal.clientEnv,
     },
