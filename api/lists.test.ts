@@ -67,6 +67,21 @@ describe('lists: keyset pages, filters, the review queue', async () => {
     };
   };
 
+  /** The whole review queue, page by page: services other test files submit share it. */
+  const wholeQueue = async () => {
+    const items: Awaited<ReturnType<typeof get>>['items'] = [];
+    let cursor: string | null = null;
+    do {
+      const page = await get(
+        `/v1/admin/review-queue?limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+        admin,
+      );
+      items.push(...page.items);
+      cursor = page.nextCursor;
+    } while (cursor);
+    return items;
+  };
+
   it('pages own services newest first without gaps or repeats', async () => {
     const seen: string[] = [];
     let cursor: string | null = null;
@@ -95,7 +110,7 @@ describe('lists: keyset pages, filters, the review queue', async () => {
   });
 
   it('the review queue is oldest submission first, with waiting time', async () => {
-    const mine = (await get('/v1/admin/review-queue?limit=100', admin)).items.filter((s) =>
+    const mine = (await wholeQueue()).filter((s) =>
       [created[1]!.serviceId, created[3]!.serviceId].includes(s.id),
     );
     expect(mine.map((s) => [s.id, s.waitingSeconds])).toEqual([
@@ -198,9 +213,7 @@ describe('lists: keyset pages, filters, the review queue', async () => {
       (s) => s.id === rich.serviceId,
     );
     expect(listed).toEqual(detail);
-    const queued = (await get('/v1/admin/review-queue?limit=100', admin)).items.find(
-      (s) => s.id === rich.serviceId,
-    );
+    const queued = (await wholeQueue()).find((s) => s.id === rich.serviceId);
     expect(queued).toMatchObject({ ...(detail as object), submittedAt: at(20), change: true });
     const { rows } = await sql<{ summary: Record<string, unknown> }>`
       select summary from backend_services where id = ${rich.serviceId}`.execute(db);

@@ -120,10 +120,15 @@ describe('the service detail and its cache', async () => {
     it('a cached detail is answered without a statement, and a write to its row is seen', async () => {
       const { serviceId } = await seed();
       const { read, counter } = appWith(feed);
-      expect((await read(serviceId)).name).toBe('Acme bulk export');
-      const before = counter.statements;
-      expect((await read(serviceId)).name).toBe('Acme bulk export');
-      expect(counter.statements).toBe(before);
+      // The seed's own announcement may arrive after the first read kept the detail (and evict it):
+      // read until one read runs no statement.
+      let statementsOfLastRead = -1;
+      for (let attempt = 0; attempt < 20 && statementsOfLastRead !== 0; attempt++) {
+        const before = counter.statements;
+        expect((await read(serviceId)).name).toBe('Acme bulk export');
+        statementsOfLastRead = counter.statements - before;
+      }
+      expect(statementsOfLastRead).toBe(0);
       await renameInPlace(serviceId, 'Renamed while cached');
       expect(await eventually(() => read(serviceId), 'Renamed while cached')).toBe('Renamed while cached');
     });
