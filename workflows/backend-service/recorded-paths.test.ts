@@ -72,10 +72,14 @@ describe('recorded paths of the current workflow code', () => {
     });
     await waitForProjection(system.db, serviceId, (s) => s.status === 'active');
     expect((await tokenWithSecret(production(), serviceId, second, 'system/Patient.rs')).status).toBe(200);
-    // Operators still find it by status (search attributes are upserted only when one changes).
-    const attributes = (await handle.describe()).typedSearchAttributes;
-    expect(attributes.get({ name: 'BackendServiceStatus', type: 'KEYWORD' } as never)).toBe('active');
-    expect(attributes.get({ name: 'BackendServiceOwner', type: 'KEYWORD' } as never)).toBe('alice');
+    // Operators still find it by status (search attributes are upserted only when one changes). The
+    // upsert is recorded when the workflow task completes, after the projection the wait above saw.
+    const attribute = async (name: string) =>
+      (await handle.describe()).typedSearchAttributes.get({ name, type: 'KEYWORD' } as never);
+    for (let i = 0; i < 50 && (await attribute('BackendServiceStatus')) !== 'active'; i++)
+      await new Promise((r) => setTimeout(r, 100));
+    expect(await attribute('BackendServiceStatus')).toBe('active');
+    expect(await attribute('BackendServiceOwner')).toBe('alice');
 
     // Rotation of an active service: both boxes get the new secret, the old one is refused in both.
     const activeRotation = await handle.executeUpdate(rotateSecretUpdate, { args: [{ actor: alice }] });

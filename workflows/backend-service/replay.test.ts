@@ -72,6 +72,9 @@ const RECORDED_HISTORIES = [
   // search-attributes-on-change).
   'channels-secret-lifecycle.json',
   'channels-jwks-recheck-reject.json',
+  // Issue 19 (live-change.test.ts): a JWKS service's change approved after its keys rotated (the
+  // service keeps the keys of the check at approval).
+  'current-live-change-jwks.json',
 ] as const;
 
 function loadHistories(files: readonly string[] = RECORDED_HISTORIES) {
