@@ -7,22 +7,7 @@ import type { LiveChangeJobs } from './live-change-jobs.js';
 import type { RegistrationJobs } from './registration-jobs.js';
 import type { RotationJobs } from './rotation-jobs.js';
 import { RoundFailed } from './rounds.js';
-import {
-  refuseActivateStagedSecret,
-  refuseApprove,
-  refuseDeactivate,
-  refuseDelete,
-  refuseDropPendingChange,
-  refuseDropStagedSecret,
-  refuseEdit,
-  refuseRecheckCredentials,
-  refuseReject,
-  refuseRevoke,
-  refuseRotateSecret,
-  refuseSubmit,
-  refuseWithdraw,
-  type Refusal,
-} from './rules.js';
+import { validatorsByUpdate, type Refusal } from './rules.js';
 import type { RunContext } from './run-context.js';
 import type { ServiceState } from './service-state.js';
 import { refusalFailure, type Job, type QueuedJob } from './update-queue.js';
@@ -155,38 +140,17 @@ export function createJobRunner(jobs: {
   return { runJob };
 }
 
+/** A job that carries an update's input (its kind is the update's name). */
+type UpdateJob = Exclude<Job, { kind: 'setup' } | { kind: 'refusedCommand' }>;
+
 /** A job queued behind another may find the state changed: the same rule as its validator, again. */
 function recheck(state: ServiceState, job: Job): Refusal | undefined {
-  switch (job.kind) {
-    case 'setup':
-      return undefined;
-    case 'edit':
-      return refuseEdit(state, job.input);
-    case 'submit':
-      return refuseSubmit(state, job.input);
-    case 'approve':
-      return refuseApprove(state, job.input);
-    case 'reject':
-      return refuseReject(state, job.input);
-    case 'deactivate':
-      return refuseDeactivate(state, job.input);
-    case 'rotateSecret':
-      return refuseRotateSecret(state, job.input);
-    case 'recheckCredentials':
-      return refuseRecheckCredentials(state, job.input);
-    case 'withdraw':
-      return refuseWithdraw(state, job.input);
-    case 'delete':
-      return refuseDelete(state, job.input);
-    case 'revoke':
-      return refuseRevoke(state, job.input);
-    case 'activateStagedSecret':
-      return refuseActivateStagedSecret(state, job.input);
-    case 'dropStagedSecret':
-      return refuseDropStagedSecret(state, job.input);
-    case 'dropPendingChange':
-      return refuseDropPendingChange(state, job.input);
-    case 'refusedCommand':
-      return undefined;
-  }
+  if (job.kind === 'setup' || job.kind === 'refusedCommand') return undefined;
+  // TypeScript cannot pair the union's input with the validator its kind picks from the table, so
+  // the validator is widened to take any update's input.
+  const validate = validatorsByUpdate[job.kind] as (
+    s: ServiceState,
+    input: UpdateJob['input'],
+  ) => Refusal | undefined;
+  return validate(state, job.input);
 }

@@ -33,22 +33,7 @@ import { createNotifier } from './notifications.js';
 import { createRegistrationJobs } from './registration-jobs.js';
 import { createRotationJobs } from './rotation-jobs.js';
 import { createRounds } from './rounds.js';
-import {
-  cutOff,
-  refuseActivateStagedSecret,
-  refuseApprove,
-  refuseDeactivate,
-  refuseDelete,
-  refuseDropPendingChange,
-  refuseDropStagedSecret,
-  refuseEdit,
-  refuseRecheckCredentials,
-  refuseReject,
-  refuseRevoke,
-  refuseRotateSecret,
-  refuseSubmit,
-  refuseWithdraw,
-} from './rules.js';
+import { cutOff, validatorsByUpdate as validators } from './rules.js';
 import { createJobRunner } from './run-job.js';
 import { createRunCore, type RunContext } from './run-context.js';
 import { createSandbox } from './sandbox.js';
@@ -111,30 +96,32 @@ export async function backendService(input: BackendServiceInput): Promise<Servic
 
   // ---- handlers ----
   setHandler(stateQuery, () => state);
-  updates.register(editUpdate, refuseEdit, (i) => ({ kind: 'edit', input: i }));
-  updates.register(submitUpdate, refuseSubmit, (i) => ({ kind: 'submit', input: i }));
-  updates.register(approveUpdate, refuseApprove, (i) => ({ kind: 'approve', input: i }));
-  updates.register(rejectUpdate, refuseReject, (i) => ({ kind: 'reject', input: i }));
-  updates.register(deactivateUpdate, refuseDeactivate, (i) => ({ kind: 'deactivate', input: i }), {
+  updates.register(editUpdate, validators.edit, (i) => ({ kind: 'edit', input: i }));
+  updates.register(submitUpdate, validators.submit, (i) => ({ kind: 'submit', input: i }));
+  updates.register(approveUpdate, validators.approve, (i) => ({ kind: 'approve', input: i }));
+  updates.register(rejectUpdate, validators.reject, (i) => ({ kind: 'reject', input: i }));
+  updates.register(deactivateUpdate, validators.deactivate, (i) => ({ kind: 'deactivate', input: i }), {
     jumpsQueue: true,
   });
-  updates.register(rotateSecretUpdate, refuseRotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
-  updates.register(withdrawUpdate, refuseWithdraw, (i) => ({ kind: 'withdraw', input: i }));
-  updates.register(deleteUpdate, refuseDelete, (i) => ({ kind: 'delete', input: i }));
-  updates.register(revokeUpdate, refuseRevoke, (i) => ({ kind: 'revoke', input: i }), { jumpsQueue: true });
-  updates.register(activateStagedSecretUpdate, refuseActivateStagedSecret, (i) => ({
+  updates.register(rotateSecretUpdate, validators.rotateSecret, (i) => ({ kind: 'rotateSecret', input: i }));
+  updates.register(withdrawUpdate, validators.withdraw, (i) => ({ kind: 'withdraw', input: i }));
+  updates.register(deleteUpdate, validators.delete, (i) => ({ kind: 'delete', input: i }));
+  updates.register(revokeUpdate, validators.revoke, (i) => ({ kind: 'revoke', input: i }), {
+    jumpsQueue: true,
+  });
+  updates.register(activateStagedSecretUpdate, validators.activateStagedSecret, (i) => ({
     kind: 'activateStagedSecret',
     input: i,
   }));
-  updates.register(dropStagedSecretUpdate, refuseDropStagedSecret, (i) => ({
+  updates.register(dropStagedSecretUpdate, validators.dropStagedSecret, (i) => ({
     kind: 'dropStagedSecret',
     input: i,
   }));
-  updates.register(dropPendingChangeUpdate, refuseDropPendingChange, (i) => ({
+  updates.register(dropPendingChangeUpdate, validators.dropPendingChange, (i) => ({
     kind: 'dropPendingChange',
     input: i,
   }));
-  updates.register(recheckCredentialsUpdate, refuseRecheckCredentials, (i) => ({
+  updates.register(recheckCredentialsUpdate, validators.recheckCredentials, (i) => ({
     kind: 'recheckCredentials',
     input: i,
   }));
