@@ -4,11 +4,13 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { trace } from '@opentelemetry/api';
+import { TRACE_HEADER as PACKAGE_TRACE_HEADER } from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../api/app.js';
 import { aidboxOrganizationDirectory } from '../api/organizations.js';
 import { createIdentities, jsonRequest, testConfig, validRegistration } from '../test-support/api-harness.js';
 import { FAST_RETRY } from '../test-support/services.js';
+import { TRACE_HEADER } from '../workflows/trace-header.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { spawnWorkerProcess } from '../test-support/worker-process.js';
 import { createLogger } from './logger.js';
@@ -82,6 +84,10 @@ async function startReceiver(): Promise<{
 }
 
 describe('tracing off', () => {
+  it("tells traced messages by the OpenTelemetry interceptors' own header (the workflow loads OpenTelemetry only then)", () => {
+    expect(TRACE_HEADER).toBe(PACKAGE_TRACE_HEADER);
+  });
+
   it('starts no SDK and creates no exporter when OTEL_EXPORTER_OTLP_ENDPOINT is unset', async () => {
     expect(await startTracing({}, 'backend-services-api')).toBeNull();
     // No tracer provider was registered: spans are the API's non-recording defaults.

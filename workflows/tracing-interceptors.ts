@@ -1,130 +1,58 @@
 /**
  * Workflow interceptors for OpenTelemetry tracing (not a workflow): the worker registers this
- * module in `interceptors.workflowModules`, so it is bundled with the workflow code. It builds on
- * `@temporalio/interceptors-opentelemetry` and adds what an entity workflow needs:
+ * module in `interceptors.workflowModules`, so it is bundled with the workflow code.
  *
- * - Nothing happens for messages that carry no trace context (an API without tracing): no span is
- *   made and the interceptors pass straight through.
- * - `RunWorkflow:<type>` is a short span marking the run's start. The package's span lasts the whole
- *   run, which for a service is its whole life: it would be exported only at deactivation, leaving
- *   the creating request's activity spans without their parent until then.
- * - The main loop, not the update handler, runs a job's activities, so they would hang under the run
- *   and not under the request that asked for them. Each job runs in a cancellation scope of its own
- *   (the main loop's `cancellable`); the first activity a job schedules adopts the trace of the
- *   update waiting for it, in the order the updates were queued (a deactivation first, as the
- *   queue does). An update answered without a job (a retry already applied) is dropped when it
- *   completes. A job no update waits for (set-up, the sandbox retry) stays under the run's span.
- *
- * Spans leave the workflow through the `exporter` sink (platform/tracing.ts); during replay nothing is
- * exported, and span IDs come from the workflow's seeded randomness, so a replay makes the same ones.
+ * Nothing happens for messages that carry no trace context (an API without tracing): no span is
+ * made and the interceptors pass straight through. OpenTelemetry itself (workflows/tracing-spans.ts
+ * and the ~120 modules it imports) is loaded only on a workflow's first traced message. The
+ * sandbox instantiates a workflow's modules once per workflow, when it starts or is replayed into
+ * the cache: loading OpenTelemetry eagerly cost every workflow about 220 KiB of heap and 5 ms of
+ * the workflow thread, traced or not (docs/decisions/worker-memory.md).
  */
-import * as otel from '@opentelemetry/api';
-import {
-  extractContextFromHeaders,
-  TRACE_HEADER,
-} from '@temporalio/interceptors-opentelemetry/lib/instrumentation.js';
-import {
-  OpenTelemetryInboundInterceptor,
-  OpenTelemetryInternalsInterceptor,
-  OpenTelemetryOutboundInterceptor,
-} from '@temporalio/interceptors-opentelemetry/lib/workflow/index.js';
-import {
-  CancellationScope,
-  currentUpdateInfo,
-  workflowInfo,
-  type WorkflowInterceptors,
-  type WorkflowInterceptorsFactory,
-} from '@temporalio/workflow';
+import type { WorkflowInterceptors, WorkflowInterceptorsFactory } from '@temporalio/workflow';
+import { traced } from './trace-header.js';
 
-const traced = (headers: Record<string, unknown>) => TRACE_HEADER in headers;
-
-/** The outermost scope under the root: the scope the main loop made for the job in progress. */
-function jobScope(): CancellationScope | undefined {
-  let scope: CancellationScope | undefined = CancellationScope.current();
-  while (scope?.parent && scope.parent.parent) scope = scope.parent;
-  return scope?.parent ? scope : undefined;
-}
+import type * as TracingSpans from './tracing-spans.js';
+import type { TracedInterceptors } from './tracing-spans.js';
 
 export const interceptors: WorkflowInterceptorsFactory = (): WorkflowInterceptors => {
-  const inbound = new OpenTelemetryInboundInterceptor();
-  const outbound = new OpenTelemetryOutboundInterceptor();
-  const tracer = otel.trace.getTracer('backend-services-workflow');
-  let active = false;
-  /** Updates whose job has not scheduled anything yet, in queue order. */
-  const waiting: Array<{ updateId: string; context: otel.Context }> = [];
-  const jobContexts = new WeakMap<CancellationScope, otel.Context | null>();
-
-  const contextForMainLoop = (): otel.Context | null => {
-    const scope = jobScope();
-    if (!scope) return null;
-    let context = jobContexts.get(scope);
-    if (context === undefined) {
-      context = waiting.shift()?.context ?? null;
-      jobContexts.set(scope, context);
-    }
-    return context;
+  let spans: TracedInterceptors | undefined;
+  const load = (): TracedInterceptors => {
+    // A synchronous require: webpack resolves it into the bundle, and it runs only when called.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    spans ??= (require('./tracing-spans.js') as typeof TracingSpans).tracedInterceptors();
+    return spans;
   };
-
   return {
     inbound: [
       {
-        async execute(input, next) {
-          const parent = extractContextFromHeaders(input.headers);
-          if (!parent) return next(input);
-          active = true;
-          const span = tracer.startSpan(`RunWorkflow:${workflowInfo().workflowType}`, {}, parent);
-          try {
-            return await otel.context.with(otel.trace.setSpan(parent, span), () => {
-              const running = next(input);
-              span.end();
-              return running;
-            });
-          } finally {
-            if (span.isRecording()) span.end();
-          }
+        execute(input, next) {
+          if (!spans && !traced(input.headers)) return next(input);
+          return load().inbound.execute(input, next);
         },
         handleUpdate(input, next) {
-          if (!traced(input.headers)) return next(input);
-          active = true;
-          return inbound.handleUpdate(input, async (handled) => {
-            const entry = { updateId: input.updateId, context: otel.context.active() };
-            // The queue puts a deactivation first (update-queue.ts, jumpQueue); the trace follows it.
-            if (input.name === 'deactivate') waiting.unshift(entry);
-            else waiting.push(entry);
-            try {
-              return await next(handled);
-            } finally {
-              const i = waiting.indexOf(entry);
-              if (i >= 0) waiting.splice(i, 1);
-            }
-          });
+          if (!spans && !traced(input.headers)) return next(input);
+          return load().inbound.handleUpdate(input, next);
         },
         validateUpdate(input, next) {
-          if (!traced(input.headers)) return next(input);
-          return inbound.validateUpdate(input, next);
+          if (!spans && !traced(input.headers)) return next(input);
+          return load().inbound.validateUpdate(input, next);
         },
       },
     ],
     outbound: [
       {
-        scheduleActivity(input, next) {
-          if (!active) return next(input);
-          // An update handler's own activities already run in its context.
-          if (currentUpdateInfo()) return outbound.scheduleActivity(input, next);
-          const context = contextForMainLoop();
-          if (!context) return outbound.scheduleActivity(input, next);
-          return otel.context.with(context, () => outbound.scheduleActivity(input, next));
-        },
-        scheduleLocalActivity(input, next) {
-          if (!active) return next(input);
-          return outbound.scheduleLocalActivity(input, next);
-        },
-        continueAsNew(input, next) {
-          if (!active) return next(input);
-          return outbound.continueAsNew(input, next);
-        },
+        scheduleActivity: (input, next) =>
+          spans ? spans.outbound.scheduleActivity(input, next) : next(input),
+        scheduleLocalActivity: (input, next) =>
+          spans ? spans.outbound.scheduleLocalActivity(input, next) : next(input),
+        continueAsNew: (input, next) => (spans ? spans.outbound.continueAsNew(input, next) : next(input)),
       },
     ],
-    internals: [new OpenTelemetryInternalsInterceptor()],
+    internals: [
+      {
+        dispose: (input, next) => (spans ? spans.internals.dispose(input, next) : next(input)),
+      },
+    ],
   };
 };
