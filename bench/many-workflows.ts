@@ -1,7 +1,7 @@
 /**
  * bench:many-workflows — N open Backend Service workflows (5,000 by default; `--count`) on one
  * worker process with default settings (its cache sized from WORKER_MEMORY_BUDGET_MB's default by
- * worker/cache-size.ts, as worker/main.ts does): its resident memory, and the latency of approve
+ * worker/memory-plan.ts, as worker/main.ts does, and with its heap limits): its resident memory, and the latency of approve
  * (and submit) for a workflow in the worker's cache against one evicted from it (replayed from its
  * history). Targets: RSS ≤ 512 MiB; approval p99 out of cache ≤ 2 × in cache.
  * BENCH_WORKER_NODE_OPTIONS passes V8 flags to the worker alone, for experiments (README, "Missed
@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { workerProcessEnv } from '../test-support/backend.js';
 import { registration } from '../test-support/services.js';
 import { bundleWorkflows } from '../worker/workflow-bundle.js';
+import { workerV8FlagsFromEnv } from '../worker/memory-plan.js';
 import {
   approveUpdate,
   stateQuery,
@@ -50,7 +51,10 @@ function spawnWorker(
   taskQueue: string,
   bundlePath: string,
 ): Promise<ChildProcess & { cache: number }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test-support/bench/worker-entry.ts'], {
+  // As npm start launches a worker: the heap limits of its memory budget (worker/memory-plan.ts),
+  // unless BENCH_WORKER_NODE_OPTIONS sets V8 flags of an experiment's own.
+  const flags = process.env.BENCH_WORKER_NODE_OPTIONS ? [] : workerV8FlagsFromEnv();
+  const child = spawn(process.execPath, [...flags, '--import', 'tsx', 'test-support/bench/worker-entry.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'inherit'],
     env: {

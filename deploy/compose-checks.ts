@@ -371,3 +371,26 @@ export function variableProblems(composeText: string, documented: ReadonlySet<st
       .map((v) => `deploy/compose.env.example lists ${v}, which docker-compose.yml does not use`),
   ];
 }
+
+// ---------------------------------------------------------------------------------------------
+// 8. The worker's heap limits
+
+/**
+ * The worker service's command must pass Node the V8 flags of its memory budget (worker/memory-plan.ts:
+ * without them V8 sizes its heaps from the host's memory and the worker grows far past its budget).
+ * `flagsFor` gives the flags for the service's environment.
+ */
+export function workerHeapProblems(
+  doc: ComposeDocument,
+  flagsFor: (env: Record<string, string>) => string[],
+): string[] {
+  const service = doc.services.worker;
+  if (!service) return ['service worker is missing'];
+  const command = Array.isArray(service.command) ? service.command : (service.command ?? '').split(/\s+/);
+  const env = environmentOf(service);
+  const given = command.filter((part) => part.startsWith('--max-'));
+  const wanted = flagsFor(env);
+  return wanted.join(' ') === given.join(' ')
+    ? []
+    : [`services.worker.command passes [${given.join(' ')}], the memory budget wants [${wanted.join(' ')}]`];
+}

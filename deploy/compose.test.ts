@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import { apiSchema, databaseSchema, startSchema, temporalSchema, workerSchema } from '../platform/config.js';
 import { SEARCH_ATTRIBUTE_CLI_TYPES } from '../workflows/search-attributes.js';
+import { workerV8FlagsFromEnv } from '../worker/memory-plan.js';
 import {
   composeSpecValidator,
   dependencyProblems,
@@ -20,6 +21,7 @@ import {
   searchAttributeProblems,
   secretProblems,
   variableProblems,
+  workerHeapProblems,
   type ComposeDocument,
   type ExpectedPort,
 } from './compose-checks.js';
@@ -91,6 +93,23 @@ describe('environment variables against the config schemas', () => {
       'services.api.environment.DATABSE_URL is not a variable of apiSchema',
       'services.migrate.environment.TEMPORAL_ADDRESS is not a variable of databaseSchema',
     ]);
+  });
+
+  it('starts the worker with the heap limits of its memory budget (worker/memory-plan.ts)', () => {
+    expect(workerHeapProblems(compose, workerV8FlagsFromEnv)).toEqual([]);
+  });
+
+  it('rejects a worker command without them and one for another budget (negative control)', () => {
+    const bare = mutate((doc) => {
+      doc.services.worker!.command = ['node', '--import', 'tsx', 'worker/main.ts'];
+    });
+    expect(workerHeapProblems(bare, workerV8FlagsFromEnv)).toEqual([
+      'services.worker.command passes [], the memory budget wants [--max-old-space-size=160 --max-semi-space-size=8]',
+    ]);
+    const bigger = mutate((doc) => {
+      (doc.services.worker!.environment as Record<string, string>).WORKER_MEMORY_BUDGET_MB = '2048';
+    });
+    expect(workerHeapProblems(bigger, workerV8FlagsFromEnv)).toHaveLength(1);
   });
 
   it('runs the app in production mode against the compose services', () => {

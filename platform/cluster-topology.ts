@@ -7,6 +7,7 @@ import type { ManagedProcess } from './managed-process.js';
 import { startTemporalCluster, type ClusterOptions, type TemporalCluster } from './temporal-cluster.js';
 import { ROOT } from './temporal-cluster-config.js';
 import { spawn } from 'node:child_process';
+import { workerV8FlagsFromEnv } from '../worker/memory-plan.js';
 import { standinClientEnv } from './launcher.js';
 import { waitForHttp } from './ports.js';
 import { killGroup } from './supervisor.js';
@@ -49,6 +50,7 @@ function appProcess(
   env: NodeJS.ProcessEnv,
   options: TopologyOptions,
   ready?: RegExp,
+  nodeFlags: string[] = [],
 ): ManagedProcess & { ready: Promise<void> } {
   let child: ReturnType<typeof spawn> | undefined;
   let expected = false;
@@ -57,7 +59,7 @@ function appProcess(
   const start = () => {
     expected = false;
     ready$ = new Promise<void>((r) => (resolveReady = r));
-    child = spawn(process.execPath, ['--import', 'tsx', script], {
+    child = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', script], {
       cwd: ROOT,
       env: { ...env, EXIT_WITH_PARENT: 'true' },
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -168,12 +170,15 @@ export async function startTopology(options: TopologyOptions): Promise<Topology>
     });
     const workers = [1, 2].map((n) => {
       // Each process its own metrics listener (two of each on one host; apart from npm start's 9464/9465).
+      const env = { ...appEnv('worker'), WORKER_METRICS_PORT: String(9555 + 10 * n), ...options.appEnv };
+      // The heap limits of the worker's memory budget (worker/memory-plan.ts).
       const child = appProcess(
         `worker-${n}`,
         'worker/main.ts',
-        { ...appEnv('worker'), WORKER_METRICS_PORT: String(9555 + 10 * n), ...options.appEnv },
+        env,
         options,
         /worker polling/,
+        workerV8FlagsFromEnv(env),
       );
       started.push(child);
       return child;

@@ -213,8 +213,9 @@ export const workerSchema = commonSchema.extend({
    */
   COMMAND_VERIFY_KEYS: commandVerifyKeysSchema.optional(),
   /**
-   * Memory the worker may spend on its cache of running workflows (MiB): the cache size follows from
-   * it (worker/cache-size.ts). Larger: fewer replays when a service is touched again; smaller: less RSS.
+   * The worker's resident memory (MiB): its V8 heap limits (flags its launcher passes) and the size
+   * of its cache of running workflows follow from it (worker/memory-plan.ts). Larger: fewer replays
+   * when a service is touched again; smaller: less RSS.
    */
   WORKER_MEMORY_BUDGET_MB: z.coerce.number().int().min(64).max(65_536).default(384),
   /** How often a live JWKS service's key set is re-checked (seconds, ±10 % jitter). */

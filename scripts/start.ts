@@ -21,6 +21,7 @@ import {
 import { supervise, type Supervised } from '../platform/supervisor.js';
 import { resolveTemporalCli } from '../platform/temporal-cli.js';
 import { startDevServer, type DevServer } from '../platform/temporal-dev-server.js';
+import { workerV8FlagsFromEnv } from '../worker/memory-plan.js';
 
 const config = loadConfigOrExit(startSchema);
 const dataDir = path.resolve(config.DATA_DIR);
@@ -122,7 +123,9 @@ async function main() {
     SMTP_URL: `smtp://127.0.0.1:${mailCatcher.port}`,
     PUBLIC_URL: process.env.PUBLIC_URL ?? `http://localhost:${config.PORT}`,
   };
-  children.push(supervise('worker', node, ['--import', 'tsx', 'worker/main.ts'], env, onExit));
+  // The heap limits of the worker's memory budget (worker/memory-plan.ts).
+  const workerArgs = [...workerV8FlagsFromEnv(env), '--import', 'tsx', 'worker/main.ts'];
+  children.push(supervise('worker', node, workerArgs, env, onExit));
   children.push(supervise('api', node, ['--import', 'tsx', 'api/main.ts'], env, onExit));
 
   const apiUrl = `http://localhost:${config.PORT}`;

@@ -4,6 +4,7 @@ import { inject } from 'vitest';
 import type { AidboxConnection } from '../aidbox/client.js';
 import type { Environment } from '../workflows/backend-service/service-state.js';
 import { workerProcessEnv } from './backend.js';
+import { workerV8FlagsFromEnv } from '../worker/memory-plan.js';
 
 const ROOT = path.resolve(import.meta.dirname, '..');
 
@@ -23,28 +24,30 @@ export interface WorkerProcessOptions {
  * operator would. Resolves once it polls, so a test can SIGKILL it mid-activity.
  */
 export function spawnWorkerProcess(options: WorkerProcessOptions): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts'], {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...workerProcessEnv(
+      { environments: options.environments, secretKey: options.secretKey, secretKeyId: 'test' },
+      {
+        databaseUrl: options.databaseUrl ?? inject('databaseUrl'),
+        temporalAddress: options.temporalAddress ?? inject('temporalAddress'),
+        taskQueue: options.taskQueue,
+        bundlePath: inject('workflowBundlePath'),
+      },
+      inject('commandVerifyKeys'),
+    ),
+    LOG_LEVEL: 'info',
+    // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
+    WORKER_METRICS_PORT: '0',
+    // On a cluster run: its mTLS files and token file (nothing on the dev server).
+    ...(JSON.parse(inject('temporalClientEnv')) as Record<string, string>),
+    ...options.env,
+  };
+  // As npm start launches it: with the heap limits of its memory budget (worker/memory-plan.ts).
+  const child = spawn(process.execPath, [...workerV8FlagsFromEnv(env), '--import', 'tsx', 'worker/main.ts'], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      ...process.env,
-      ...workerProcessEnv(
-        { environments: options.environments, secretKey: options.secretKey, secretKeyId: 'test' },
-        {
-          databaseUrl: options.databaseUrl ?? inject('databaseUrl'),
-          temporalAddress: options.temporalAddress ?? inject('temporalAddress'),
-          taskQueue: options.taskQueue,
-          bundlePath: inject('workflowBundlePath'),
-        },
-        inject('commandVerifyKeys'),
-      ),
-      LOG_LEVEL: 'info',
-      // Each worker's metrics endpoint is off unless the test asks for one (several run at once).
-      WORKER_METRICS_PORT: '0',
-      // On a cluster run: its mTLS files and token file (nothing on the dev server).
-      ...(JSON.parse(inject('temporalClientEnv')) as Record<string, string>),
-      ...options.env,
-    },
+    env,
   });
   return new Promise((resolve, reject) => {
     let output = '';

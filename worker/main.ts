@@ -7,8 +7,8 @@ import { exitWithParent } from '../platform/exit-with-parent.js';
 import { connectWorker } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
-import { maxCachedWorkflowsFor } from './cache-size.js';
 import { createWorker } from './create-worker.js';
+import { heapWithinPlan, limitWorkflowThreadHeap, workerMemoryPlan, workerV8Flags } from './memory-plan.js';
 import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
 import { DEFAULT_RETRY_TIMING } from '../workflows/backend-service/retry-timing.js';
@@ -25,6 +25,17 @@ Runtime.install({
   ),
   ...workerTelemetryOptions(config),
 });
+const memoryPlan = workerMemoryPlan(config.WORKER_MEMORY_BUDGET_MB);
+if (!heapWithinPlan(memoryPlan)) {
+  limitWorkflowThreadHeap(config.WORKER_MEMORY_BUDGET_MB);
+  log.warn(
+    {
+      budgetMb: config.WORKER_MEMORY_BUDGET_MB,
+      flags: workerV8Flags(config.WORKER_MEMORY_BUDGET_MB).join(' '),
+    },
+    'the main heap has no limit from the memory budget: start the worker with these Node flags (npm start, compose and the cluster do)',
+  );
+}
 const metricsUrl = workerMetricsUrl(config);
 if (metricsUrl) log.info({ url: metricsUrl }, 'worker metrics listening');
 
@@ -52,7 +63,7 @@ const worker = await createWorker({
   deps,
   commandVerification: { keys: commandVerifyKeys },
   tracing,
-  maxCachedWorkflows: maxCachedWorkflowsFor(config.WORKER_MEMORY_BUDGET_MB),
+  maxCachedWorkflows: memoryPlan.maxCachedWorkflows,
   ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
 });
 

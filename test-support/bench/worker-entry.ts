@@ -1,6 +1,6 @@
 /**
  * The worker process for `bench:many-workflows`: worker/main.ts's configuration (environment,
- * activity dependencies, the cache sized from WORKER_MEMORY_BUDGET_MB by worker/cache-size.ts) with
+ * activity dependencies, the cache and heap limits from WORKER_MEMORY_BUDGET_MB by worker/memory-plan.ts) with
  * no tracing and no metrics. MAX_CACHED_WORKFLOWS overrides the cache size. A separate process so
  * its resident memory is the worker's alone.
  */
@@ -9,7 +9,7 @@ import { createDb } from '../../db/database.js';
 import { commandVerifyKeysFromConfig } from '../../platform/command-keys.js';
 import { loadConfigOrExit, workerSchema } from '../../platform/config.js';
 import { activityDependenciesFromConfig } from '../../worker/activity-dependencies.js';
-import { maxCachedWorkflowsFor } from '../../worker/cache-size.js';
+import { workerMemoryPlan } from '../../worker/memory-plan.js';
 import { createWorker } from '../../worker/create-worker.js';
 
 const config = loadConfigOrExit(workerSchema);
@@ -25,7 +25,7 @@ const worker = await createWorker({
   workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH! },
   maxCachedWorkflows: process.env.MAX_CACHED_WORKFLOWS
     ? Number(process.env.MAX_CACHED_WORKFLOWS)
-    : maxCachedWorkflowsFor(config.WORKER_MEMORY_BUDGET_MB),
+    : workerMemoryPlan(config.WORKER_MEMORY_BUDGET_MB).maxCachedWorkflows,
 });
 process.on('SIGTERM', () => worker.shutdown());
 process.stdout.write(`worker polling cache=${worker.options.maxCachedWorkflows}\n`);
