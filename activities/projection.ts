@@ -113,53 +113,62 @@ async function write(
     deleted_at: isTimestamp(state.deletedAt) ? state.deletedAt : null,
     projection_seq: seq,
   };
-  return db.transaction().execute(async (tx) => {
-    await tx
-      .insertInto('backend_services')
-      .values(row)
-      .onConflict((oc) =>
-        oc
-          .column('id')
-          .doUpdateSet((eb) => ({
-            owner_id: eb.ref('excluded.owner_id'),
-            organization_id: eb.ref('excluded.organization_id'),
-            status: eb.ref('excluded.status'),
-            auth_method: eb.ref('excluded.auth_method'),
-            name: eb.ref('excluded.name'),
-            revision: eb.ref('excluded.revision'),
-            submitted_at: eb.ref('excluded.submitted_at'),
-            updated_at: eb.ref('excluded.updated_at'),
-            projection_version: eb.ref('excluded.projection_version'),
-            state: eb.ref('excluded.state'),
-            deleted_at: eb.ref('excluded.deleted_at'),
-            projection_seq: eb.ref('excluded.projection_seq'),
-          }))
-          // A newer version wins; for the same version, the later workflow-task attempt does: a
-          // projection is a local activity, re-run when its task is retried (a worker killed or stalled
-          // mid-task), while the abandoned attempt may still write. A later attempt has a longer history
-          // or, for a retry the server keeps out of history until it completes, a later workflow time
-          // (`updated_at` is the attempt's workflow time). History entries stay the first attempt's.
-          .where(
-            sql<boolean>`(backend_services.projection_version, backend_services.projection_seq, backend_services.updated_at) < (excluded.projection_version, excluded.projection_seq, excluded.updated_at)`,
-          ),
-      )
-      .execute();
-    if (!history) return false;
-    const inserted = await tx
-      .insertInto('backend_service_history')
-      .values({
-        service_id: state.serviceId,
-        projection_version: state.projectionVersion,
-        at: isTimestamp(history.at) ? history.at : new Date().toISOString(),
-        actor: history.actor,
-        action: history.action,
-        from_status: history.from,
-        to_status: history.to,
-        reason: history.reason,
-        revision: history.revision,
-      })
-      .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
-      .executeTakeFirst();
-    return Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0;
-  });
+  // One statement, so one round trip: the service row and its history entry are written together
+  // (a statement is atomic) and the entry is reported only if it was new.
+  const upsertService = db
+    .insertInto('backend_services')
+    .values(row)
+    .onConflict((oc) =>
+      oc
+        .column('id')
+        .doUpdateSet((eb) => ({
+          owner_id: eb.ref('excluded.owner_id'),
+          organization_id: eb.ref('excluded.organization_id'),
+          status: eb.ref('excluded.status'),
+          auth_method: eb.ref('excluded.auth_method'),
+          name: eb.ref('excluded.name'),
+          revision: eb.ref('excluded.revision'),
+          submitted_at: eb.ref('excluded.submitted_at'),
+          updated_at: eb.ref('excluded.updated_at'),
+          projection_version: eb.ref('excluded.projection_version'),
+          state: eb.ref('excluded.state'),
+          deleted_at: eb.ref('excluded.deleted_at'),
+          projection_seq: eb.ref('excluded.projection_seq'),
+        }))
+        // A newer version wins; for the same version, the later workflow-task attempt does: a
+        // projection is a local activity, re-run when its task is retried (a worker killed or stalled
+        // mid-task), while the abandoned attempt may still write. A later attempt has a longer history
+        // or, for a retry the server keeps out of history until it completes, a later workflow time
+        // (`updated_at` is the attempt's workflow time). History entries stay the first attempt's.
+        .where(
+          sql<boolean>`(backend_services.projection_version, backend_services.projection_seq, backend_services.updated_at) < (excluded.projection_version, excluded.projection_seq, excluded.updated_at)`,
+        ),
+    );
+  if (!history) {
+    await upsertService.execute();
+    return false;
+  }
+  const rows = await db
+    .with('service', () => upsertService.returning('id'))
+    .with('entry', (qb) =>
+      qb
+        .insertInto('backend_service_history')
+        .values({
+          service_id: state.serviceId,
+          projection_version: state.projectionVersion,
+          at: isTimestamp(history.at) ? history.at : new Date().toISOString(),
+          actor: history.actor,
+          action: history.action,
+          from_status: history.from,
+          to_status: history.to,
+          reason: history.reason,
+          revision: history.revision,
+        })
+        .onConflict((oc) => oc.columns(['service_id', 'projection_version']).doNothing())
+        .returning('service_id'),
+    )
+    .selectFrom('entry')
+    .select(sql<string>`count(*)`.as('inserted'))
+    .execute();
+  return Number(rows[0]?.inserted ?? 0) > 0;
 }
