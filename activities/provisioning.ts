@@ -122,16 +122,12 @@ export function createProvisioningActivities(deps: ProvisioningDependencies): Pr
     async upsertClient({ environment, serviceId, registration, secretVersion, active }) {
       const aidbox = deps.aidbox[environment];
       await inEnvironment(environment, async () => {
-        const exists = (await aidbox.readClient(serviceId)) !== undefined;
         // The plaintext is read only to create the Client (Aidbox keeps one hashed secret); an
         // existing Client is merge-patched and keeps its secret (rotation has its own activity).
-        const secret =
-          !exists && registration.authMethod.type === 'client_secret' && secretVersion !== null
-            ? await readSecret(serviceId, secretVersion)
-            : undefined;
+        const needsSecret = registration.authMethod.type === 'client_secret' && secretVersion !== null;
         await aidbox.upsertClient(
           clientSpec(environment, serviceId, registration, active),
-          secret ? { secret } : {},
+          needsSecret ? { secretForNewClient: () => readSecret(serviceId, secretVersion) } : {},
         );
       });
     },

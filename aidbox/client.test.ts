@@ -111,6 +111,31 @@ describe('AidboxClient', () => {
     expect((await token(sandbox, 'bs-cli-secret', 'first-secret-value')).status).toBe(200);
   });
 
+  it('fetches the secret only to create a Client: an existing one is patched without reading the plaintext', async () => {
+    const spec = {
+      id: 'bs-cli-lazy-secret',
+      name: 'Claims',
+      authentication: { method: 'client-secret' as const },
+      scopes: ['system/Patient.rs'],
+      active: true,
+    };
+    const reads: string[] = [];
+    const secretForNewClient = async () => {
+      reads.push('read');
+      return 'lazy-secret-value';
+    };
+    expect((await aidbox.upsertClient(buildClientResource(spec), { secretForNewClient })).outcome).toBe(
+      'created',
+    );
+    expect((await token(sandbox, 'bs-cli-lazy-secret', 'lazy-secret-value')).status).toBe(200);
+    expect(
+      (await aidbox.upsertClient(buildClientResource({ ...spec, name: 'Claims 2' }), { secretForNewClient }))
+        .outcome,
+    ).toBe('updated');
+    expect(reads).toEqual(['read']);
+    expect((await token(sandbox, 'bs-cli-lazy-secret', 'lazy-secret-value')).status).toBe(200);
+  });
+
   it('creates a JWKS Client (section 1.3) with the OrgBAC binding (1.4), and switches it to a secret on request', async () => {
     const spec = {
       id: 'bs-cli-jwks',

@@ -37,6 +37,11 @@ export interface AidboxClientOptions {
 export interface UpsertClientOptions {
   /** Plaintext secret: sent when the Client is created, and on an existing Client only with `rotateSecret`. */
   secret?: string;
+  /**
+   * Fetches the plaintext secret, called only when the Client does not exist yet: the caller need
+   * not read the Client first to know whether a secret is needed (one GET per upsert, not two).
+   */
+  secretForNewClient?: () => Promise<string | undefined>;
   /** Replace the stored secret with `secret` (rotation, or a switch to secret authentication). */
   rotateSecret?: boolean;
   /** Remove a stored secret (a switch to private_key_jwt). */
@@ -210,7 +215,8 @@ export class AidboxClient {
     if (!current) {
       const body: AidboxClientResource = { ...desired };
       delete body.secret;
-      if (options.secret !== undefined) body.secret = options.secret;
+      const secret = options.secret ?? (await options.secretForNewClient?.());
+      if (secret !== undefined) body.secret = secret;
       const { body: created } = await this.call<AidboxClientResource>('PUT', path, { body });
       return { outcome: 'created', client: created! };
     }
