@@ -50,7 +50,7 @@ function spawnWorker(
   env: BenchEnvironment,
   taskQueue: string,
   bundlePath: string,
-): Promise<ChildProcess & { cache: number }> {
+): Promise<ChildProcess & { cache: number; flags: string }> {
   // As npm start launches a worker: the heap limits of its memory budget (worker/memory-plan.ts),
   // unless BENCH_WORKER_NODE_OPTIONS sets V8 flags of an experiment's own.
   const flags = process.env.BENCH_WORKER_NODE_OPTIONS ? [] : workerV8FlagsFromEnv();
@@ -76,7 +76,13 @@ function spawnWorker(
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => {
       const polling = /worker polling cache=(\d+)/.exec(d.toString());
-      if (polling) resolve(Object.assign(child, { cache: Number(polling[1]) }));
+      if (polling)
+        resolve(
+          Object.assign(child, {
+            cache: Number(polling[1]),
+            flags: process.env.BENCH_WORKER_NODE_OPTIONS ?? flags.join(' '),
+          }),
+        );
     });
     child.once('exit', (code) => reject(new Error(`bench worker exited (${code})`)));
   });
@@ -193,7 +199,7 @@ await withBenchEnvironment('many', {}, async (env) => {
         [`${N} workflows set up`]: fullRss,
         'after the samples': afterRss,
         peak: peakRss,
-        'per cached workflow (KiB)': round(((fullRss - idleRss) * 1024) / Math.min(N, worker.cache), 1),
+        'V8 flags': worker.flags,
       },
     ]);
     printTable('Fleet set-up', [

@@ -11,7 +11,6 @@
  */
 import type { WorkflowInterceptors, WorkflowInterceptorsFactory } from '@temporalio/workflow';
 import { traced } from './trace-header.js';
-
 import type * as TracingSpans from './tracing-spans.js';
 import type { TracedInterceptors } from './tracing-spans.js';
 
