@@ -1,11 +1,15 @@
+import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import path from 'node:path';
 import type { ActivityDependencies } from '../activities/index.js';
 import { AidboxClient, type AidboxConnection } from '../aidbox/client.js';
+import { standinProcesses } from '../aidbox-standin/process.js';
 import { startStandin, type FaultSettings, type Standin } from '../aidbox-standin/server.js';
 import { createKeyring } from '../credentials/keyring.js';
 import { createSecretStore, type SecretStore } from '../credentials/secret-store.js';
 import type { Db } from '../db/database.js';
 import { localhostOnlyResolver } from '../platform/network.js';
+import { freePort, waitForHttp } from '../platform/ports.js';
 import type { Environment } from '../workflows/backend-service/service-state.js';
 
 /**
@@ -15,7 +19,10 @@ import type { Environment } from '../workflows/backend-service/service-state.js'
  * vitest, so the benchmarks (plain scripts) start the same back end as the tests (system.ts).
  */
 export interface Backend {
+  /** The in-process stand-ins (not with `standins: 'processes'`). */
   standins: Record<Environment, Standin>;
+  /** With `standins: 'processes'`: the stand-ins' process IDs (their CPU is counted apart). */
+  standinPids: number[];
   environments: Record<Environment, AidboxConnection>;
   aidbox: Record<Environment, AidboxClient>;
   /** The secret store's AES key: a worker process or an API given it reads the same ciphertexts. */
@@ -30,8 +37,12 @@ export interface Backend {
 export interface BackendOptions {
   /** The database the activities use. */
   db: Db;
-  /** Start the stand-ins (default); without them the Aidbox URLs lead nowhere (a bench that only reads). */
-  standins?: boolean;
+  /**
+   * Start the stand-ins (default); without them the Aidbox URLs lead nowhere (a bench that only
+   * reads). `processes`: each in a process of its own, as `npm start` runs them, so Aidbox's work
+   * is off the activities' event loop as it is in a deployment (the lifecycle bench).
+   */
+  standins?: boolean | 'processes';
   /** Injected stand-in faults from the start (fault tests). */
   faults?: Partial<FaultSettings>;
   /** Each stand-in request as its log line, tagged with the box. */
@@ -60,13 +71,16 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
         : {}),
     });
   const standins =
-    (options.standins ?? true)
+    options.standins === true || options.standins === undefined
       ? { sandbox: await standin('sandbox'), production: await standin('production') }
       : undefined;
+  const processes =
+    options.standins === 'processes' ? await startStandinProcesses(rootClientSecret) : undefined;
+  const urlOf = (name: Environment) => standins?.[name].url ?? processes?.urls[name] ?? 'http://127.0.0.1:1';
   const environment = (name: Environment): AidboxConnection => ({
     name,
-    baseUrl: standins?.[name].url ?? 'http://127.0.0.1:1',
-    publicUrl: standins?.[name].url ?? 'http://127.0.0.1:1',
+    baseUrl: urlOf(name),
+    publicUrl: urlOf(name),
     clientId: 'root',
     clientSecret: rootClientSecret,
     orgbac: name === 'production',
@@ -86,9 +100,10 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
   const secretStore = options.wrapSecretStore ? options.wrapSecretStore(store) : store;
   return {
     get standins() {
-      if (!standins) throw new Error('started without stand-ins');
+      if (!standins) throw new Error('started without in-process stand-ins');
       return standins;
     },
+    standinPids: processes?.pids ?? [],
     environments,
     aidbox,
     secretKey,
@@ -104,7 +119,44 @@ export async function startBackend(options: BackendOptions): Promise<Backend> {
     async stop() {
       await standins?.sandbox.stop();
       await standins?.production.stop();
+      await processes?.stop();
     },
+  };
+}
+
+/** The two stand-ins as `npm start` runs them (aidbox-standin/process.ts), on free loopback ports. */
+async function startStandinProcesses(rootClientSecret: string) {
+  const specs = standinProcesses({
+    sandboxPort: await freePort(),
+    productionPort: await freePort(),
+    rootClientSecret,
+  });
+  const children = specs.map((spec) =>
+    spawn(process.execPath, spec.args, {
+      cwd: path.resolve(import.meta.dirname, '..'),
+      env: { ...process.env, ...spec.env },
+      stdio: 'ignore',
+    }),
+  );
+  // Addresses, not names: nothing here resolves a host name.
+  const urls = specs.map((spec) => spec.url.replace('//localhost:', '//127.0.0.1:'));
+  const stop = async () => {
+    await Promise.all(
+      children.map((child) =>
+        child.exitCode !== null ? undefined : new Promise((r) => child.once('exit', r).kill('SIGTERM')),
+      ),
+    );
+  };
+  try {
+    await Promise.all(urls.map((url) => waitForHttp(`${url}/health`, 30_000)));
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return {
+    urls: { sandbox: urls[0]!, production: urls[1]! } as Record<Environment, string>,
+    pids: children.map((child) => child.pid!),
+    stop,
   };
 }
 

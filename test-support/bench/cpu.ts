@@ -2,12 +2,14 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU seconds used so far, by who used them: this process (all its threads: the workers, the
- * workflow threads, the stand-ins, the client), its descendant processes (the Temporal server the
- * bench started), and PostgreSQL (every process named postgres: the machine's server is shared,
+ * workflow threads, in-process stand-ins, the client), the stand-ins' processes when they run as
+ * processes, its other descendant processes (the Temporal server the bench started), and PostgreSQL (every process named postgres: the machine's server is shared,
  * so this is an upper bound). Read from /proc (Linux); elsewhere only this process is known.
  */
 export interface CpuSnapshot {
   bench: number;
+  /** Processes the caller names apart from the other children: the Aidbox stand-ins, when they run as processes. */
+  standins: number;
   temporal: number;
   postgres: number;
 }
@@ -41,31 +43,43 @@ function procStats(): Array<{ pid: number; ppid: number; name: string; seconds: 
   return stats;
 }
 
-export function cpuSnapshot(): CpuSnapshot {
+export function cpuSnapshot(standinPids: readonly number[] = []): CpuSnapshot {
   const usage = process.cpuUsage();
   const stats = procStats();
   const children = new Map<number, number[]>();
   for (const s of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
-  const descendants = new Set<number>();
-  const walk = (pid: number) => {
-    for (const child of children.get(pid) ?? []) {
-      if (descendants.has(child)) continue;
-      descendants.add(child);
-      walk(child);
-    }
+  const withDescendants = (root: number): Set<number> => {
+    const found = new Set<number>([root]);
+    const walk = (pid: number) => {
+      for (const child of children.get(pid) ?? []) {
+        if (found.has(child)) continue;
+        found.add(child);
+        walk(child);
+      }
+    };
+    walk(root);
+    return found;
   };
-  walk(process.pid);
+  const ofStandins = new Set(standinPids.flatMap((pid) => [...withDescendants(pid)]));
+  const ofBench = withDescendants(process.pid);
+  let standins = 0;
   let temporal = 0;
   let postgres = 0;
   for (const s of stats) {
-    if (descendants.has(s.pid)) temporal += s.seconds;
+    if (ofStandins.has(s.pid)) standins += s.seconds;
+    else if (s.pid !== process.pid && ofBench.has(s.pid)) temporal += s.seconds;
     else if (s.name.startsWith('postgres')) postgres += s.seconds;
   }
-  return { bench: (usage.user + usage.system) / 1e6, temporal, postgres };
+  return { bench: (usage.user + usage.system) / 1e6, standins, temporal, postgres };
 }
 
 /** Milliseconds of CPU per unit of work between two snapshots. */
 export function cpuPer(before: CpuSnapshot, after: CpuSnapshot, units: number): CpuSnapshot {
   const per = (k: keyof CpuSnapshot) => Math.round(((after[k] - before[k]) * 1000) / units);
-  return { bench: per('bench'), temporal: per('temporal'), postgres: per('postgres') };
+  return {
+    bench: per('bench'),
+    standins: per('standins'),
+    temporal: per('temporal'),
+    postgres: per('postgres'),
+  };
 }

@@ -21,7 +21,7 @@ import { ownTemporalConnectionOptions, startOwnTemporal, type OwnTemporal } from
  */
 export interface BenchEnvironment extends Pick<
   Backend,
-  'standins' | 'environments' | 'deps' | 'secretKey' | 'secretKeyId'
+  'standins' | 'standinPids' | 'environments' | 'deps' | 'secretKey' | 'secretKeyId'
 > {
   cliPath: string;
   databaseUrl: string;
@@ -40,7 +40,8 @@ export interface BenchEnvironment extends Pick<
 export interface EnvironmentOptions {
   /** Skip the Temporal dev server (the read-path bench needs only PostgreSQL). */
   temporal?: boolean;
-  standins?: boolean;
+  /** As for startBackend (test-support/backend.ts): in process (default), none, or `processes`. */
+  standins?: boolean | 'processes';
   poolSize?: number;
 }
 
@@ -127,6 +128,7 @@ export async function startBenchEnvironment(
       get standins() {
         return backend.standins;
       },
+      standinPids: backend.standinPids,
       environments: backend.environments,
       deps: backend.deps,
       secretKey: backend.secretKey,
