@@ -1,4 +1,4 @@
-import { patched } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { CredentialChecks } from './credential-checks.js';
 import type { ApproveInput } from './inputs.js';
 import type { LiveChangeJobs } from './live-change-jobs.js';

@@ -2,10 +2,10 @@ import {
   ApplicationFailure,
   currentUpdateInfo,
   log,
-  patched,
   proxyLocalActivities,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { CommandAuthActivities, CommandCheckResult } from '../../activities/command-auth-contract.js';
 import type { HistoryEntry, ServiceState } from './service-state.js';
 import type { Actor, BackendServiceInput, RecentCommand } from './inputs.js';

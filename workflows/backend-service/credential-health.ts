@@ -1,4 +1,5 @@
-import { patched, proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { proxyLocalActivities, type ActivityInterfaceFor } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import { keyChanges } from '../../credentials/key-changes.js';
 import { cutOff } from './rules.js';

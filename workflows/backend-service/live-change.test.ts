@@ -248,7 +248,7 @@ describe('changing a live service', () => {
       );
       expect(Object.keys(live.credentials.acceptedThumbprints)).toEqual(['rotated-key']);
       expect(live.credentials.jwksReport?.keys.map((k) => k.kid)).toEqual(['rotated-key']);
-      await recordHistory(handle, 'current-live-change-jwks.json');
+      await recordHistory(handle, 'folded-live-change-jwks.json');
     } finally {
       await keys.close();
     }

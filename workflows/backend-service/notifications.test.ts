@@ -23,6 +23,7 @@ import {
   stateQuery,
   submitUpdate,
 } from './messages.js';
+import { CURRENT_RUN } from './patches.js';
 import type { NotificationTiming } from './notification-types.js';
 import type { backendService } from './workflow.js';
 
@@ -195,7 +196,7 @@ describe('people hear about what concerns them', () => {
       const everything = [...mailFor(serviceId).map((m) => m.raw), ...ownCalls.map((c) => c.body)].join('\n');
       expect(everything).not.toContain(stagedSecret);
       expect(everything).not.toContain(webhookSecret!.slice('whsec_'.length));
-      await recordHistory(handle, 'timers-notifications.json');
+      await recordHistory(handle, 'folded-notifications.json');
     },
   );
 
@@ -310,19 +311,27 @@ describe('people hear about what concerns them', () => {
       const atDecision = new Set(reminders().map((m) => m.messageId)).size;
       await new Promise((r) => setTimeout(r, 5_000));
       expect(new Set(reminders().map((m) => m.messageId)).size).toBe(atDecision);
-      await recordHistory(handle, 'timers-notifications-reminders.json');
+      await recordHistory(handle, 'folded-notifications-reminders.json');
       // Some earlier run rolled over after a reminder's timer work (patch continue-after-timers): find
       // it back along the chain of runs and record it too.
       let runHandle = system.client.workflow.getHandle(handle.workflowId);
       for (let hops = 0; hops < 20; hops += 1) {
         const history = await runHandle.fetchHistory();
-        const rolledAfterTimer = (history.events ?? []).some((e) =>
-          Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? [])
-            .toString()
-            .includes('continue-after-timers'),
-        );
+        const events = history.events ?? [];
+        // A run that continued as new after a reminder's timer fired (patch continue-after-timers;
+        // a run of today's code carries it in its one CURRENT_RUN marker).
+        const rolledAfterTimer =
+          events.some((e) => e.timerFiredEventAttributes) &&
+          Boolean(events.at(-1)?.workflowExecutionContinuedAsNewEventAttributes) &&
+          events.some((e) =>
+            [CURRENT_RUN, 'continue-after-timers'].some((id) =>
+              Buffer.from(e.markerRecordedEventAttributes?.details?.['patch-data']?.payloads?.[0]?.data ?? [])
+                .toString()
+                .includes(id),
+            ),
+          );
         if (rolledAfterTimer) {
-          await recordHistory(runHandle, 'timers-notifications-reminders-rolled-over.json');
+          await recordHistory(runHandle, 'folded-notifications-reminders-rolled-over.json');
           break;
         }
         const previous =

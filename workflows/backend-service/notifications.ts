@@ -1,11 +1,11 @@
 import {
   ActivityFailure,
   CancellationScope,
-  patched,
   proxyLocalActivities,
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import { cutOff } from './rules.js';
 import type { HistoryEntry, ServiceState } from './service-state.js';

@@ -1,10 +1,10 @@
 import {
-  patched,
   proxyActivities,
   proxyLocalActivities,
   type ActivityInterfaceFor,
   type ActivityOptions,
 } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import type { BackendServiceInput, UpdateResult } from './inputs.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './retry-timing.js';

@@ -1,4 +1,5 @@
-import { CancellationScope, patched } from '@temporalio/workflow';
+import { CancellationScope } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { Rounds } from './rounds.js';
 import { LOCAL_BOOKKEEPING, type RunContext } from './run-context.js';
 import type { Registration } from './service-state.js';

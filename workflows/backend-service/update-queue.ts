@@ -4,9 +4,9 @@ import {
   condition,
   currentUpdateInfo,
   isCancellation,
-  patched,
   setHandler,
 } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { UpdateDefinition } from '@temporalio/common';
 import { authorizeUpdate, createCommandAuth } from './command-auth.js';
 import type {

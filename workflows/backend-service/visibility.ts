@@ -1,11 +1,11 @@
 import {
   ActivityFailure,
   CancellationScope,
-  patched,
   setCurrentDetails,
   upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { patched } from './patches.js';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   BackendServiceAuthMethod,

@@ -2,10 +2,10 @@ import {
   allHandlersFinished,
   condition,
   continueAsNew,
-  patched,
   setHandler,
   workflowInfo,
 } from '@temporalio/workflow';
+import { beginRun, patched } from './patches.js';
 import { createApprovalJob } from './approval-job.js';
 import { refuseForgedStart, type RefusedStart } from './command-auth.js';
 import { createCredentialChecks } from './credential-checks.js';
@@ -52,6 +52,7 @@ const CONTINUE_AFTER_TIMERS = 'continue-after-timers';
  * outcome (update-queue.ts); the jobs live in one module per concern, sharing the run's context.
  */
 export async function backendService(input: BackendServiceInput): Promise<ServiceState | RefusedStart> {
+  beginRun();
   const continueAfterEvents = input.continueAsNewAfterEvents ?? DEFAULT_CONTINUE_AS_NEW_AFTER_EVENTS;
   const core = createRunCore(input);
   const { state, timing, flags } = core;
