@@ -46,14 +46,16 @@ export async function executeBundle(
       await outer.authorizeEntry(method, path, query, entry.resource);
       const url = new URL(`${context.baseUrl()}${path}${query ? `?${query}` : ''}`);
       const ifMatchHeader = typeof request.ifMatch === 'string' ? request.ifMatch : undefined;
-      const result = await context.execute({
-        route: entryRoute,
-        url,
-        body: entry.resource,
-        headers: { ifMatch: ifMatchHeader },
-        caller: outer.caller,
-        authorizeEntry: outer.authorizeEntry,
-      });
+      const execute = () =>
+        context.execute({
+          route: entryRoute,
+          url,
+          body: entry.resource,
+          headers: { ifMatch: ifMatchHeader },
+          caller: outer.caller,
+          authorizeEntry: outer.authorizeEntry,
+        });
+      const result = snapshot ? await context.store.within(snapshot, execute) : await execute();
       responses.push({
         resource: result.body,
         response: {

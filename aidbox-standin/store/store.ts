@@ -4,6 +4,7 @@
  * so a read of a deleted resource answers 410, full history, and snapshots for atomic transaction
  * bundles.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
 import { HttpError, conflict, notFound } from '../http/outcome.js';
 
@@ -21,7 +22,6 @@ interface Entry {
 
 /** What an atomic transaction bundle undoes when an entry fails (see `snapshot`). */
 export interface Snapshot {
-  txid: number;
   undo: Array<() => void>;
 }
 
@@ -40,24 +40,37 @@ export function parseIfMatch(header: string | undefined): string | undefined {
 export class ResourceStore {
   private tables = new Map<string, Map<string, Entry>>();
   private txid = 0;
-  /** Transactions in flight: every write records how to undo itself in each of them. */
-  private open = new Set<Snapshot>();
+  /** The transaction bundle whose entry is running, if any (its writes record their undo). */
+  private transaction = new AsyncLocalStorage<Snapshot>();
 
-  /** Before `type/id` changes: how to put it back (its current resource and version count). */
-  private journal(type: string, id: string): void {
-    if (this.open.size === 0) return;
-    const table = this.table(type);
+  /** The state of `type/id` before a write: its current resource and how many versions it had. */
+  private preImage(table: Map<string, Entry>, id: string) {
     const entry = table.get(id);
-    const saved = entry && { current: entry.current, versions: entry.versions.length };
-    const undo = () => {
+    return entry && { current: entry.current, versions: entry.versions.length };
+  }
+
+  /**
+   * After a write inside a transaction: how to put `type/id` back. Only the transaction's own writes
+   * are journalled, and an undo leaves alone a resource another request has written since: that
+   * write came after and stands (a database would have made it wait for the transaction instead).
+   */
+  private journal(
+    table: Map<string, Entry>,
+    id: string,
+    before: ReturnType<ResourceStore['preImage']>,
+    written: Resource | undefined,
+  ): void {
+    const snapshot = this.transaction.getStore();
+    if (!snapshot) return;
+    snapshot.undo.push(() => {
       const now = table.get(id);
-      if (!saved || !now) table.delete(id);
+      if (!now || now.current !== written) return;
+      if (!before) table.delete(id);
       else {
-        now.current = saved.current;
-        now.versions.length = saved.versions;
+        now.current = before.current;
+        now.versions.length = before.versions;
       }
-    };
-    for (const snapshot of this.open) snapshot.undo.push(undo);
+    });
   }
 
   private table(type: string): Map<string, Entry> {
@@ -139,12 +152,13 @@ export class ResourceStore {
       ...rest,
       meta: { ...meta, versionId: String(this.txid), lastUpdated: new Date().toISOString() },
     };
-    this.journal(type, id);
     const table = this.table(type);
+    const before = this.preImage(table, id);
     const entry = table.get(id) ?? { current: undefined, versions: [] };
     entry.current = resource;
     entry.versions.push(clone(resource));
     table.set(id, entry);
+    this.journal(table, id, before, resource);
     return clone(resource);
   }
 
@@ -180,30 +194,37 @@ export class ResourceStore {
     if (current && ifMatch !== undefined) this.checkIfMatch(type, id, ifMatch);
     if (!current) return undefined;
     this.txid += 1;
-    this.journal(type, id);
-    const entry = this.table(type).get(id);
+    const table = this.table(type);
+    const before = this.preImage(table, id);
+    const entry = table.get(id);
     if (entry) entry.current = undefined;
+    this.journal(table, id, before, undefined);
     return current;
   }
 
   /**
-   * For atomic transaction bundles: from here on every write records its undo, so `restore` puts
-   * back exactly what the transaction touched (a copy of the whole store per bundle made each
-   * bundle cost as much as everything stored). `commit` ends the recording.
+   * For atomic transaction bundles: the writes made `within` the snapshot record their undo, so
+   * `restore` puts back exactly what the transaction touched (a copy of the whole store per bundle
+   * made each bundle cost as much as everything stored), and nothing another request wrote
+   * meanwhile. Version IDs stay unique: a rolled-back transaction's are not handed out again, as
+   * PostgreSQL does not reuse the transaction IDs of an aborted transaction (Aidbox's own
+   * numbering under rollback: unverified).
    */
   snapshot(): Snapshot {
-    const snapshot: Snapshot = { txid: this.txid, undo: [] };
-    this.open.add(snapshot);
-    return snapshot;
+    return { undo: [] };
+  }
+
+  /** Runs one entry of the transaction: its writes are journalled in `snapshot`. */
+  within<T>(snapshot: Snapshot, run: () => Promise<T>): Promise<T> {
+    return this.transaction.run(snapshot, run);
   }
 
   commit(snapshot: Snapshot): void {
-    this.open.delete(snapshot);
+    snapshot.undo.length = 0;
   }
 
   restore(snapshot: Snapshot): void {
-    this.open.delete(snapshot);
     for (const undo of snapshot.undo.reverse()) undo();
-    this.txid = snapshot.txid;
+    snapshot.undo.length = 0;
   }
 }
