@@ -17,6 +17,7 @@ import type { Db } from '../../db/database.js';
 import { createCommandAuthActivities } from '../../worker/command-verifier.js';
 import { HISTORIES_DIR, pathsOf } from '../../test-support/histories.js';
 import * as messages from './messages.js';
+import { CURRENT_RUN, FOLDED_PATCHES } from './patches.js';
 
 /**
  * Histories of the main paths, recorded from real runs on the dev server (RECORD_HISTORIES=1, see
@@ -249,6 +250,11 @@ describe('the recorded histories cover the code', () => {
     expect(patchIdsInCode()).toEqual(
       expect.arrayContaining(['deactivation-first', 'signed-commands-start', 'signed-commands-updates']),
     );
+  });
+
+  it('the patches CURRENT_RUN folds are patches of the code (a misspelt one would still record its own marker)', () => {
+    expect([...FOLDED_PATCHES].filter((id) => !patchIdsInCode().includes(id))).toEqual([]);
+    expect(patchIdsInCode()).toContain(CURRENT_RUN);
   });
 
   it('every update, activity type, local activity and patch in the code appears in some recorded history', () => {
