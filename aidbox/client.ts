@@ -11,6 +11,7 @@
  * No call retries by itself: errors are classified (errors.ts) and Temporal retries the activity.
  */
 import { AidboxPermanentError, errorForNetwork, errorForStatus } from './errors.js';
+import { deepEqual, mergePatchDiff } from './merge-patch.js';
 import type { AccessPolicyResource, AidboxClientResource, OrganizationResource } from './resources.js';
 
 export * from './errors.js';
@@ -76,37 +77,6 @@ interface Response<T = unknown> {
 
 /** Fields Aidbox manages, or that the upsert handles separately: never part of a computed patch. */
 const UNPATCHED_FIELDS = new Set(['resourceType', 'id', 'secret', 'meta']);
-
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function deepEqual(a: unknown, b: unknown): boolean {
-  if (Array.isArray(a) && Array.isArray(b))
-    return a.length === b.length && a.every((x, i) => deepEqual(x, b[i]));
-  if (isPlainObject(a) && isPlainObject(b)) {
-    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-    return [...keys].every((k) => deepEqual(a[k], b[k]));
-  }
-  return a === b;
-}
-
-/** RFC 7386 patch turning `current` into `desired` (absent keys become null, i.e. removed). */
-export function mergePatchDiff(
-  current: Record<string, unknown>,
-  desired: Record<string, unknown>,
-  skip: Set<string> = new Set(),
-): Record<string, unknown> {
-  const patch: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(desired)) {
-    if (skip.has(key) || deepEqual(current[key], value)) continue;
-    const before = current[key];
-    patch[key] = isPlainObject(before) && isPlainObject(value) ? mergePatchDiff(before, value) : value;
-  }
-  for (const key of Object.keys(current)) {
-    if (!skip.has(key) && !(key in desired)) patch[key] = null;
-  }
-  return patch;
-}
 
 const referenceTo = (type: string, id: string) => `${type}/${id}`;
 
