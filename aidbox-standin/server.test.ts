@@ -11,6 +11,12 @@ import { basic, call, tokenRequest } from '../test-support/standin-http.js';
 const ROOT = basic('root', 'root-secret-for-tests');
 let standin: Standin;
 const get = (path: string, auth = ROOT) => call(standin.url, 'GET', path, { auth });
+/** A transaction Bundle of these entries, posted as the root client. */
+const transaction = (entry: object[]) =>
+  call(standin.url, 'POST', '/fhir', {
+    auth: ROOT,
+    body: { resourceType: 'Bundle', type: 'transaction', entry },
+  });
 
 beforeAll(async () => {
   standin = await startStandin({ rootClientSecret: 'root-secret-for-tests', sampleData: true });
@@ -158,40 +164,26 @@ describe('REST semantics (section 6)', () => {
   });
 
   it('transaction bundles are atomic: one failing entry rolls back all', async () => {
-    const bad = await call(standin.url, 'POST', '/fhir', {
-      auth: ROOT,
-      body: {
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          {
-            request: { method: 'PUT', url: 'Client/bs-tx' },
-            resource: { resourceType: 'Client', active: true, grant_types: ['client_credentials'] },
-          },
-          { request: { method: 'PUT', url: 'AccessPolicy/bs-tx--1' }, resource: { engine: 'magic' } },
-        ],
+    const bad = await transaction([
+      {
+        request: { method: 'PUT', url: 'Client/bs-tx' },
+        resource: { resourceType: 'Client', active: true, grant_types: ['client_credentials'] },
       },
-    });
+      { request: { method: 'PUT', url: 'AccessPolicy/bs-tx--1' }, resource: { engine: 'magic' } },
+    ]);
     expect(bad.status).toBe(422);
     expect((await get('/fhir/Client/bs-tx')).status).toBe(404);
-    const good = await call(standin.url, 'POST', '/fhir', {
-      auth: ROOT,
-      body: {
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          {
-            request: { method: 'PUT', url: 'Client/bs-tx' },
-            resource: { resourceType: 'Client', active: true, grant_types: ['client_credentials'] },
-          },
-          {
-            request: { method: 'PUT', url: 'AccessPolicy/bs-tx--1' },
-            resource: { engine: 'allow', link: [{ reference: 'Client/bs-tx' }] },
-          },
-          { request: { method: 'DELETE', url: 'AccessPolicy/bs-tx--stale' } },
-        ],
+    const good = await transaction([
+      {
+        request: { method: 'PUT', url: 'Client/bs-tx' },
+        resource: { resourceType: 'Client', active: true, grant_types: ['client_credentials'] },
       },
-    });
+      {
+        request: { method: 'PUT', url: 'AccessPolicy/bs-tx--1' },
+        resource: { engine: 'allow', link: [{ reference: 'Client/bs-tx' }] },
+      },
+      { request: { method: 'DELETE', url: 'AccessPolicy/bs-tx--stale' } },
+    ]);
     expect(good.status).toBe(200);
     expect(good.body.type).toBe('transaction-response');
     expect(good.body.entry.map((e: { response: { status: string } }) => e.response.status)).toEqual([
@@ -208,18 +200,11 @@ describe('REST semantics (section 6)', () => {
     await put('AccessPolicy/bs-tx-undo--1', { engine: 'allow', link: [{ reference: 'Client/bs-tx-undo' }] });
     const before = (await get('/fhir/Client/bs-tx-undo')).body;
     const historyBefore = (await get('/fhir/Client/bs-tx-undo/_history')).body.entry.length;
-    const bad = await call(standin.url, 'POST', '/fhir', {
-      auth: ROOT,
-      body: {
-        resourceType: 'Bundle',
-        type: 'transaction',
-        entry: [
-          { request: { method: 'PUT', url: 'Client/bs-tx-undo' }, resource: { active: false } },
-          { request: { method: 'DELETE', url: 'AccessPolicy/bs-tx-undo--1' } },
-          { request: { method: 'PUT', url: 'AccessPolicy/bs-tx-undo--2' }, resource: { engine: 'magic' } },
-        ],
-      },
-    });
+    const bad = await transaction([
+      { request: { method: 'PUT', url: 'Client/bs-tx-undo' }, resource: { active: false } },
+      { request: { method: 'DELETE', url: 'AccessPolicy/bs-tx-undo--1' } },
+      { request: { method: 'PUT', url: 'AccessPolicy/bs-tx-undo--2' }, resource: { engine: 'magic' } },
+    ]);
     expect(bad.status).toBe(422);
     expect((await get('/fhir/Client/bs-tx-undo')).body).toEqual(before);
     expect((await get('/fhir/Client/bs-tx-undo/_history')).body.entry).toHaveLength(historyBefore);
