@@ -20,6 +20,7 @@ import proto from '@temporalio/proto';
 import { Worker, bundleWorkflowCode } from '@temporalio/worker';
 import { Context } from '@temporalio/activity';
 import { createActivities } from '../activities/index.js';
+import { floorActivitiesWithAidboxWork } from './floor-aidbox-work.js';
 
 // CommonJS: its namespace is on the default export.
 const { temporal } = proto;
@@ -65,7 +66,8 @@ const REGISTRATION = registration(
   { rules: [{ resource: '*', operations: ['read', 'search'] }] },
 );
 
-type Kind = 'ours' | 'floor';
+/** Ours; the floor; the floor doing the Aidbox work for real (bench/floor-aidbox-work.ts). */
+type Kind = 'ours' | 'floor' | 'aidbox';
 interface Sample {
   workflowId: string;
   createMs: number;
@@ -113,12 +115,13 @@ function milestoneOf(kind: Kind, activity: string, input: unknown): Milestone | 
   return undefined;
 }
 
-function observed<T extends Record<string, (...args: never[]) => Promise<unknown>>>(
+function observed<T extends { [K in keyof T]: (...args: never[]) => Promise<unknown> }>(
   kind: Kind,
   activities: T,
 ): T {
-  const wrapped: Record<string, (...args: never[]) => Promise<unknown>> = {};
-  for (const [name, fn] of Object.entries(activities)) {
+  type Activity = (...args: never[]) => Promise<unknown>;
+  const wrapped: Record<string, Activity> = {};
+  for (const [name, fn] of Object.entries(activities) as Array<[string, Activity]>) {
     wrapped[name] = async (...args: never[]) => {
       const value = await fn(...args);
       const milestone = milestoneOf(kind, name, args[0]);
@@ -129,7 +132,7 @@ function observed<T extends Record<string, (...args: never[]) => Promise<unknown
       return value;
     };
   }
-  return wrapped as T;
+  return wrapped as unknown as T;
 }
 
 async function startWorkers(env: BenchEnvironment) {
@@ -144,13 +147,15 @@ async function startWorkers(env: BenchEnvironment) {
   const queues: Record<Kind, string> = {
     ours: `bench-ours-${randomUUID()}`,
     floor: `bench-floor-${randomUUID()}`,
+    aidbox: `bench-aidbox-${randomUUID()}`,
   };
+  const activities = createActivities(env.deps);
   const ours = await Worker.create({
     connection: await env.nativeConnection(),
     taskQueue: queues.ours,
     workflowBundle: { code: ourBundle.code },
     activities: {
-      ...observed('ours', createActivities(env.deps)),
+      ...observed('ours', activities),
       // The verifying local activity runs inside the update handler.
       ...createCommandAuthActivities({ keys: env.commandKeys.verifyKeys }),
     },
@@ -166,12 +171,18 @@ async function startWorkers(env: BenchEnvironment) {
       setClientActive: noop,
     }),
   });
-  const runs = [ours.run(), floor.run()];
+  const aidbox = await Worker.create({
+    connection: await env.nativeConnection(),
+    taskQueue: queues.aidbox,
+    workflowBundle: { code: floorBundle.code },
+    activities: observed('aidbox', floorActivitiesWithAidboxWork(activities, REGISTRATION)),
+  });
+  const workers = [ours, floor, aidbox];
+  const runs = workers.map((w) => w.run());
   return {
     queues,
     async stop() {
-      ours.shutdown();
-      floor.shutdown();
+      for (const w of workers) w.shutdown();
       await Promise.all(runs);
     },
   };
@@ -248,33 +259,42 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
   const workers = await startWorkers(env);
   try {
     // Warm-up: JIT, bundles loaded into the V8 contexts, pools opened.
-    await level(env, 'floor', workers.queues.floor, 2);
-    await level(env, 'ours', workers.queues.ours, 2);
+    for (const kind of ['floor', 'aidbox', 'ours'] as const) await level(env, kind, workers.queues[kind], 2);
 
-    const levels: Array<{ concurrency: number; floor: Level; ours: Level }> = [];
+    const levels: Array<{ concurrency: number; floor: Level; aidbox: Level; ours: Level }> = [];
     for (const concurrency of LEVELS) {
-      // Alternating halves would split a level's closed loop; the floor first, then ours, each level.
+      // Alternating halves would split a level's closed loop: the floor first, then the floor with
+      // the Aidbox work, then ours, each level.
       const floor = await level(env, 'floor', workers.queues.floor, concurrency);
+      const aidbox = await level(env, 'aidbox', workers.queues.aidbox, concurrency);
       const ours = await level(env, 'ours', workers.queues.ours, concurrency);
-      levels.push({ concurrency, floor, ours });
+      levels.push({ concurrency, floor, aidbox, ours });
     }
     // History per lifecycle: the concurrency-1 level's workflows, all settled by now.
-    const histories: Record<Kind, Array<{ events: number; bytes: number }>> = { ours: [], floor: [] };
+    const histories: Record<'ours' | 'floor', Array<{ events: number; bytes: number }>> = {
+      ours: [],
+      floor: [],
+    };
     for (const kind of ['ours', 'floor'] as const)
       for (const s of levels[0]![kind].samples) histories[kind].push(await historySize(env, s.workflowId));
-    const history = (kind: Kind) => ({
+    const history = (kind: 'ours' | 'floor') => ({
       events: median(histories[kind].map((h) => h.events)),
       bytes: median(histories[kind].map((h) => h.bytes)),
     });
 
     const rows = [];
-    for (const { concurrency, floor, ours } of levels)
-      for (const r of [floor, ours]) {
+    const names: Record<Kind, string> = {
+      floor: 'floor',
+      aidbox: 'floor + Aidbox work',
+      ours: 'Backend Service',
+    };
+    for (const { concurrency, floor, aidbox, ours } of levels)
+      for (const r of [floor, aidbox, ours]) {
         const of = (pick: (s: Sample) => number) => round(median(r.samples.map(pick)), 0);
         const base = median(floor.samples.map((s) => s.totalMs));
         rows.push({
           concurrency,
-          workflow: r.kind === 'floor' ? 'floor' : 'Backend Service',
+          workflow: names[r.kind],
           lifecycles: r.n,
           'lifecycles/s': round(r.perSecond),
           'create → sandbox ready ms': of((s) => s.createMs),
@@ -321,7 +341,7 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
       {
         name: `throughput ≥ 0.8 × floor at concurrency ${last.concurrency}`,
         met: throughputRatio >= 0.8,
-        detail: `${round(last.ours.perSecond)} vs ${round(last.floor.perSecond)} lifecycles/s = ×${round(throughputRatio)}`,
+        detail: `${round(last.ours.perSecond)} vs ${round(last.floor.perSecond)} lifecycles/s = ×${round(throughputRatio)} (the floor doing the Aidbox work: ×${round(last.aidbox.perSecond / last.floor.perSecond)})`,
       },
       {
         name: `history bytes per lifecycle ≤ 1/3 of before (${BEFORE.bytes} at ${BEFORE.commit})`,
@@ -335,6 +355,7 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
       levels: levels.map((l) => ({
         concurrency: l.concurrency,
         floor: { ...l.floor, samples: l.floor.samples },
+        aidbox: { ...l.aidbox, samples: l.aidbox.samples },
         ours: { ...l.ours, samples: l.ours.samples },
       })),
       histories,
