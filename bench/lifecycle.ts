@@ -341,7 +341,7 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
       {
         name: `throughput ≥ 0.8 × floor at concurrency ${last.concurrency}`,
         met: throughputRatio >= 0.8,
-        detail: `${round(last.ours.perSecond)} vs ${round(last.floor.perSecond)} lifecycles/s = ×${round(throughputRatio)} (the floor doing the Aidbox work: ×${round(last.aidbox.perSecond / last.floor.perSecond)})`,
+        detail: `${round(last.ours.perSecond)} vs ${round(last.floor.perSecond)} lifecycles/s = ×${round(throughputRatio)} (the floor doing the Aidbox work: ×${round(last.aidbox.perSecond / last.floor.perSecond)}; ours against it: ×${round(last.ours.perSecond / last.aidbox.perSecond)})`,
       },
       {
         name: `history bytes per lifecycle ≤ 1/3 of before (${BEFORE.bytes} at ${BEFORE.commit})`,
