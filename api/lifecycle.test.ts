@@ -526,6 +526,19 @@ describe('the HTTP API end to end', () => {
       .where('key', '=', key)
       .executeTakeFirstOrThrow();
     expect(reserved.service_id).toMatch(/^bs-[a-z0-9]+$/);
+    // No worker has run it (its history is the start and a workflow task waiting), yet an operator
+    // finds it by owner, Organization and status: the API set its search attributes at start.
+    const workflowId = workflowIdOf(reserved.service_id!);
+    const waiting = await system.client.workflow.getHandle(workflowId).fetchHistory();
+    expect(waiting.events?.length).toBe(2);
+    const query = `BackendServiceOwner = 'alice' AND BackendServiceStatus = 'draft' AND BackendServiceOrganization = 'org-payer-a' AND BackendServiceAuthMethod = 'client_secret'`;
+    await expect
+      .poll(async () => {
+        const found: string[] = [];
+        for await (const run of system.client.workflow.list({ query })) found.push(run.workflowId);
+        return found;
+      })
+      .toContain(workflowId);
 
     await system.restartWorker();
     // The retry goes to another API instance (as after a restart): the record is in PostgreSQL.

@@ -3,6 +3,8 @@ import { WorkflowUpdateFailedError, type Client } from '@temporalio/client';
 import { ApplicationFailure, WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { UpdateDefinition } from '@temporalio/common';
 import { workflowIdOf } from '../../workflows/backend-service/messages.js';
+import { searchAttributesOf } from '../../workflows/search-attributes.js';
+import { INITIAL_STATUS } from '../../workflows/backend-service/service-state.js';
 import type { Actor, BackendServiceInput } from '../../workflows/backend-service/inputs.js';
 import type { RetryTiming } from '../../workflows/backend-service/retry-timing.js';
 import type { CommandSigner } from '../commands/signer.js';
@@ -80,6 +82,13 @@ export function createTemporalCommands(
             // A deactivated service's ID never comes back (docs/architecture.md, IDs).
             workflowIdReusePolicy: 'REJECT_DUPLICATE',
             workflowIdConflictPolicy: 'FAIL',
+            // Visible to operators from the start, even while no worker runs it; the workflow
+            // upserts the same attributes when it first runs (only what it computes counts there).
+            typedSearchAttributes: searchAttributesOf({
+              status: INITIAL_STATUS,
+              ownerId: input.ownerId,
+              registration: input.registration,
+            }),
           }),
         );
         return 'started';

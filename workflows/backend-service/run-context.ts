@@ -8,7 +8,12 @@ import { patched } from './patches.js';
 import type { BackendServiceActivities } from '../../activities/backend-service-contract.js';
 import type { BackendServiceInput, UpdateResult } from './inputs.js';
 import { DEFAULT_RETRY_TIMING, type RetryTiming } from './retry-timing.js';
-import type { HistoryEntry, ProjectionError, ServiceState } from './service-state.js';
+import {
+  INITIAL_STATUS,
+  type HistoryEntry,
+  type ProjectionError,
+  type ServiceState,
+} from './service-state.js';
 import type { Visibility } from './visibility.js';
 
 /** Patch: projection, policy derivation and secret bookkeeping run as local activities. */
@@ -162,7 +167,7 @@ function initialState(input: BackendServiceInput): ServiceState {
     serviceId: input.serviceId,
     ownerId: input.ownerId,
     registration: input.registration,
-    status: 'draft',
+    status: INITIAL_STATUS,
     revision: 1,
     rejection: null,
     approval: null,

@@ -9,6 +9,8 @@ import type { DerivedPolicySet } from '../../scopes/derive.js';
  */
 
 export type ServiceStatus = 'draft' | 'under_review' | 'active' | 'rejected';
+/** Every service starts as a draft (its workflow's first state, and its search attributes at start). */
+export const INITIAL_STATUS: ServiceStatus = 'draft';
 export type Environment = 'sandbox' | 'production';
 export type ScopeVersion = 'v1' | 'v2';
 export type Operation = 'create' | 'read' | 'update' | 'delete' | 'search';

@@ -7,14 +7,7 @@ import {
 } from '@temporalio/workflow';
 import { patched } from './patches.js';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
-import {
-  BackendServiceAuthMethod,
-  BackendServiceCredentialHealth,
-  BackendServiceOrganization,
-  BackendServiceOwner,
-  BackendServiceStatus,
-  BackendServiceSubmittedAt,
-} from '../search-attributes.js';
+import { searchAttributesOf } from '../search-attributes.js';
 import { submissionUnderReview } from './rules.js';
 import { now, type RunCore } from './run-context.js';
 import type { HistoryEntry, ServiceState } from './service-state.js';
@@ -82,16 +75,13 @@ export function createVisibility(
 
   function publishSearchAttributes() {
     const underReview = submissionUnderReview(state) ?? state.submission;
-    const wanted: SearchAttributeUpdatePair[] = [
-      { key: BackendServiceStatus, value: state.status },
-      { key: BackendServiceOwner, value: state.ownerId },
-      { key: BackendServiceOrganization, value: state.registration.organizationId ?? 'none' },
-      { key: BackendServiceAuthMethod, value: state.registration.authMethod.type },
-      ...(state.credentials.health
-        ? [{ key: BackendServiceCredentialHealth, value: state.credentials.health.state }]
-        : []),
-      ...(underReview ? [{ key: BackendServiceSubmittedAt, value: new Date(underReview.submittedAt) }] : []),
-    ];
+    const wanted: SearchAttributeUpdatePair[] = searchAttributesOf({
+      status: state.status,
+      ownerId: state.ownerId,
+      registration: state.registration,
+      ...(state.credentials.health ? { credentialHealth: state.credentials.health.state } : {}),
+      ...(underReview ? { submittedAt: underReview.submittedAt } : {}),
+    });
     const changed = wanted.filter(({ key, value }) => !same(published.get(key.name), value));
     for (const { key, value } of changed) published.set(key.name, value);
     if (changed.length === wanted.length || !patched(SEARCH_ATTRIBUTES_ON_CHANGE))
