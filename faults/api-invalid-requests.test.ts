@@ -10,12 +10,11 @@ import { changedParts, digest, type Digest } from '../test-support/faults/digest
 import {
   invalidRequests,
   isRealField,
-  routesOf,
   validRequest,
   type Fixtures,
   type GeneratedRequest,
-  type RouteSpec,
 } from '../test-support/faults/invalid-requests.js';
+import { routesOf, type RouteSpec } from '../test-support/faults/openapi-routes.js';
 import { settled, waitForWorkflowState } from '../test-support/faults/lifecycles.js';
 import { startTestSystem, type TestSystem } from '../test-support/system.js';
 import { SOAK } from '../test-support/faults/worker-process.js';
