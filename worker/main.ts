@@ -8,6 +8,7 @@ import { connectWorker } from '../platform/temporal-connection.js';
 import { startTracing } from '../platform/tracing.js';
 import { activityDependenciesFromConfig } from './activity-dependencies.js';
 import { createWorker } from './create-worker.js';
+import { bundleWorkflowsInChild } from './workflow-bundle.js';
 import { heapWithinPlan, limitWorkflowThreadHeap, workerMemoryPlan, workerV8Flags } from './memory-plan.js';
 import { workerMetricsUrl, workerTelemetryOptions } from './telemetry.js';
 import { oncePerRoundFailureLogger } from './failure-log.js';
@@ -64,7 +65,10 @@ const worker = await createWorker({
   commandVerification: { keys: commandVerifyKeys },
   tracing,
   maxCachedWorkflows: memoryPlan.maxCachedWorkflows,
-  ...(config.WORKFLOW_BUNDLE_PATH ? { workflowBundle: { codePath: config.WORKFLOW_BUNDLE_PATH } } : {}),
+  // Bundled in a child process unless given: the bundler's memory stays out of the worker.
+  workflowBundle: config.WORKFLOW_BUNDLE_PATH
+    ? { codePath: config.WORKFLOW_BUNDLE_PATH }
+    : await bundleWorkflowsInChild(),
 });
 
 // Runtime.install registers SIGINT/SIGTERM handlers that shut the worker down gracefully:
