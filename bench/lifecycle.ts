@@ -50,6 +50,12 @@ const BEFORE = { commit: '252d0f2', bytes: 115_028, events: 111 };
 const { quick } = benchArgs();
 const LEVELS = [1, 4, 16];
 const perLevel = (c: number) => (quick ? Math.max(4, c) : Math.max(12, 4 * c));
+/**
+ * Runs of each row per level, the best kept (by lifecycles per second): on a shared machine one
+ * stall of a few seconds (seen: a floor run at 16 with a p99 of 2.1 s and 60 % of its usual
+ * throughput) would otherwise decide a ratio.
+ */
+const RUNS = quick ? 1 : 2;
 const alice = { sub: 'alice', roles: ['developer'] };
 const bob = { sub: 'bob', roles: ['admin'] };
 /** Production timings, but rounds short enough that a stray failure does not stall the run. */
@@ -264,11 +270,14 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
     const levels: Array<{ concurrency: number; floor: Level; aidbox: Level; ours: Level }> = [];
     for (const concurrency of LEVELS) {
       // Alternating halves would split a level's closed loop: the floor first, then the floor with
-      // the Aidbox work, then ours, each level.
-      const floor = await level(env, 'floor', workers.queues.floor, concurrency);
-      const aidbox = await level(env, 'aidbox', workers.queues.aidbox, concurrency);
-      const ours = await level(env, 'ours', workers.queues.ours, concurrency);
-      levels.push({ concurrency, floor, aidbox, ours });
+      // the Aidbox work, then ours, each level, RUNS times; each row keeps its best run.
+      const best: Partial<Record<Kind, Level>> = {};
+      for (let run = 0; run < RUNS; run++)
+        for (const kind of ['floor', 'aidbox', 'ours'] as const) {
+          const result = await level(env, kind, workers.queues[kind], concurrency);
+          if (!best[kind] || result.perSecond > best[kind].perSecond) best[kind] = result;
+        }
+      levels.push({ concurrency, floor: best.floor!, aidbox: best.aidbox!, ours: best.ours! });
     }
     // History per lifecycle: the concurrency-1 level's workflows, all settled by now.
     const histories: Record<'ours' | 'floor', Array<{ events: number; bytes: number }>> = {
@@ -308,7 +317,7 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
         });
       }
     printTable(
-      `Lifecycle vs floor (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')}; medians)`,
+      `Lifecycle vs floor (closed loop; lifecycles per level: ${LEVELS.map(perLevel).join('/')}; best of ${RUNS} runs by throughput; medians)`,
       rows,
     );
     const [ourHistory, floorHistory] = [history('ours'), history('floor')];
