@@ -280,13 +280,11 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
       levels.push({ concurrency, floor: best.floor!, aidbox: best.aidbox!, ours: best.ours! });
     }
     // History per lifecycle: the concurrency-1 level's workflows, all settled by now.
-    const histories: Record<'ours' | 'floor', Array<{ events: number; bytes: number }>> = {
-      ours: [],
-      floor: [],
-    };
+    type WithHistory = 'ours' | 'floor';
+    const histories: Record<WithHistory, Array<{ events: number; bytes: number }>> = { ours: [], floor: [] };
     for (const kind of ['ours', 'floor'] as const)
       for (const s of levels[0]![kind].samples) histories[kind].push(await historySize(env, s.workflowId));
-    const history = (kind: 'ours' | 'floor') => ({
+    const history = (kind: WithHistory) => ({
       events: median(histories[kind].map((h) => h.events)),
       bytes: median(histories[kind].map((h) => h.bytes)),
     });
@@ -361,12 +359,7 @@ await withBenchEnvironment('lifecycle', { standins: 'processes' }, async (env) =
     printTargets(targets);
     writeResults('lifecycle', {
       before: BEFORE,
-      levels: levels.map((l) => ({
-        concurrency: l.concurrency,
-        floor: { ...l.floor, samples: l.floor.samples },
-        aidbox: { ...l.aidbox, samples: l.aidbox.samples },
-        ours: { ...l.ours, samples: l.ours.samples },
-      })),
+      levels,
       histories,
       targets,
       retry: RETRY,

@@ -24,7 +24,7 @@ const BUNDLER_ENTRY = fileURLToPath(new URL('./bundle-workflows.ts', import.meta
  * the process that ran them: with the worker's heap flags, a process that bundled sat at about
  * 250 MiB resident after garbage collection against 130 MiB for one that did not (the heap itself
  * was back to 50 MiB; the rest is native memory that is not returned). A worker lives for months:
- * it should not carry that. The child's stderr is kept for the error when it fails.
+ * it should not carry that. The child's stderr is passed on, and kept for the error when it fails.
  */
 export function bundleWorkflowsInChild(entry = BUNDLER_ENTRY): Promise<{ code: string }> {
   return new Promise((resolve, reject) => {
@@ -39,8 +39,11 @@ export function bundleWorkflowsInChild(entry = BUNDLER_ENTRY): Promise<{ code: s
     child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-4000)));
     child.on('error', reject);
     child.on('close', (code, signal) => {
-      if (code === 0) resolve({ code: Buffer.concat(out).toString('utf8') });
-      else
+      if (code === 0) {
+        // The bundler's warnings, as it printed them when it ran in the worker's process.
+        if (err.trim()) process.stderr.write(err);
+        resolve({ code: Buffer.concat(out).toString('utf8') });
+      } else
         reject(
           new Error(
             `bundling the workflows failed (${signal ?? `exit ${code}`}): ${err.trim() || 'no output'}`,
